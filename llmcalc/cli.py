@@ -1,0 +1,221 @@
+"""Thin CLI: parse, resolve the model, one core call, render. Errors become messages here."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, Optional, TypeVar
+
+import typer
+
+from llmcalc import __version__
+from llmcalc.errors import LlmcalcError, SpecError, UsageError
+from llmcalc.spec import SYNONYMS, ModelSpec, build_spec
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Exact parameter counts and memory sizes of transformer language models.",
+)
+
+# Flags that build (or override) a model without a file, with the preset field each sets.
+FLAG_FIELDS = {
+    "hidden_size": "hidden_size",
+    "layers": "num_hidden_layers",
+    "heads": "num_attention_heads",
+    "kv_heads": "num_key_value_heads",
+    "ffn": "intermediate_size",
+    "vocab": "vocab_size",
+    "head_dim": "head_dim",
+    "context": "max_position_embeddings",
+}
+
+
+Command = TypeVar("Command", bound=Callable[..., None])
+
+
+def reports_errors(command: Command) -> Command:
+    """Turn domain errors into one or two plain lines on stderr and the documented exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except LlmcalcError as exc:
+            sys.stderr.write(f"llmcalc: {exc}\n")
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"llmcalc {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Exact parameter counts and memory sizes of transformer language models."""
+
+
+def _parse_set(assignments: list[str]) -> dict[str, Any]:
+    import yaml
+
+    overrides: dict[str, Any] = {}
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {assignment!r}: expected key=value, e.g. --set num_key_value_heads=8")
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            value = text
+        overrides[SYNONYMS.get(key.strip(), key.strip())] = value
+    return overrides
+
+
+def custom_defaults(hidden_size: int, layers: int) -> dict[str, Any]:
+    """A LLaMA-style model for flags alone: RMSNorm, gated FFN of ⌈8H/3⌉ rounded up to 256."""
+    ffn = -(-(8 * hidden_size // 3) // 256) * 256
+    return {
+        "name": "custom",
+        "num_hidden_layers": layers,
+        "hidden_size": hidden_size,
+        "num_attention_heads": max(1, hidden_size // 128),
+        "intermediate_size": ffn,
+        "vocab_size": 32000,
+    }
+
+
+def resolve_model(model: Optional[str], flags: dict[str, Any], assignments: list[str]) -> ModelSpec:
+    """A preset (with overrides) or a model built from flags alone."""
+    from llmcalc.presets import resolve
+
+    overrides = {FLAG_FIELDS[name]: value for name, value in flags.items() if value is not None}
+    overrides.update(_parse_set(assignments))
+    if model is None:
+        hidden, layers = overrides.get("hidden_size"), overrides.get("num_hidden_layers")
+        if hidden is None or layers is None:
+            raise UsageError("give a MODEL (preset name, alias or YAML file), "
+                             "or at least --hidden-size and --layers to build one")
+        base = custom_defaults(hidden, layers)
+        try:
+            return build_spec({**base, **overrides}, "flags")
+        except SpecError as exc:
+            raise UsageError(str(exc)) from None
+    spec = resolve(model)
+    if not overrides:
+        return spec
+    fields = dict(spec.fields or {})
+    changed = ", ".join(f"{key}={value}" for key, value in overrides.items())
+    fields.update(overrides)
+    # The recorded reference count describes the unmodified preset only.
+    fields["reference"] = None
+    fields["name"] = f"{spec.name} ({changed})"
+    try:
+        return build_spec(fields, f"{spec.name} with overrides")
+    except SpecError as exc:
+        raise UsageError(str(exc)) from None
+
+
+@app.command()
+@reports_errors
+def params(
+    model: Optional[str] = typer.Argument(
+        None, help="Preset name or alias (case-insensitive), or a path to a preset YAML file."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (the documented contract)."),
+    estimate: bool = typer.Option(False, "--estimate",
+                                  help="Add the textbook estimate V·H + L·4H² + L·3·H·I + V·H."),
+    hidden_size: Optional[int] = typer.Option(None, "--hidden-size", help="H, model width."),
+    layers: Optional[int] = typer.Option(None, "--layers", help="L, number of layers."),
+    heads: Optional[int] = typer.Option(None, "--heads", help="Query heads [default: H/128]."),
+    kv_heads: Optional[int] = typer.Option(None, "--kv-heads", help="KV heads [default: = heads]."),
+    ffn: Optional[int] = typer.Option(None, "--ffn",
+                                      help="FFN width I [default: 8H/3 rounded up to 256]."),
+    vocab: Optional[int] = typer.Option(None, "--vocab", help="Vocabulary size [default: 32000]."),
+    head_dim: Optional[int] = typer.Option(None, "--head-dim", help="Per-head width [default: H/heads]."),
+    context: Optional[int] = typer.Option(None, "--context", help="Context length (informational)."),
+    assignments: list[str] = typer.Option([], "--set", metavar="KEY=VALUE",
+                                          help="Override any preset field, e.g. num_key_value_heads=8."),
+) -> None:
+    """Count a model's parameters exactly, component by component.
+
+    Examples:
+
+      llmcalc params mistral-7b
+
+      llmcalc params llama2-70b --json
+
+      llmcalc params llama2-7b --set num_key_value_heads=8
+
+      llmcalc params --hidden-size 4096 --layers 32 --heads 32 --kv-heads 8 --ffn 14336 --vocab 32000
+
+    Flags alone build a LLaMA-style model: RMSNorm, gated (SwiGLU) FFN, RoPE, untied head.
+    """
+    from llmcalc.params import count_params, textbook_estimate
+
+    flags = {"hidden_size": hidden_size, "layers": layers, "heads": heads, "kv_heads": kv_heads,
+             "ffn": ffn, "vocab": vocab, "head_dim": head_dim, "context": context}
+    spec = resolve_model(model, flags, assignments)
+    count = count_params(spec)
+    estimate_term = textbook_estimate(spec) if estimate else None
+    if json_output:
+        from llmcalc.formats import params_document, write_json
+
+        write_json(params_document(spec, count, estimate_term))
+        return
+    from llmcalc.render import print_params
+
+    print_params(spec, count, estimate_term)
+
+
+@app.command()
+@reports_errors
+def presets(
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List every bundled model: name, family, total params, layers, hidden, heads/KV heads, context.
+
+    Example:
+
+      llmcalc presets
+    """
+    from llmcalc.params import count_params
+    from llmcalc.presets import all_presets
+
+    rows = [(spec, count_params(spec)) for spec in all_presets()]
+    if json_output:
+        from llmcalc.formats import write_json
+
+        write_json([
+            {"model": spec.name, "family": spec.family, "hf_repo": spec.hf_repo,
+             "aliases": list(spec.aliases), "total_params": count.total,
+             "active_params": count.active, "layers": spec.num_layers,
+             "hidden_size": spec.hidden_size, "context_length": spec.context_length}
+            for spec, count in rows
+        ])
+        return
+    from rich.console import Console
+
+    from llmcalc.render import presets_table
+
+    Console().print(presets_table(rows))
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    sys.stderr.write("llmcalc: interrupted\n")
+    sys.exit(130)
+
+
+def main() -> None:
+    import signal
+
+    # Click would turn Ctrl-C into "Aborted!" and exit 1; the documented code is 130.
+    signal.signal(signal.SIGINT, _interrupted)
+    app()

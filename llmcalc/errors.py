@@ -1,0 +1,35 @@
+"""Domain errors. The CLI turns each into one or two plain lines and an exit code."""
+
+from __future__ import annotations
+
+EXIT_MODEL_ERROR = 1  # a model or file that is wrong
+EXIT_USAGE = 2  # unknown model name, bad option value
+
+
+class LlmcalcError(Exception):
+    exit_code = EXIT_MODEL_ERROR
+
+
+class SpecError(LlmcalcError):
+    """A model description that is wrong: names where it came from and which key."""
+
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        self.source, self.key, self.problem = source, key, problem
+        super().__init__(f"{source}: {key}: {problem}")
+
+
+class PresetFileError(LlmcalcError):
+    """A preset file that cannot be read or parsed."""
+
+
+class UsageError(LlmcalcError):
+    exit_code = EXIT_USAGE
+
+
+class UnknownModelError(UsageError):
+    def __init__(self, name: str, suggestions: list[str]) -> None:
+        hint = f"; did you mean {' or '.join(suggestions)}?" if suggestions else ""
+        super().__init__(
+            f"unknown model {name!r}{hint}\n"
+            "Run `llmcalc presets` for the list, or pass a path to a preset YAML file."
+        )

@@ -1,0 +1,289 @@
+"""Exact parameter counts as a tree of Terms. Pure: no I/O, no rendering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import groupby
+
+from llmcalc.spec import (
+    Attention,
+    ChannelMix,
+    FeedForward,
+    LatentAttention,
+    Layer,
+    MixtureOfExperts,
+    ModelSpec,
+    Stack,
+    TimeMix,
+)
+from llmcalc.terms import Term, group, leaf
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    """The exact count: the Term tree, and what one token actually uses (MoE)."""
+
+    root: Term
+    active: int
+
+    @property
+    def total(self) -> int:
+        return self.root.total
+
+
+def count_params(spec: ModelSpec) -> ParamCount:
+    hidden = spec.hidden_size
+    parts = [_embedding(spec)]
+    inactive = 0
+    for stack in spec.stacks:
+        stack_term, stack_inactive = _stack(spec, stack)
+        parts.append(stack_term)
+        inactive += stack_inactive
+    if spec.pooler:
+        parts.append(leaf("pooler", "pooler (dense + bias)", "H × H + H", {"H": hidden}))
+    parts.append(_head(spec))
+    root = group("model", spec.name, parts)
+    return ParamCount(root=root, active=root.total - inactive)
+
+
+def _hidden_norms(spec: ModelSpec, key: str, label: str, count: int) -> Term:
+    """`count` norms over the hidden size; a parameter-free norm is shown, not dropped."""
+    per = spec.norm.params_per_feature
+    full_label = f"{label} ({_norm_label(spec)})"
+    if per == 0:
+        return Term(key=key, label=full_label, value=0, note="non-parametric norm: no weight, no bias")
+    if count == 1:
+        return leaf(key, full_label, _norm_formula("1", "H", per), {"H": spec.hidden_size})
+    return leaf(key, full_label, _norm_formula("n", "H", per), {"n": count, "H": spec.hidden_size})
+
+
+def _norm_formula(count: str, width: str, per_feature: int) -> str:
+    """`count × width` for weight-only norms; LayerNorm with bias has twice as many."""
+    factor = f"{per_feature} × " if per_feature > 1 else ""
+    return f"{count} × {factor}{width}" if count != "1" else f"{factor}{width}"
+
+
+def _norm_label(spec: ModelSpec) -> str:
+    return {
+        "rmsnorm": "RMSNorm weight",
+        "layernorm": "LayerNorm weight + bias",
+        "layernorm_no_bias": "LayerNorm weight, no bias",
+        "nonparametric": "LayerNorm without parameters",
+    }[spec.norm.kind]
+
+
+def _embedding(spec: ModelSpec) -> Term:
+    emb = spec.embeddings
+    hidden = spec.hidden_size
+    parts = [leaf("tokens", "token embedding", "V × H", {"V": emb.vocab_size, "H": hidden})]
+    if emb.learned_positions:
+        parts.append(leaf("positions", "learned position embedding", "P × H",
+                          {"P": emb.learned_positions, "H": hidden}))
+    if emb.token_types:
+        parts.append(leaf("token_types", "token-type embedding", "T × H",
+                          {"T": emb.token_types, "H": hidden}))
+    if emb.norm:
+        parts.append(_hidden_norms(spec, "norm", "embedding norm", 1))
+    return group("embedding", "embeddings", parts)
+
+
+def _head(spec: ModelSpec) -> Term:
+    hidden, vocab = spec.hidden_size, spec.embeddings.vocab_size
+    if spec.head.kind == "none":
+        return Term(key="lm_head", label="LM head", value=0, note="none: a bare encoder has no LM head")
+    if spec.head.kind == "tied":
+        return Term(key="lm_head", label="LM head", value=0,
+                    note="tied: shares embedding.tokens, no parameters of its own")
+    parts = [leaf("weight", "LM head", "H × V", {"H": hidden, "V": vocab})]
+    if spec.head.bias:
+        parts.append(leaf("bias", "LM head bias", "V", {"V": vocab}))
+    return group("lm_head", "LM head (untied)", parts)
+
+
+def _stack(spec: ModelSpec, stack: Stack) -> tuple[Term, int]:
+    """Consecutive identical layers become one Term repeated; returns (term, inactive params)."""
+    parts: list[Term] = []
+    inactive = 0
+    start = 0
+    for layer, run in groupby(stack.layers):
+        count = len(list(run))
+        end = start + count - 1
+        layer_term, layer_inactive = _layer(spec, layer)
+        span = f"{start}-{end}" if count > 1 else f"{start}"
+        parts.append(group(f"layers.{span}", f"layers {span}", layer_term.children, repeat=count))
+        inactive += layer_inactive * count
+        start = end + 1
+    if stack.final_norm:
+        parts.append(_hidden_norms(spec, "final_norm", "final norm", 1))
+    return group(stack.name, f"{stack.name} ({len(stack.layers)} layers)", parts), inactive
+
+
+def _layer(spec: ModelSpec, layer: Layer) -> tuple[Term, int]:
+    hidden = spec.hidden_size
+    parts = [_attention(spec, layer.attention, "attention", "self-attention")]
+    if layer.cross_attention is not None:
+        parts.append(_attention(spec, layer.cross_attention, "cross_attention", "cross-attention"))
+    ffn_term, inactive = _ffn(layer.ffn, hidden)
+    parts.append(ffn_term)
+    if layer.norms:
+        parts.append(_hidden_norms(spec, "norms", f"{layer.norms} norms", layer.norms))
+    return group("layer", "layer", parts), inactive
+
+
+def _attention(spec: ModelSpec, attention: object, key: str, label: str) -> Term:
+    hidden = spec.hidden_size
+    per = spec.norm.params_per_feature
+    if isinstance(attention, Attention):
+        return _multi_head(attention, hidden, per, key, label)
+    if isinstance(attention, LatentAttention):
+        return _latent(attention, hidden, per, key)
+    if isinstance(attention, TimeMix):
+        return _time_mix(attention, hidden)
+    raise TypeError(f"unknown attention kind {attention!r}")
+
+
+def _multi_head(att: Attention, hidden: int, per_feature: int, key: str, label: str) -> Term:
+    b = {"H": hidden, "n_h": att.num_heads, "n_kv": att.num_kv_heads, "d": att.head_dim}
+    parts = [
+        leaf("q_proj", "Q projection", "H × (n_h × d)", b),
+        leaf("k_proj", "K projection", "H × (n_kv × d)", b),
+        leaf("v_proj", "V projection", "H × (n_kv × d)", b),
+        leaf("o_proj", "O projection", "(n_h × d) × H", b),
+    ]
+    if att.qkv_bias:
+        parts.append(leaf("qkv_bias", "Q, K, V biases", "n_h × d + 2 × n_kv × d", b))
+    if att.o_bias:
+        parts.append(leaf("o_bias", "O bias", "H", b))
+    if att.qk_norm == "head" and per_feature:
+        parts.append(leaf("qk_norm", "Q and K norms (one per head width)",
+                          _norm_formula("2", "d", per_feature), b))
+    if att.qk_norm == "full" and per_feature:
+        factor = f"{per_feature} × " if per_feature > 1 else ""
+        parts.append(leaf("qk_norm", "Q and K norms (full width)", f"{factor}(n_h × d + n_kv × d)", b))
+    if att.relative_attention_buckets:
+        parts.append(leaf("relative_bias", "relative position bias (buckets × heads)", "B × n_h",
+                          {"B": att.relative_attention_buckets, "n_h": att.num_heads}))
+    if att.localized_filtering:
+        lf = {"H": hidden, "H_2": hidden // 2}
+        parts.extend([
+            leaf("lf_conv1", "localized filter conv1 (2×1 kernel, bias)", "H_2 × H × 2 + H_2", lf),
+            leaf("lf_conv2", "localized filter conv2 (2×1 kernel, bias)", "H × H_2 × 2 + H", lf),
+            leaf("lf_norm", "localized filter output norm", _norm_formula("1", "H", per_feature), lf),
+        ])
+    return group(key, label, parts)
+
+
+def _latent(att: LatentAttention, hidden: int, per_feature: int, key: str) -> Term:
+    b = {
+        "H": hidden, "n_h": att.num_heads, "r_q": att.q_lora_rank, "r_kv": att.kv_lora_rank,
+        "d_nope": att.qk_nope_head_dim, "d_rope": att.qk_rope_head_dim, "d_v": att.v_head_dim,
+    }
+    norm = "r_q" if per_feature == 1 else f"{per_feature} × r_q"
+    parts = []
+    if att.q_lora_rank:
+        parts += [
+            leaf("q_a_proj", "Q down-projection to the latent", "H × r_q", b),
+            leaf("q_a_norm", "Q latent norm", norm, b),
+            leaf("q_b_proj", "Q up-projection", "r_q × (n_h × (d_nope + d_rope))", b),
+        ]
+    else:
+        parts.append(leaf("q_proj", "Q projection", "H × (n_h × (d_nope + d_rope))", b))
+    parts += [
+        leaf("kv_a_proj", "KV down-projection (latent + shared RoPE key)", "H × (r_kv + d_rope)", b),
+        leaf("kv_a_norm", "KV latent norm", norm.replace("r_q", "r_kv"), b),
+        leaf("kv_b_proj", "KV up-projection", "r_kv × (n_h × (d_nope + d_v))", b),
+        leaf("o_proj", "O projection", "(n_h × d_v) × H", b),
+    ]
+    if att.bias:
+        formula = "r_q + r_kv + d_rope + H" if att.q_lora_rank else "r_kv + d_rope + H"
+        parts.append(leaf("bias", "down-projection and O biases", formula, b))
+    return group(key, "multi-head latent attention (MLA)", parts)
+
+
+def _time_mix(att: TimeMix, hidden: int) -> Term:
+    b = {"H": hidden, "A": att.attention_hidden_size}
+    return group("time_mix", "time mixing (RWKV attention)", [
+        leaf("decay_first", "time_decay and time_first", "2 × A", b),
+        leaf("mix", "time_mix for key, value, receptance", "3 × H", b),
+        leaf("key_value_receptance", "key, value, receptance projections", "3 × H × A", b),
+        leaf("output", "output projection", "A × H", b),
+    ])
+
+
+def _ffn(ffn: object, hidden: int) -> tuple[Term, int]:
+    if isinstance(ffn, FeedForward):
+        return _dense_ffn("ffn", "feed-forward", ffn.intermediate_size, ffn.gated, ffn.bias, hidden), 0
+    if isinstance(ffn, MixtureOfExperts):
+        return _moe(ffn, hidden)
+    if isinstance(ffn, ChannelMix):
+        b = {"H": hidden, "I": ffn.intermediate_size}
+        return group("channel_mix", "channel mixing (RWKV feed-forward)", [
+            leaf("mix", "time_mix for key, receptance", "2 × H", b),
+            leaf("key", "key projection", "H × I", b),
+            leaf("receptance", "receptance projection", "H × H", b),
+            leaf("value", "value projection", "I × H", b),
+        ]), 0
+    raise TypeError(f"unknown feed-forward kind {ffn!r}")
+
+
+def _dense_ffn(key: str, label: str, width: int, gated: bool, bias: bool, hidden: int,
+               repeat: int = 1) -> Term:
+    b = {"H": hidden, "I": width}
+    if gated:
+        parts = [leaf("gate_proj", "gate projection", "H × I", b),
+                 leaf("up_proj", "up projection", "H × I", b)]
+    else:
+        parts = [leaf("up_proj", "up projection", "H × I", b)]
+    parts.append(leaf("down_proj", "down projection", "I × H", b))
+    if bias:
+        parts.append(leaf("bias", "FFN biases", "2 × I + H" if gated else "I + H", b))
+    kind = "gated" if gated else "plain"
+    return group(key, f"{label} ({kind})", parts, repeat=repeat)
+
+
+def _moe(moe: MixtureOfExperts, hidden: int) -> tuple[Term, int]:
+    experts = _dense_ffn("experts", "routed experts", moe.expert_intermediate_size, moe.gated,
+                         False, hidden, repeat=moe.num_experts)
+    parts = [leaf("router", "router", "H × E", {"H": hidden, "E": moe.num_experts}), experts]
+    if moe.shared_expert_intermediate_size:
+        parts.append(_dense_ffn("shared_expert", "shared expert", moe.shared_expert_intermediate_size,
+                                moe.gated, False, hidden))
+    if moe.shared_expert_gate:
+        parts.append(leaf("shared_expert_gate", "shared expert gate", "H", {"H": hidden}))
+    inactive = (moe.num_experts - moe.num_experts_per_tok) * experts.value
+    label = f"mixture of experts (top-{moe.num_experts_per_tok} of {moe.num_experts})"
+    return group("moe", label, parts), inactive
+
+
+def textbook_estimate(spec: ModelSpec) -> Term | None:
+    """The notes' quick estimate: V·H + L·4H² + L·3·H·I (2·H·I plain) + V·H.
+
+    Attention is counted as full multi-head (4H²), no norms or biases, and the output
+    layer always, tied or not. RWKV has no attention blocks: no estimate.
+    """
+    if spec.architecture == "rwkv":
+        return None
+    hidden, vocab = spec.hidden_size, spec.embeddings.vocab_size
+    parts = [leaf("embedding", "embedding", "V × H", {"V": vocab, "H": hidden})]
+    for stack in spec.stacks:
+        for index, (layer, run) in enumerate(groupby(stack.layers)):
+            count = len(list(run))
+            attention_blocks = 2 if layer.cross_attention is not None else 1
+            width, factor = _estimate_width(layer)
+            b = {"L": count, "a": attention_blocks, "H": hidden, "I": width, "f": factor}
+            formula = "L × (4 × H × H + f × H × I)" if attention_blocks == 1 \
+                else "L × (a × 4 × H × H + f × H × I)"
+            parts.append(leaf(f"{stack.name}.{index}", f"{stack.name} layers", formula, b))
+    parts.append(leaf("output", "output layer", "V × H", {"V": vocab, "H": hidden}))
+    return group("estimate", "textbook estimate", parts)
+
+
+def _estimate_width(layer: Layer) -> tuple[int, int]:
+    """(FFN width summed over every expert, 3 for gated or 2 for plain)."""
+    ffn = layer.ffn
+    if isinstance(ffn, MixtureOfExperts):
+        width = ffn.num_experts * ffn.expert_intermediate_size + ffn.shared_expert_intermediate_size
+        return width, 3 if ffn.gated else 2
+    if isinstance(ffn, FeedForward):
+        return ffn.intermediate_size, 3 if ffn.gated else 2
+    raise TypeError(f"no estimate for {ffn!r}")

@@ -1,0 +1,104 @@
+"""The one structure every command renders: a tree of Terms.
+
+A leaf's value is computed by evaluating its own formula with its bindings, so the
+formula a user reads and the number they are shown cannot disagree. A parent's value
+is the sum of its children's totals; nothing is computed twice.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+# Symbols the formulas use for multiplication; evaluation maps them to Python's `*`.
+_TIMES = ("×", "·")
+
+
+def evaluate(formula: str, bindings: Mapping[str, int]) -> int:
+    """Evaluate an integer formula such as ``"H × (n_kv × d)"``.
+
+    Only names, integer literals, parentheses, +, - and × are allowed: these are
+    formulas written in this package, and the restriction keeps them exact.
+    """
+    source = formula
+    for symbol in _TIMES:
+        source = source.replace(symbol, "*")
+    tree = ast.parse(source, mode="eval")
+    return _eval_node(tree.body, bindings, formula)
+
+
+def _eval_node(node: ast.AST, bindings: Mapping[str, int], formula: str) -> int:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+        left = _eval_node(node.left, bindings, formula)
+        right = _eval_node(node.right, bindings, formula)
+        if isinstance(node.op, ast.Add):
+            return left + right
+        if isinstance(node.op, ast.Sub):
+            return left - right
+        return left * right
+    if isinstance(node, ast.Name):
+        return bindings[node.id]
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return node.value
+    raise ValueError(f"unsupported expression in formula {formula!r}")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One component of a count.
+
+    ``value`` is for one instance; ``repeat`` says how many identical instances there
+    are (layers, experts), so ``total = value × repeat``.
+    """
+
+    key: str
+    label: str
+    value: int
+    formula: str = ""
+    bindings: Mapping[str, int] = field(default_factory=dict)
+    repeat: int = 1
+    children: tuple[Term, ...] = ()
+    note: str = ""
+
+    @property
+    def total(self) -> int:
+        return self.value * self.repeat
+
+    def walk(self, prefix: str = "", multiplier: int = 1) -> Iterator[tuple[str, Term, int]]:
+        """Yield (dotted path, term, instances of this term in the whole model)."""
+        path = f"{prefix}.{self.key}" if prefix else self.key
+        instances = multiplier * self.repeat
+        yield path, self, instances
+        for child in self.children:
+            yield from child.walk(path, instances)
+
+    def leaves(self, prefix: str = "") -> Iterator[tuple[str, Term, int]]:
+        for path, term, instances in self.walk(prefix):
+            if not term.children:
+                yield path, term, instances
+
+
+def leaf(key: str, label: str, formula: str, bindings: Mapping[str, int], note: str = "") -> Term:
+    return Term(
+        key=key,
+        label=label,
+        value=evaluate(formula, bindings),
+        formula=formula,
+        bindings=dict(bindings),
+        note=note,
+    )
+
+
+def group(
+    key: str, label: str, children: tuple[Term, ...] | list[Term], repeat: int = 1, note: str = ""
+) -> Term:
+    kids = tuple(children)
+    return Term(
+        key=key,
+        label=label,
+        value=sum(child.total for child in kids),
+        repeat=repeat,
+        children=kids,
+        note=note,
+    )
