@@ -51,7 +51,7 @@ def _hidden_norms(spec: ModelSpec, key: str, label: str, count: int) -> Term:
     per = spec.norm.params_per_feature
     full_label = f"{label} ({_norm_label(spec)})"
     if per == 0:
-        return Term(key=key, label=full_label, value=0, note="non-parametric norm: no weight, no bias")
+        return Term(key=key, label=full_label, value=0, note="non-parametric: no weight, no bias")
     if count == 1:
         return leaf(key, full_label, _norm_formula("1", "H", per), {"H": spec.hidden_size})
     return leaf(key, full_label, _norm_formula("n", "H", per), {"n": count, "H": spec.hidden_size})
@@ -90,10 +90,10 @@ def _embedding(spec: ModelSpec) -> Term:
 def _head(spec: ModelSpec) -> Term:
     hidden, vocab = spec.hidden_size, spec.embeddings.vocab_size
     if spec.head.kind == "none":
-        return Term(key="lm_head", label="LM head", value=0, note="none: a bare encoder has no LM head")
+        return Term(key="lm_head", label="LM head", value=0, note="none: a bare encoder")
     if spec.head.kind == "tied":
         return Term(key="lm_head", label="LM head", value=0,
-                    note="tied: shares embedding.tokens, no parameters of its own")
+                    note="tied to embedding.tokens")
     parts = [leaf("weight", "LM head", "H × V", {"H": hidden, "V": vocab})]
     if spec.head.bias:
         parts.append(leaf("bias", "LM head bias", "V", {"V": vocab}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Optional, Union
 
 from rich import box
 from rich.console import Console
@@ -14,13 +15,15 @@ from llmcalc.params import ParamCount
 from llmcalc.spec import Attention, LatentAttention, ModelSpec
 from llmcalc.terms import Term
 
+# Below this terminal width the formula column is left out so that every number fits.
+FORMULA_MIN_WIDTH = 100
 # A stack with more distinct layer groups than this (per-layer sizes, e.g. OpenELM) is
 # shown as one row per component summed over its layers instead of one block per group.
 MAX_LAYER_GROUPS_SHOWN = 4
 
 
 def _share(value: int, total: int) -> str:
-    return f"{100 * value / total:.2f} %" if total else "—"
+    return f"{100 * value / total:.1f} %" if total else "—"
 
 
 def _rows(term: Term, prefix: str, chain: tuple[int, ...]) -> Iterable[tuple[str, Term, tuple[int, ...]]]:
@@ -35,7 +38,8 @@ def _rows(term: Term, prefix: str, chain: tuple[int, ...]) -> Iterable[tuple[str
 
 
 def _times(chain: tuple[int, ...]) -> str:
-    return " × ".join(f"{n:,}" for n in reversed(chain)) if chain else ""
+    """`× 32` for 32 layers; `× 32 × 8` for 8 experts in each of 32 layers."""
+    return "".join(f"× {n:,} " for n in chain).strip()
 
 
 def _product(chain: tuple[int, ...]) -> int:
@@ -45,66 +49,98 @@ def _product(chain: tuple[int, ...]) -> int:
     return result
 
 
-def params_table(spec: ModelSpec, count: ParamCount, estimate: Term | None) -> Table:
-    total = count.total
-    table = Table(
-        title=f"{spec.name} — parameters",
-        caption=spec.hf_repo or None,
-        box=box.SIMPLE_HEAD,
-        show_footer=True,
-    )
-    table.add_column("component", footer="total")
-    table.add_column("formula", style="dim")
-    table.add_column("per unit", justify="right")
-    table.add_column("×", justify="right")
-    table.add_column("params", justify="right", footer=f"{total:,}")
-    table.add_column("", justify="right", footer=human_count(total))
-    table.add_column("share", justify="right", footer="100.00 %")
+# One table row: component, formula, per unit × n, params, human, share. None: a section break.
+Row = Optional[tuple[Union[str, Text], Union[str, Text], str, str, str, str]]
 
-    def add(name: str, term: Term, chain: tuple[int, ...], formula: str | None = None) -> None:
+
+def _param_rows(count: ParamCount, estimate: Term | None) -> list[Row]:
+    total = count.total
+    rows: list[Row] = []
+
+    def add(name: str, term: Term, chain: tuple[int, ...]) -> None:
         if term.note and term.value == 0:
-            table.add_row(name, Text(term.note, style="italic"), "", "", "0", "", "")
+            tag = term.note.split()[0].rstrip(":")
+            rows.append((f"{name} ({tag})", Text(term.note, style="italic"), "", "0", "", ""))
             return
         value = term.value * _product(chain)
-        table.add_row(name, term.formula if formula is None else formula, f"{term.value:,}",
-                      _times(chain), f"{value:,}", human_count(value), _share(value, total))
+        per_unit = f"{term.value:,} {_times(chain)}".strip()
+        rows.append((name, term.formula, per_unit, f"{value:,}", human_count(value), _share(value, total)))
 
     for part in count.root.children:
-        groups = [child for child in part.children if child.key.startswith("layers.")]
-        if len(groups) > MAX_LAYER_GROUPS_SHOWN:
-            _add_summed_layers(table, part, groups, total)
-            for child in part.children:
-                if child not in groups:
-                    add(f"{part.key}.{child.key}", child, ())
-            continue
         if not part.children:
             add(part.key, part, ())
+            rows.append(None)
             continue
-        for path, term, chain in _rows(part, part.key, ()):
-            add(path, term, chain)
-        table.add_section()
+        groups = [child for child in part.children if child.key.startswith("layers.")]
+        summed = len(groups) > MAX_LAYER_GROUPS_SHOWN
+        if summed:
+            for name, layers, value in _summed_layers(part, groups):
+                rows.append((name, f"Σ over {layers} layers", "varies", f"{value:,}", human_count(value),
+                             _share(value, total)))
+        for child in part.children:
+            if child in groups:
+                if summed:
+                    continue
+                repeat = (child.repeat,) if child.repeat > 1 else ()
+                rows.append((Text(f"{part.key} {child.label}", style="bold"), "", _times(repeat),
+                             f"{child.total:,}", human_count(child.total), _share(child.total, total)))
+                for path, term, chain in _rows(child, "", repeat):
+                    add(f"  {path}", term, chain)
+            elif child.children:
+                chain = (child.repeat,) if child.repeat > 1 else ()
+                for path, term, sub_chain in _rows(child, f"{part.key}.{child.key}", chain):
+                    add(path, term, sub_chain)
+            else:
+                add(f"{part.key}.{child.key}", child, ())
+        rows.append(None)
 
     if count.active != total:
-        table.add_section()
-        table.add_row(Text("active per token", style="bold"), "routed experts: top-k only", "", "",
-                      f"{count.active:,}", human_count(count.active), _share(count.active, total))
+        rows.append((Text("active per token", style="bold"), "top-k experts only", "",
+                     f"{count.active:,}", human_count(count.active), _share(count.active, total)))
     if estimate is not None:
-        table.add_section()
-        table.add_row(Text("textbook estimate", style="bold"), "V·H + L·4H² + L·3·H·I + V·H", "", "",
-                      f"{estimate.total:,}", human_count(estimate.total),
-                      f"{100 * (estimate.total - total) / total:+.2f} %")
+        rows.append((Text("textbook estimate", style="bold"), "V·H + L·4H² + L·3·H·I + V·H", "",
+                     f"{estimate.total:,}", human_count(estimate.total),
+                     f"{100 * (estimate.total - total) / total:+.1f} %"))
+    return rows
+
+
+def params_table(spec: ModelSpec, count: ParamCount, estimate: Term | None, width: int) -> Table:
+    total = count.total
+    rows = _param_rows(count, estimate)
+    with_formula = width >= FORMULA_MIN_WIDTH
+    footer = ("total", "", "", f"{total:,}", human_count(total), "100.0 %")
+    table = Table(title=f"{spec.name} — parameters", caption=spec.hf_repo or None,
+                  box=box.SIMPLE_HEAD, pad_edge=False, show_footer=True)
+
+    def widest(index: int) -> int:
+        cells = [str(r[index]) for r in rows if r is not None] + [footer[index]]
+        return max(len(cell) for cell in cells)
+
+    # Numbers are never cut or wrapped: their columns are as wide as their widest value.
+    # On a narrow terminal component names wrap, and the formula column is left out.
+    table.add_column("component", footer="total")
+    if with_formula:
+        table.add_column("formula", style="dim", ratio=1, min_width=9)
+    for index, header in ((2, "per unit × n"), (3, "params"), (4, ""), (5, "share")):
+        table.add_column(header, justify="right", footer=footer[index], no_wrap=True,
+                         min_width=widest(index))
+    for entry in rows:
+        if entry is None:
+            table.add_section()
+            continue
+        name, formula, *numbers = entry
+        table.add_row(name, *((formula,) if with_formula else ()), *numbers)
     return table
 
 
-def _add_summed_layers(table: Table, stack: Term, groups: list[Term], total: int) -> None:
+def _summed_layers(stack: Term, groups: list[Term]) -> list[tuple[str, int, int]]:
+    """(component, layers, params summed over every layer) for stacks whose layers differ."""
     sums: dict[str, int] = {}
     for layer_group in groups:
         for path, term, chain in _rows(layer_group, "", (layer_group.repeat,)):
             sums[path] = sums.get(path, 0) + term.value * _product(chain)
     layers = sum(g.repeat for g in groups)
-    for path, value in sums.items():
-        table.add_row(f"{stack.key}.{path}", f"Σ over {layers} layers (sizes differ per layer)", "varies",
-                      "", f"{value:,}", human_count(value), _share(value, total))
+    return [(f"{stack.key}.{path}", layers, value) for path, value in sums.items()]
 
 
 def memory_table(params: int) -> Table:
@@ -121,7 +157,7 @@ def memory_table(params: int) -> Table:
 
 def print_params(spec: ModelSpec, count: ParamCount, estimate: Term | None) -> None:
     console = Console()
-    console.print(params_table(spec, count, estimate))
+    console.print(params_table(spec, count, estimate, console.width))
     if spec.reference is not None:
         agrees = spec.reference.params == count.total
         mark = "[green]matches[/]" if agrees else "[bold red]DIFFERS FROM[/]"
