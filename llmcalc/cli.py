@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from collections.abc import Callable
@@ -112,16 +113,14 @@ def resolve_model(model: Optional[str], flags: dict[str, Any], assignments: list
     spec = resolve(model)
     if not overrides:
         return spec
-    fields = dict(spec.fields or {})
-    changed = ", ".join(f"{key}={value}" for key, value in overrides.items())
-    fields.update(overrides)
+    fields = {**(spec.fields or {}), **overrides}
     # The recorded reference count describes the unmodified preset only.
     fields["reference"] = None
-    fields["name"] = f"{spec.name} ({changed})"
     try:
-        return build_spec(fields, f"{spec.name} with overrides")
+        modified = build_spec(fields, f"{spec.name} with overrides")
     except SpecError as exc:
         raise UsageError(str(exc)) from None
+    return dataclasses.replace(modified, overrides=overrides)
 
 
 @app.command()
@@ -134,12 +133,12 @@ def params(
                                   help="Add the textbook estimate V·H + L·4H² + L·3·H·I + V·H."),
     hidden_size: Optional[int] = typer.Option(None, "--hidden-size", help="H, model width."),
     layers: Optional[int] = typer.Option(None, "--layers", help="L, number of layers."),
-    heads: Optional[int] = typer.Option(None, "--heads", help="Query heads [default: H/128]."),
-    kv_heads: Optional[int] = typer.Option(None, "--kv-heads", help="KV heads [default: = heads]."),
+    heads: Optional[int] = typer.Option(None, "--heads", help="Query heads \\[default: H/128]."),
+    kv_heads: Optional[int] = typer.Option(None, "--kv-heads", help="KV heads \\[default: = heads]."),
     ffn: Optional[int] = typer.Option(None, "--ffn",
-                                      help="FFN width I [default: 8H/3 rounded up to 256]."),
-    vocab: Optional[int] = typer.Option(None, "--vocab", help="Vocabulary size [default: 32000]."),
-    head_dim: Optional[int] = typer.Option(None, "--head-dim", help="Per-head width [default: H/heads]."),
+                                      help="FFN width I \\[default: 8H/3 rounded up to 256]."),
+    vocab: Optional[int] = typer.Option(None, "--vocab", help="Vocabulary size \\[default: 32000]."),
+    head_dim: Optional[int] = typer.Option(None, "--head-dim", help="Per-head width \\[default: H/heads]."),
     context: Optional[int] = typer.Option(None, "--context", help="Context length (informational)."),
     assignments: list[str] = typer.Option([], "--set", metavar="KEY=VALUE",
                                           help="Override any preset field, e.g. num_key_value_heads=8."),

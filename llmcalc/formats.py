@@ -59,6 +59,7 @@ def params_document(spec: ModelSpec, count: ParamCount, estimate: Term | None) -
         "weight_memory_bytes": {m.dtype: m.bytes for m in weight_memory(count.total)},
         "reference": {"params": spec.reference.params, "source": spec.reference.source}
         if spec.reference else None,
+        "overrides": dict(spec.overrides or {}),
         "spec": {key: value for key, value in fields.items() if key not in _IDENTITY_FIELDS},
     }
     if estimate is not None:

@@ -109,7 +109,9 @@ def params_table(spec: ModelSpec, count: ParamCount, estimate: Term | None, widt
     rows = _param_rows(count, estimate)
     with_formula = width >= FORMULA_MIN_WIDTH
     footer = ("total", "", "", f"{total:,}", human_count(total), "100.0 %")
-    table = Table(title=f"{spec.name} — parameters", caption=spec.hf_repo or None,
+    changed = ", ".join(f"{key}={value}" for key, value in (spec.overrides or {}).items())
+    title = f"{spec.name} ({changed}) — parameters" if changed else f"{spec.name} — parameters"
+    table = Table(title=title, caption=spec.hf_repo or None,
                   box=box.SIMPLE_HEAD, pad_edge=False, show_footer=True)
 
     def widest(index: int) -> int:
@@ -118,7 +120,7 @@ def params_table(spec: ModelSpec, count: ParamCount, estimate: Term | None, widt
 
     # Numbers are never cut or wrapped: their columns are as wide as their widest value.
     # On a narrow terminal component names wrap, and the formula column is left out.
-    table.add_column("component", footer="total")
+    table.add_column("component", footer="total", overflow="fold")
     if with_formula:
         table.add_column("formula", style="dim", ratio=1, min_width=9)
     for index, header in ((2, "per unit × n"), (3, "params"), (4, ""), (5, "share")):

@@ -144,6 +144,7 @@ class ModelSpec:
     reference: Reference | None = None
     notes: str = ""
     fields: Mapping[str, Any] | None = None  # the validated input fields, for --json
+    overrides: Mapping[str, Any] | None = None  # --set and flags applied on top of a preset
 
     @property
     def num_layers(self) -> int:
@@ -166,7 +167,7 @@ SCHEMA: dict[str, tuple[tuple[type, ...], Any, str]] = {
     "family": (_STR, "custom", "model family"),
     "hf_repo": (_STR, "", "Hugging Face repo id"),
     "aliases": ((list,), [], "other names this preset answers to"),
-    "reference": ((dict,), None, "{params: exact int, source: where it comes from}"),
+    "reference": ((dict, type(None)), None, "{params: exact int, source: where it comes from}"),
     "notes": (_STR, "", "free text shown with the model"),
     "torch_dtype": (_STR, "", "dtype the checkpoint is published in"),
     # layout

@@ -21,11 +21,7 @@ def evaluate(formula: str, bindings: Mapping[str, int]) -> int:
     Only names, integer literals, parentheses, +, - and × are allowed: these are
     formulas written in this package, and the restriction keeps them exact.
     """
-    source = formula
-    for symbol in _TIMES:
-        source = source.replace(symbol, "*")
-    tree = ast.parse(source, mode="eval")
-    return _eval_node(tree.body, bindings, formula)
+    return _eval_node(_parse(formula).body, bindings, formula)
 
 
 def _eval_node(node: ast.AST, bindings: Mapping[str, int], formula: str) -> int:
@@ -79,13 +75,26 @@ class Term:
                 yield path, term, instances
 
 
+def _parse(formula: str) -> ast.Expression:
+    source = formula
+    for symbol in _TIMES:
+        source = source.replace(symbol, "*")
+    return ast.parse(source, mode="eval")
+
+
+def _symbols(formula: str) -> set[str]:
+    return {node.id for node in ast.walk(_parse(formula)) if isinstance(node, ast.Name)}
+
+
 def leaf(key: str, label: str, formula: str, bindings: Mapping[str, int], note: str = "") -> Term:
+    """A component whose value is its formula evaluated; it keeps only the symbols it uses."""
+    used = _symbols(formula)
     return Term(
         key=key,
         label=label,
         value=evaluate(formula, bindings),
         formula=formula,
-        bindings=dict(bindings),
+        bindings={name: value for name, value in bindings.items() if name in used},
         note=note,
     )
 

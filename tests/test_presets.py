@@ -1,0 +1,81 @@
+"""Every bundled preset against its recorded reference count.
+
+The expected numbers are NOT computed here: each preset's `reference.params` was
+obtained independently (transformers on the meta device via
+tools/xcheck_transformers.py, a published count, a checkpoint inventory, or a module
+dump summed by tools/count_module_dump.py) and `reference.source` says which.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from llmcalc.params import count_params
+from llmcalc.presets import load_preset_file, load_yaml_file, preset_paths, resolve, scan_aliases
+
+# The presets the foundation issue asks for, by canonical name.
+REQUIRED_PRESETS = """
+gpt2 gpt2-medium openai-gpt bert-base-cased t5-base bloom-7b1 llama-7b llama-13b llama-30b
+llama-65b llama2-7b llama2-13b llama2-70b llama3-8b llama3-70b llama3.1-405b chatglm-6b
+chatglm2-6b chatglm3-6b mistral-7b mixtral-8x7b qwen1.5-0.5b qwen1.5-moe-a2.7b qwen2.5-3b
+qwen2.5-7b gemma-2b gemma-7b grok-1 command-r openelm-270m yuan2-2b rwkv-4-169m falcon-7b
+falcon-40b baichuan2-7b deepseek-llm-7b internlm2-7b olmo-7b phi-3-mini yi-6b
+deepseek-v2-lite deepseek-v3
+""".split()
+
+PATHS = preset_paths()
+NAMES = [path.stem for path in PATHS]
+
+
+def test_every_required_preset_is_bundled() -> None:
+    assert sorted(REQUIRED_PRESETS) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=NAMES)
+def test_total_equals_reference(path) -> None:
+    spec = load_preset_file(path)
+    assert spec.reference is not None, f"{path.name} records no reference count"
+    assert len(spec.reference.source) > 20, "the source must say where the number comes from"
+    assert count_params(spec).total == spec.reference.params
+
+
+@pytest.mark.parametrize("path", PATHS, ids=NAMES)
+def test_name_matches_file_and_is_lower_case(path) -> None:
+    spec = load_preset_file(path)
+    assert spec.name == path.stem == path.stem.lower()
+
+
+@pytest.mark.parametrize("path", PATHS, ids=NAMES)
+def test_alias_scan_agrees_with_yaml(path) -> None:
+    # Lookup by alias reads the one-line `aliases: [...]` as text; it must match the YAML.
+    assert scan_aliases(path) == load_yaml_file(path)["aliases"]
+
+
+def test_aliases_are_unique_across_presets() -> None:
+    seen: dict[str, str] = {}
+    for path in PATHS:
+        for alias in [path.stem, *scan_aliases(path)]:
+            key = alias.lower()
+            assert seen.setdefault(key, path.stem) == path.stem, f"{alias} names two presets"
+
+
+@pytest.mark.parametrize("name", ["MISTRAL-7B", "mistralai/Mistral-7B-v0.1", "Mistral-7B-v0.1"])
+def test_resolve_by_name_or_alias_case_insensitive(name: str) -> None:
+    assert resolve(name).name == "mistral-7b"
+
+
+# Published totals (not transformers): the model authors' own figures, checked here so
+# that a preset cannot drift from them even if the reference line were edited.
+@pytest.mark.parametrize("name, published", [
+    ("mistral-7b", 7_241_732_096),  # Mistral AI
+    ("bloom-7b1", 7_069_016_064),  # BLOOM-7b1 model card
+])
+def test_published_totals(name: str, published: int) -> None:
+    assert count_params(resolve(name)).total == published
+
+
+def test_mixtral_active_params() -> None:
+    # Mistral AI publishes "12.9B active" for Mixtral-8x7B: 2 of 8 experts per token. Exactly,
+    # the total (transformers, above) less 6 unused SwiGLU experts of 3·4096·14336 in 32 layers.
+    count = count_params(resolve("mixtral-8x7b"))
+    assert count.active == 46_702_792_704 - 32 * 6 * 3 * 4096 * 14336 == 12_879_925_248

@@ -1,0 +1,160 @@
+"""Every validation branch of build_spec names the key and what is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from llmcalc.errors import SpecError
+from llmcalc.spec import Attention, LatentAttention, MixtureOfExperts, build_spec
+
+BASE: dict[str, Any] = {
+    "name": "tiny",
+    "vocab_size": 1000,
+    "hidden_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+}
+
+
+def build(**changes: Any):
+    fields = {**BASE, **changes}
+    return build_spec({k: v for k, v in fields.items() if v is not ...}, "test.yaml")
+
+
+def error(**changes: Any) -> SpecError:
+    with pytest.raises(SpecError) as caught:
+        build(**changes)
+    assert caught.value.source == "test.yaml"
+    return caught.value
+
+
+def test_minimal_spec_defaults() -> None:
+    spec = build()
+    attention = spec.stacks[0].layers[0].attention
+    assert isinstance(attention, Attention)
+    assert (attention.num_kv_heads, attention.head_dim) == (4, 16)
+    assert spec.stacks[0].layers[0].ffn.intermediate_size == 4 * 64
+    assert spec.head.kind == "untied"
+
+
+@pytest.mark.parametrize("key", ["vocab_size", "hidden_size", "num_hidden_layers", "name"])
+def test_missing_required_key(key: str) -> None:
+    err = error(**{key: ...})
+    assert err.key == key and "required" in err.problem
+
+
+def test_missing_heads_for_a_transformer() -> None:
+    assert error(num_attention_heads=...).key == "num_attention_heads"
+
+
+def test_unknown_key_suggests_the_right_one() -> None:
+    err = error(hiden_size=64)
+    assert err.key == "hiden_size" and "hidden_size" in err.problem
+
+
+@pytest.mark.parametrize("key, value", [
+    ("hidden_size", "4096"), ("hidden_size", 4.5), ("hidden_size", True),
+    ("tie_word_embeddings", "yes"), ("norm", 3), ("aliases", "x"),
+])
+def test_wrong_type(key: str, value: Any) -> None:
+    err = error(**{key: value})
+    assert err.key == key and "must be" in err.problem
+
+
+@pytest.mark.parametrize("key", ["hidden_size", "vocab_size", "num_hidden_layers", "num_attention_heads",
+                                 "intermediate_size", "head_dim"])
+@pytest.mark.parametrize("value", [0, -8])
+def test_non_positive_size(key: str, value: int) -> None:
+    err = error(**{key: value})
+    assert err.key == key and "positive" in err.problem
+
+
+def test_kv_heads_must_divide_heads() -> None:
+    err = error(num_key_value_heads=3)
+    assert err.key == "num_key_value_heads" and "divide" in err.problem
+
+
+def test_kv_heads_cannot_exceed_heads() -> None:
+    assert error(num_key_value_heads=8).key == "num_key_value_heads"
+
+
+def test_hidden_not_divisible_by_heads_needs_head_dim() -> None:
+    err = error(num_attention_heads=5)
+    assert err.key == "head_dim" and "not divisible" in err.problem
+    assert build(num_attention_heads=5, head_dim=16).stacks[0].layers[0].attention.head_dim == 16
+
+
+@pytest.mark.parametrize("key, value", [("norm", "batchnorm"), ("architecture", "mamba"), ("qk_norm", "x")])
+def test_choice_fields(key: str, value: str) -> None:
+    err = error(**{key: value})
+    assert err.key == key and "one of" in err.problem
+
+
+def test_per_layer_list_length_must_match_layers() -> None:
+    err = error(intermediate_size=[128, 128, 128])
+    assert err.key == "intermediate_size" and "3 values for 2 layers" in err.problem
+
+
+def test_per_layer_list_items_must_be_integers() -> None:
+    assert error(num_attention_heads=[4, "4"]).key == "num_attention_heads"
+
+
+def test_per_layer_lists_build_distinct_layers() -> None:
+    spec = build(num_attention_heads=[4, 8], num_key_value_heads=[1, 2], head_dim=16,
+                 intermediate_size=[128, 256])
+    first, second = spec.stacks[0].layers
+    assert (first.attention.num_heads, second.attention.num_heads) == (4, 8)
+    assert (first.ffn.intermediate_size, second.ffn.intermediate_size) == (128, 256)
+
+
+def test_moe_needs_top_k_within_experts() -> None:
+    assert error(num_experts=4).key == "num_experts_per_tok"
+    assert error(num_experts=4, num_experts_per_tok=5).key == "num_experts_per_tok"
+
+
+def test_moe_synonyms_and_dense_first_layers() -> None:
+    spec = build(n_routed_experts=8, num_experts_per_tok=2, first_k_dense_replace=1,
+                 moe_intermediate_size=32, n_shared_experts=2)
+    dense, sparse = spec.stacks[0].layers
+    assert not isinstance(dense.ffn, MixtureOfExperts)
+    assert isinstance(sparse.ffn, MixtureOfExperts)
+    assert sparse.ffn.shared_expert_intermediate_size == 2 * 32
+
+
+def test_synonym_and_canonical_key_together_is_an_error() -> None:
+    err = error(num_experts=4, num_local_experts=4, num_experts_per_tok=1)
+    assert "given twice" in err.problem
+
+
+def test_mla_needs_its_head_dims() -> None:
+    assert error(kv_lora_rank=32).key == "qk_nope_head_dim"
+    spec = build(kv_lora_rank=32, qk_nope_head_dim=8, qk_rope_head_dim=4, v_head_dim=8)
+    assert isinstance(spec.stacks[0].layers[0].attention, LatentAttention)
+
+
+def test_reference_must_be_complete() -> None:
+    assert error(reference={"params": "7B", "source": "x"}).key == "reference.params"
+    assert error(reference={"params": 7}).key == "reference.source"
+    assert error(reference={"params": 7, "source": "card", "year": 1}).key == "reference"
+
+
+def test_encoder_decoder_has_two_stacks_with_cross_attention() -> None:
+    spec = build(architecture="encoder-decoder", num_decoder_layers=3)
+    encoder, decoder = spec.stacks
+    assert (len(encoder.layers), len(decoder.layers)) == (2, 3)
+    assert encoder.layers[0].cross_attention is None
+    assert decoder.layers[0].cross_attention is not None
+    assert decoder.layers[0].norms == encoder.layers[0].norms + 1
+
+
+def test_relative_bias_only_in_first_layer() -> None:
+    layers = build(relative_attention_num_buckets=32).stacks[0].layers
+    assert [layer.attention.relative_attention_buckets for layer in layers] == [32, 0]
+
+
+def test_rwkv_needs_no_heads() -> None:
+    spec = build(architecture="rwkv", num_attention_heads=...)
+    first, second = spec.stacks[0].layers
+    assert first.norms == second.norms + 1  # the first block's extra LayerNorm (pre_ln)
