@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Optional, TypeVar
 
 import typer
 
 from llmcalc import __version__
 from llmcalc.errors import LlmcalcError, SpecError, UsageError
-from llmcalc.spec import SYNONYMS, ModelSpec, build_spec
+
+if TYPE_CHECKING:
+    from llmcalc.spec import ModelSpec
 
 app = typer.Typer(
     add_completion=False,
@@ -66,7 +67,12 @@ def root(
 
 
 def _parse_set(assignments: list[str]) -> dict[str, Any]:
+    """`key=value` pairs; values are read as YAML scalars or lists (8, true, null, [1, 2])."""
+    if not assignments:
+        return {}
     import yaml
+
+    from llmcalc.spec import SYNONYMS
 
     overrides: dict[str, Any] = {}
     for assignment in assignments:
@@ -97,6 +103,7 @@ def custom_defaults(hidden_size: int, layers: int) -> dict[str, Any]:
 def resolve_model(model: Optional[str], flags: dict[str, Any], assignments: list[str]) -> ModelSpec:
     """A preset (with overrides) or a model built from flags alone."""
     from llmcalc.presets import resolve
+    from llmcalc.spec import build_spec
 
     overrides = {FLAG_FIELDS[name]: value for name, value in flags.items() if value is not None}
     overrides.update(_parse_set(assignments))
@@ -120,6 +127,8 @@ def resolve_model(model: Optional[str], flags: dict[str, Any], assignments: list
         modified = build_spec(fields, f"{spec.name} with overrides")
     except SpecError as exc:
         raise UsageError(str(exc)) from None
+    import dataclasses
+
     return dataclasses.replace(modified, overrides=overrides)
 
 

@@ -54,7 +54,7 @@ def params_document(spec: ModelSpec, count: ParamCount, estimate: Term | None) -
         "hf_repo": spec.hf_repo,
         "total_params": count.total,
         "active_params": count.active,
-        "lm_head": spec.head.kind,
+        "lm_head": spec.embeddings.head,
         "components": components(count.root),
         "weight_memory_bytes": {m.dtype: m.bytes for m in weight_memory(count.total)},
         "reference": {"params": spec.reference.params, "source": spec.reference.source}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Bits per weight. int4 packs two weights per byte, so an odd count needs one more byte.
 WEIGHT_DTYPES: dict[str, int] = {"fp32": 32, "bf16/fp16": 16, "int8": 8, "int4": 4}
@@ -11,8 +11,7 @@ GB = 10**9
 GIB = 2**30
 
 
-@dataclass(frozen=True)
-class WeightMemory:
+class WeightMemory(NamedTuple):
     dtype: str
     bits: int
     bytes: int

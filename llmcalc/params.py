@@ -19,7 +19,7 @@ from llmcalc.spec import (
 from llmcalc.terms import Term, group, leaf
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ParamCount:
     """The exact count: the Term tree, and what one token actually uses (MoE)."""
 
@@ -48,7 +48,7 @@ def count_params(spec: ModelSpec) -> ParamCount:
 
 def _hidden_norms(spec: ModelSpec, key: str, label: str, count: int) -> Term:
     """`count` norms over the hidden size; a parameter-free norm is shown, not dropped."""
-    per = spec.norm.params_per_feature
+    per = spec.norm_params_per_feature
     full_label = f"{label} ({_norm_label(spec)})"
     if per == 0:
         return Term(key=key, label=full_label, value=0, note="non-parametric: no weight, no bias")
@@ -69,7 +69,7 @@ def _norm_label(spec: ModelSpec) -> str:
         "layernorm": "LayerNorm weight + bias",
         "layernorm_no_bias": "LayerNorm weight, no bias",
         "nonparametric": "LayerNorm without parameters",
-    }[spec.norm.kind]
+    }[spec.norm]
 
 
 def _embedding(spec: ModelSpec) -> Term:
@@ -88,14 +88,15 @@ def _embedding(spec: ModelSpec) -> Term:
 
 
 def _head(spec: ModelSpec) -> Term:
-    hidden, vocab = spec.hidden_size, spec.embeddings.vocab_size
-    if spec.head.kind == "none":
+    emb = spec.embeddings
+    hidden, vocab = spec.hidden_size, emb.vocab_size
+    if emb.head == "none":
         return Term(key="lm_head", label="LM head", value=0, note="none: a bare encoder")
-    if spec.head.kind == "tied":
+    if emb.head == "tied":
         return Term(key="lm_head", label="LM head", value=0,
                     note="tied to embedding.tokens")
     parts = [leaf("weight", "LM head", "H × V", {"H": hidden, "V": vocab})]
-    if spec.head.bias:
+    if emb.head_bias:
         parts.append(leaf("bias", "LM head bias", "V", {"V": vocab}))
     return group("lm_head", "LM head (untied)", parts)
 
@@ -132,7 +133,7 @@ def _layer(spec: ModelSpec, layer: Layer) -> tuple[Term, int]:
 
 def _attention(spec: ModelSpec, attention: object, key: str, label: str) -> Term:
     hidden = spec.hidden_size
-    per = spec.norm.params_per_feature
+    per = spec.norm_params_per_feature
     if isinstance(attention, Attention):
         return _multi_head(attention, hidden, per, key, label)
     if isinstance(attention, LatentAttention):

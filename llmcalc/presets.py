@@ -1,16 +1,19 @@
 """Bundled presets and preset YAML files → ModelSpec.
 
-A preset's file name is its canonical name (``presets/mistral-7b.yaml``), so looking a
-model up by name reads one file. Aliases are found by scanning each file's one-line
-``aliases: [...]`` entry as text, which is far cheaper than parsing YAML; a test checks
-that this scan agrees with the parsed value for every bundled preset.
+The YAML files in ``presets/`` are the source of truth. Parsing YAML costs more start-up
+time than the rest of a command (PyYAML compiles its regular expressions on import), so
+the bundled presets are also kept, already parsed, in ``presets/index.json``: looking a
+model up by name or alias is one JSON load and one dictionary hit. The index is written
+by ``tools/build_preset_index.py`` with :func:`build_index`, and a test fails when it no
+longer matches the YAML files. A user's own YAML file is always parsed as YAML.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
+import json
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ from llmcalc.errors import PresetFileError, UnknownModelError
 from llmcalc.spec import ModelSpec, build_spec
 
 PRESET_SUFFIX = ".yaml"
-_ALIASES_LINE = re.compile(r"^aliases:\s*\[(?P<items>[^\]]*)\]\s*$", re.MULTILINE)
+INDEX_NAME = "index.json"
 
 
 def presets_dir() -> Path:
@@ -63,12 +66,30 @@ def load_preset_file(path: Path) -> ModelSpec:
     return build_spec(load_yaml_file(path), str(path))
 
 
-def scan_aliases(path: Path) -> list[str]:
-    """The aliases a preset file declares, read as text without parsing the YAML."""
-    match = _ALIASES_LINE.search(path.read_text(encoding="utf-8"))
-    if match is None:
-        return []
-    return [item.strip().strip("'\"") for item in match.group("items").split(",") if item.strip()]
+def build_index(paths: list[Path]) -> dict[str, Any]:
+    """Parse and validate every preset file; map names and aliases (lower case) to presets."""
+    presets: dict[str, dict[str, Any]] = {}
+    names: dict[str, str] = {}
+    for path in paths:
+        fields = load_yaml_file(path)
+        spec = build_spec(fields, str(path))
+        if spec.name != path.stem:
+            raise PresetFileError(f"{path}: name {spec.name!r} must match the file name {path.stem!r}")
+        presets[spec.name] = fields
+        for name in (spec.name, *spec.aliases):
+            other = names.setdefault(name.lower(), spec.name)
+            if other != spec.name:
+                raise PresetFileError(f"{path}: alias {name!r} already names {other}")
+    return {"presets": presets, "names": dict(sorted(names.items()))}
+
+
+@lru_cache(maxsize=1)
+def bundled_index() -> dict[str, Any]:
+    return json.loads((presets_dir() / INDEX_NAME).read_text(encoding="utf-8"))
+
+
+def _bundled_spec(name: str) -> ModelSpec:
+    return build_spec(bundled_index()["presets"][name], str(presets_dir() / f"{name}{PRESET_SUFFIX}"))
 
 
 def _looks_like_path(name: str) -> bool:
@@ -79,30 +100,21 @@ def resolve(name: str) -> ModelSpec:
     """A preset name or alias (case-insensitive), or a path to a preset YAML file."""
     if _looks_like_path(name):
         return load_preset_file(Path(name))
-    wanted = name.lower()
-    direct = presets_dir() / f"{wanted}{PRESET_SUFFIX}"
-    if direct.is_file():
-        return load_preset_file(direct)
-    for path in preset_paths():
-        if wanted in (alias.lower() for alias in scan_aliases(path)):
-            return load_preset_file(path)
-    raise UnknownModelError(name, suggest(name))
+    canonical = bundled_index()["names"].get(name.lower())
+    if canonical is None:
+        raise UnknownModelError(name, suggest(name))
+    return _bundled_spec(canonical)
 
 
 def suggest(name: str) -> list[str]:
-    candidates: dict[str, str] = {}
-    for path in preset_paths():
-        candidates[path.stem] = path.stem
-        for alias in scan_aliases(path):
-            candidates.setdefault(alias.lower(), path.stem)
-    close = difflib.get_close_matches(name.lower(), list(candidates), n=5, cutoff=0.6)
-    unique: list[str] = []
-    for match in close:
-        if candidates[match] not in unique:
-            unique.append(candidates[match])
-    return unique[:3]
+    names: dict[str, str] = bundled_index()["names"]
+    suggestions: list[str] = []
+    for match in difflib.get_close_matches(name.lower(), list(names), n=6, cutoff=0.6):
+        if names[match] not in suggestions:
+            suggestions.append(names[match])
+    return suggestions[:3]
 
 
 def all_presets() -> Iterator[ModelSpec]:
-    for path in preset_paths():
-        yield load_preset_file(path)
+    for name in sorted(bundled_index()["presets"]):
+        yield _bundled_spec(name)

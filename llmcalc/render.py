@@ -165,7 +165,7 @@ def print_params(spec: ModelSpec, count: ParamCount, estimate: Term | None) -> N
         mark = "[green]matches[/]" if agrees else "[bold red]DIFFERS FROM[/]"
         console.print(f"{mark} reference {spec.reference.params:,} — {spec.reference.source}",
                       highlight=False)
-    if spec.head.kind == "tied":
+    if spec.embeddings.head == "tied":
         console.print("LM head is tied to the token embedding: counted once.", highlight=False)
     console.print(memory_table(count.total))
 

@@ -15,18 +15,13 @@ from typing import Any, Union
 from llmcalc.errors import SpecError
 
 NORM_KINDS = ("rmsnorm", "layernorm", "layernorm_no_bias", "nonparametric")
+HEAD_KINDS = ("untied", "tied", "none")
 ARCHITECTURES = ("decoder", "encoder", "encoder-decoder", "rwkv")
 QK_NORMS = ("none", "head", "full")
 
 
-@dataclass(frozen=True)
-class Norm:
-    kind: str
-
-    @property
-    def params_per_feature(self) -> int:
-        """Weight (scale) and bias per normalised feature."""
-        return {"rmsnorm": 1, "layernorm": 2, "layernorm_no_bias": 1, "nonparametric": 0}[self.kind]
+# Weight (scale) and bias per normalised feature, by norm kind.
+NORM_PARAMS_PER_FEATURE = {"rmsnorm": 1, "layernorm": 2, "layernorm_no_bias": 1, "nonparametric": 0}
 
 
 @dataclass(frozen=True)
@@ -100,43 +95,45 @@ class Layer:
     cross_attention: Attention | None = None
 
 
-@dataclass(frozen=True)
+# Creating a dataclass costs about a millisecond of start-up here (each generated method is
+# compiled), so value equality is generated only where it is used: layers and their parts
+# are compared to group identical consecutive layers.
+
+
+@dataclass(frozen=True, eq=False)
 class Stack:
     name: str
     layers: tuple[Layer, ...]
     final_norm: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Embeddings:
+    """Token embedding and what shares or surrounds it, including the LM head."""
+
     vocab_size: int
     learned_positions: int = 0
     token_types: int = 0
     norm: bool = False
+    head: str = "untied"  # one of HEAD_KINDS; "tied" reuses the token embedding
+    head_bias: bool = False
 
 
-@dataclass(frozen=True)
-class Head:
-    kind: str  # "untied", "tied" or "none"
-    bias: bool = False
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Reference:
     params: int
     source: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ModelSpec:
     name: str
     family: str
     architecture: str
     hidden_size: int
-    norm: Norm
+    norm: str  # one of NORM_KINDS, for every hidden-size norm (and QK / latent norms)
     embeddings: Embeddings
     stacks: tuple[Stack, ...]
-    head: Head
     pooler: bool
     context_length: int | None
     hf_repo: str = ""
@@ -145,6 +142,10 @@ class ModelSpec:
     notes: str = ""
     fields: Mapping[str, Any] | None = None  # the validated input fields, for --json
     overrides: Mapping[str, Any] | None = None  # --set and flags applied on top of a preset
+
+    @property
+    def norm_params_per_feature(self) -> int:
+        return NORM_PARAMS_PER_FEATURE[self.norm]
 
     @property
     def num_layers(self) -> int:
@@ -313,7 +314,7 @@ def build_spec(raw: Mapping[str, Any], source: str) -> ModelSpec:
     """Validate a flat mapping of preset fields and build the ModelSpec."""
     fields = normalise_fields(raw, source)
     architecture = _choice(fields, "architecture", ARCHITECTURES, source)
-    norm = Norm(_choice(fields, "norm", NORM_KINDS, source))
+    norm = _choice(fields, "norm", NORM_KINDS, source)
     _choice(fields, "qk_norm", QK_NORMS, source)
     hidden = fields["hidden_size"]
     layers = fields["num_hidden_layers"]
@@ -335,9 +336,9 @@ def build_spec(raw: Mapping[str, Any], source: str) -> ModelSpec:
         reference = _reference(fields["reference"], source)
 
     if not fields["lm_head"]:
-        head = Head("none")
+        head = "none"
     else:
-        head = Head("tied" if fields["tie_word_embeddings"] else "untied", bias=fields["lm_head_bias"])
+        head = "tied" if fields["tie_word_embeddings"] else "untied"
 
     return ModelSpec(
         name=fields["name"],
@@ -351,9 +352,10 @@ def build_spec(raw: Mapping[str, Any], source: str) -> ModelSpec:
             if fields["learned_position_embeddings"] else 0,
             token_types=fields["type_vocab_size"],
             norm=fields["embedding_norm"],
+            head=head,
+            head_bias=fields["lm_head_bias"],
         ),
         stacks=stacks,
-        head=head,
         pooler=fields["pooler"],
         context_length=fields["max_position_embeddings"],
         hf_repo=fields["hf_repo"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Symbols the formulas use for multiplication; evaluation maps them to Python's `*`.
 _TIMES = ("×", "·")
@@ -40,7 +41,7 @@ def _eval_node(node: ast.AST, bindings: Mapping[str, int], formula: str) -> int:
     raise ValueError(f"unsupported expression in formula {formula!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Term:
     """One component of a count.
 
@@ -75,6 +76,7 @@ class Term:
                 yield path, term, instances
 
 
+@lru_cache(maxsize=None)
 def _parse(formula: str) -> ast.Expression:
     source = formula
     for symbol in _TIMES:

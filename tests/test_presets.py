@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 from llmcalc.params import count_params
-from llmcalc.presets import load_preset_file, load_yaml_file, preset_paths, resolve, scan_aliases
+from llmcalc.errors import PresetFileError
+from llmcalc.presets import build_index, bundled_index, load_preset_file, preset_paths, resolve
 
 # The presets the foundation issue asks for, by canonical name.
 REQUIRED_PRESETS = """
@@ -45,18 +46,25 @@ def test_name_matches_file_and_is_lower_case(path) -> None:
     assert spec.name == path.stem == path.stem.lower()
 
 
-@pytest.mark.parametrize("path", PATHS, ids=NAMES)
-def test_alias_scan_agrees_with_yaml(path) -> None:
-    # Lookup by alias reads the one-line `aliases: [...]` as text; it must match the YAML.
-    assert scan_aliases(path) == load_yaml_file(path)["aliases"]
+def test_index_matches_the_yaml_files() -> None:
+    # Commands read presets/index.json; it must say exactly what the YAML files say.
+    assert bundled_index() == build_index(PATHS), "stale index: run python tools/build_preset_index.py"
 
 
-def test_aliases_are_unique_across_presets() -> None:
-    seen: dict[str, str] = {}
-    for path in PATHS:
-        for alias in [path.stem, *scan_aliases(path)]:
-            key = alias.lower()
-            assert seen.setdefault(key, path.stem) == path.stem, f"{alias} names two presets"
+def test_index_rejects_an_alias_that_names_two_presets(tmp_path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.yaml").write_text(
+            f"name: {name}\naliases: [shared]\nvocab_size: 8\nhidden_size: 8\nnum_hidden_layers: 1\n"
+            "num_attention_heads: 1\n")
+    with pytest.raises(PresetFileError, match="already names a"):
+        build_index(sorted(tmp_path.glob("*.yaml")))
+
+
+def test_index_rejects_a_name_that_differs_from_the_file(tmp_path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text("name: b\nvocab_size: 8\nhidden_size: 8\nnum_hidden_layers: 1\nnum_attention_heads: 1\n")
+    with pytest.raises(PresetFileError, match="must match the file name"):
+        build_index([path])
 
 
 @pytest.mark.parametrize("name", ["MISTRAL-7B", "mistralai/Mistral-7B-v0.1", "Mistral-7B-v0.1"])

@@ -36,7 +36,7 @@ def test_minimal_spec_defaults() -> None:
     assert isinstance(attention, Attention)
     assert (attention.num_kv_heads, attention.head_dim) == (4, 16)
     assert spec.stacks[0].layers[0].ffn.intermediate_size == 4 * 64
-    assert spec.head.kind == "untied"
+    assert spec.embeddings.head == "untied"
 
 
 @pytest.mark.parametrize("key", ["vocab_size", "hidden_size", "num_hidden_layers", "name"])
