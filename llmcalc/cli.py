@@ -209,11 +209,9 @@ def presets(
             for spec, count in rows
         ])
         return
-    from rich.console import Console
+    from llmcalc.render import make_console, presets_table
 
-    from llmcalc.render import presets_table
-
-    Console().print(presets_table(rows))
+    make_console().print(presets_table(rows))
 
 
 def _interrupted(signum: int, frame: object) -> None:

@@ -22,6 +22,12 @@ FORMULA_MIN_WIDTH = 100
 MAX_LAYER_GROUPS_SHOWN = 4
 
 
+def make_console() -> Console:
+    """A console for our own output: no markup, emoji or repr highlighting to interpret
+    (styled cells are Text objects), which also spares compiling the highlighter."""
+    return Console(highlight=False, markup=False, emoji=False)
+
+
 def _share(value: int, total: int) -> str:
     return f"{100 * value / total:.1f} %" if total else "—"
 
@@ -158,15 +164,14 @@ def memory_table(params: int) -> Table:
 
 
 def print_params(spec: ModelSpec, count: ParamCount, estimate: Term | None) -> None:
-    console = Console()
+    console = make_console()
     console.print(params_table(spec, count, estimate, console.width))
     if spec.reference is not None:
         agrees = spec.reference.params == count.total
-        mark = "[green]matches[/]" if agrees else "[bold red]DIFFERS FROM[/]"
-        console.print(f"{mark} reference {spec.reference.params:,} — {spec.reference.source}",
-                      highlight=False)
+        mark = Text("matches", style="green") if agrees else Text("DIFFERS FROM", style="bold red")
+        console.print(Text.assemble(mark, f" reference {spec.reference.params:,} — {spec.reference.source}"))
     if spec.embeddings.head == "tied":
-        console.print("LM head is tied to the token embedding: counted once.", highlight=False)
+        console.print("LM head is tied to the token embedding: counted once.")
     console.print(memory_table(count.total))
 
 
