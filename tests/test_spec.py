@@ -158,3 +158,13 @@ def test_rwkv_needs_no_heads() -> None:
     spec = build(architecture="rwkv", num_attention_heads=...)
     first, second = spec.stacks[0].layers
     assert first.norms == second.norms + 1  # the first block's extra LayerNorm (pre_ln)
+
+
+def test_every_schema_key_is_documented() -> None:
+    from pathlib import Path
+
+    from llmcalc.spec import SCHEMA, SYNONYMS
+
+    readme = (Path(__file__).resolve().parent.parent / "presets" / "README.md").read_text(encoding="utf-8")
+    missing = [key for key in [*SCHEMA, *SYNONYMS] if f"`{key}`" not in readme]
+    assert not missing, f"presets/README.md does not document {missing}"
