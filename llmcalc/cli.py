@@ -183,6 +183,88 @@ def params(
     print_params(spec, count, estimate_term)
 
 
+SIZE_SUFFIXES = {"k": 2**10, "m": 2**20}
+SIZE_FORMS = "a positive whole number, optionally with k (×1024) or m (×1048576): 4096, 4k, 32K, 1m"
+
+
+def parse_sizes(option: str, text: str) -> list[int]:
+    """`4096`, `4k`, `32K`, `1m`, or a comma list of them."""
+    sizes = []
+    for item in text.split(","):
+        word = item.strip().lower()
+        factor = SIZE_SUFFIXES.get(word[-1:], 1) if word else 1
+        digits = word[:-1] if factor > 1 else word
+        if not digits.isdigit() or int(digits) <= 0:
+            raise UsageError(f"{option} {item.strip()!r}: expected {SIZE_FORMS}, or a comma list of them")
+        sizes.append(int(digits) * factor)
+    return sizes
+
+
+@app.command()
+@reports_errors
+def kvcache(
+    model: str = typer.Argument(..., help="Preset name or alias, or a path to a preset YAML file."),
+    seq: Optional[str] = typer.Option(None, "--seq",
+                                      help="Tokens per sequence: 4096, 4k, 32K, 1m or a comma list "
+                                           "\\[default: the model's context length]."),
+    batch: str = typer.Option("1", "--batch", help="Sequences: a number or a comma list."),
+    dtype: str = typer.Option("fp16", "--dtype",
+                              help="Cache precision: fp32, fp16, bf16, fp8_e4m3, fp8_e5m2, int8, int4, q8_0, q4_0."),
+    weights_dtype: Optional[str] = typer.Option(None, "--weights-dtype",
+                                                help="Weight precision for the summary \\[default: --dtype]."),
+    no_window: bool = typer.Option(False, "--no-window", help="Ignore sliding windows: every layer keeps every token."),
+    encoder_seq: Optional[str] = typer.Option(None, "--encoder-seq",
+                                              help="Encoder tokens for cross-attention (T5) \\[default: --seq]."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (the documented contract)."),
+    assignments: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override any preset field."),
+) -> None:
+    """KV-cache memory: per token, per layer and in total, and what GQA, MQA, MLA and windows save.
+
+    Examples:
+
+      llmcalc kvcache mistral-7b --seq 4096 --batch 1 --dtype fp16
+
+      llmcalc kvcache llama2-70b --seq 1k,4k,32k,128k --dtype bf16
+
+      llmcalc kvcache deepseek-v2-lite --seq 32k --json
+    """
+    from llmcalc.kvcache import footprint, kv_cache
+    from llmcalc.memory import parse_dtype
+    from llmcalc.params import count_params
+
+    cache_dtype = parse_dtype(dtype)
+    weight_dtype = parse_dtype(weights_dtype) if weights_dtype else cache_dtype
+    batches = parse_sizes("--batch", batch)
+    encoder = parse_sizes("--encoder-seq", encoder_seq)[0] if encoder_seq else None
+    spec = resolve_model(model, {}, assignments)
+    if seq is None:
+        if spec.context_length is None:
+            raise UsageError(f"{spec.name} records no context length; give --seq")
+        lengths = [spec.context_length]
+    else:
+        lengths = parse_sizes("--seq", seq)
+    warnings = [f"{length:,} tokens exceed {spec.name}'s context length of {spec.context_length:,}"
+                for length in lengths if spec.context_length and length > spec.context_length]
+    for warning in warnings:
+        sys.stderr.write(f"llmcalc: warning: {warning}\n")
+    count = count_params(spec)
+    caches = [kv_cache(spec, length, sequences, cache_dtype, windows=not no_window, encoder_tokens=encoder)
+              for length in lengths for sequences in batches]
+    needs = [footprint(cache, count.total, count.active_in_layers, weight_dtype) for cache in caches]
+    if json_output:
+        from llmcalc.formats import kvcache_document, write_json
+
+        rows = [kvcache_document(spec, cache, need) for cache, need in zip(caches, needs)]
+        write_json(rows[0] if len(rows) == 1 else {"model": spec.name, "rows": rows})
+        return
+    from llmcalc.render import print_kvcache, print_kvcache_sweep
+
+    if len(caches) == 1:
+        print_kvcache(spec, caches[0], needs[0])
+    else:
+        print_kvcache_sweep(spec, caches, needs)
+
+
 @app.command()
 @reports_errors
 def presets(

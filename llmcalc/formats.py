@@ -6,6 +6,7 @@ import json
 import sys
 from typing import Any
 
+from llmcalc.kvcache import KIND_NOTES, CacheSize, Footprint, attention_sharing, saving_factor
 from llmcalc.memory import weight_memory
 from llmcalc.params import ParamCount
 from llmcalc.spec import ModelSpec
@@ -69,3 +70,42 @@ def params_document(spec: ModelSpec, count: ParamCount, estimate: Term | None) -
 
 def write_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def kvcache_document(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> dict[str, Any]:
+    layers = []
+    for stack in cache.root.children:
+        for part in stack.children:
+            layers.append({
+                "stack": stack.key,
+                "layers": part.key.removeprefix("layers."),
+                "count": part.repeat,
+                "cached_tokens": part.children[0].bindings.get("T"),
+                "bytes_per_layer": part.value,
+                "bytes": part.total,
+                "components": [{"name": term.key, "bytes": term.value, "formula": term.formula,
+                                "bindings": dict(term.bindings)} for term in part.children],
+            })
+    factor = saving_factor(cache)
+    return {
+        "model": spec.name,
+        "seq_len": cache.tokens,
+        "batch": cache.batch,
+        "encoder_seq_len": cache.encoder_tokens,
+        "dtype": cache.dtype.name,
+        "kind": cache.kind,
+        "attention": attention_sharing(spec),
+        "note": KIND_NOTES[cache.kind],
+        "bytes_per_token": cache.bytes_per_token,
+        "total_bytes": cache.total,
+        "per_layer": layers,
+        "mha_equivalent_bytes": cache.mha_equivalent.total,
+        "saving_factor": round(factor, 4) if factor is not None else None,
+        "windowed_layers": cache.windowed_layers,
+        "uncapped_total_bytes": cache.uncapped.total,
+        "without_cache_peak_bytes": cache.recompute_peak,
+        "weight_flops_per_token_with_cache": needs.flops_with_cache,
+        "weight_flops_per_token_without_cache": needs.flops_without_cache,
+        "weights": {"dtype": needs.weight_dtype.name, "bytes": needs.weights},
+        "total_with_weights_bytes": needs.total,
+    }

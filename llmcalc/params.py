@@ -30,6 +30,13 @@ class ParamCount:
     def total(self) -> int:
         return self.root.total
 
+    @property
+    def active_in_layers(self) -> int:
+        """Active parameters of the layer stacks: what each token multiplies through
+        (embeddings are looked up; the LM head, pooler: once per output)."""
+        outside = sum(part.total for part in self.root.children if part.key in ("embedding", "lm_head", "pooler"))
+        return self.active - outside
+
 
 def count_params(spec: ModelSpec) -> ParamCount:
     hidden = spec.hidden_size

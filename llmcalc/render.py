@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Optional, Union
 
 from rich import box
@@ -10,11 +10,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from llmcalc.kvcache import KIND_NOTES, CacheSize, Footprint, attention_sharing, saving_factor
 from llmcalc.memory import human_bytes, human_count, weight_memory
 from llmcalc.params import ParamCount
 from llmcalc.spec import Attention, LatentAttention, ModelSpec
 from llmcalc.terms import Term
 
+# Characters of the longest bar in a sweep.
+BAR_WIDTH = 24
 # Below this terminal width the formula column is left out so that every number fits.
 FORMULA_MIN_WIDTH = 100
 # A stack with more distinct layer groups than this (per-layer sizes, e.g. OpenELM) is
@@ -59,8 +62,9 @@ def _product(chain: tuple[int, ...]) -> int:
 Row = Optional[tuple[Union[str, Text], Union[str, Text], str, str, str, str]]
 
 
-def _param_rows(count: ParamCount, estimate: Term | None) -> list[Row]:
-    total = count.total
+def _term_rows(root: Term, human: Callable[[int], str]) -> list[Row]:
+    """One row per leaf (per layer × repeats), a header row per layer group, a section per part."""
+    total = root.total
     rows: list[Row] = []
 
     def add(name: str, term: Term, chain: tuple[int, ...]) -> None:
@@ -70,9 +74,9 @@ def _param_rows(count: ParamCount, estimate: Term | None) -> list[Row]:
             return
         value = term.value * _product(chain)
         per_unit = f"{term.value:,} {_times(chain)}".strip()
-        rows.append((name, term.formula, per_unit, f"{value:,}", human_count(value), _share(value, total)))
+        rows.append((name, term.formula, per_unit, f"{value:,}", human(value), _share(value, total)))
 
-    for part in count.root.children:
+    for part in root.children:
         if not part.children:
             add(part.key, part, ())
             rows.append(None)
@@ -81,7 +85,7 @@ def _param_rows(count: ParamCount, estimate: Term | None) -> list[Row]:
         summed = len(groups) > MAX_LAYER_GROUPS_SHOWN
         if summed:
             for name, layers, value in _summed_layers(part, groups):
-                rows.append((name, f"Σ over {layers} layers", "varies", f"{value:,}", human_count(value),
+                rows.append((name, f"Σ over {layers} layers", "varies", f"{value:,}", human(value),
                              _share(value, total)))
         for child in part.children:
             if child in groups:
@@ -89,7 +93,7 @@ def _param_rows(count: ParamCount, estimate: Term | None) -> list[Row]:
                     continue
                 repeat = (child.repeat,) if child.repeat > 1 else ()
                 rows.append((Text(f"{part.key} {child.label}", style="bold"), "", _times(repeat),
-                             f"{child.total:,}", human_count(child.total), _share(child.total, total)))
+                             f"{child.total:,}", human(child.total), _share(child.total, total)))
                 for path, term, chain in _rows(child, "", repeat):
                     add(f"  {path}", term, chain)
             elif child.children:
@@ -99,7 +103,12 @@ def _param_rows(count: ParamCount, estimate: Term | None) -> list[Row]:
             else:
                 add(f"{part.key}.{child.key}", child, ())
         rows.append(None)
+    return rows
 
+
+def _param_rows(count: ParamCount, estimate: Term | None) -> list[Row]:
+    total = count.total
+    rows = _term_rows(count.root, human_count)
     if count.active != total:
         rows.append((Text("active per token", style="bold"), "top-k experts only", "",
                      f"{count.active:,}", human_count(count.active), _share(count.active, total)))
@@ -110,15 +119,10 @@ def _param_rows(count: ParamCount, estimate: Term | None) -> list[Row]:
     return rows
 
 
-def params_table(spec: ModelSpec, count: ParamCount, estimate: Term | None, width: int) -> Table:
-    total = count.total
-    rows = _param_rows(count, estimate)
+def term_table(title: str, caption: str | None, rows: list[Row], footer: tuple[str, ...],
+               width: int, unit_header: str = "per unit × n", value_header: str = "params") -> Table:
     with_formula = width >= FORMULA_MIN_WIDTH
-    footer = ("total", "", "", f"{total:,}", human_count(total), "100.0 %")
-    changed = ", ".join(f"{key}={value}" for key, value in (spec.overrides or {}).items())
-    title = f"{spec.name} ({changed}) — parameters" if changed else f"{spec.name} — parameters"
-    table = Table(title=title, caption=spec.hf_repo or None,
-                  box=box.SIMPLE_HEAD, pad_edge=False, show_footer=True)
+    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, pad_edge=False, show_footer=True)
 
     def widest(index: int) -> int:
         cells = [str(r[index]) for r in rows if r is not None] + [footer[index]]
@@ -126,10 +130,10 @@ def params_table(spec: ModelSpec, count: ParamCount, estimate: Term | None, widt
 
     # Numbers are never cut or wrapped: their columns are as wide as their widest value.
     # On a narrow terminal component names wrap, and the formula column is left out.
-    table.add_column("component", footer="total", overflow="fold")
+    table.add_column("component", footer=footer[0], overflow="fold")
     if with_formula:
         table.add_column("formula", style="dim", ratio=1, min_width=9)
-    for index, header in ((2, "per unit × n"), (3, "params"), (4, ""), (5, "share")):
+    for index, header in ((2, unit_header), (3, value_header), (4, ""), (5, "share")):
         table.add_column(header, justify="right", footer=footer[index], no_wrap=True,
                          min_width=widest(index))
     for entry in rows:
@@ -139,6 +143,14 @@ def params_table(spec: ModelSpec, count: ParamCount, estimate: Term | None, widt
         name, formula, *numbers = entry
         table.add_row(name, *((formula,) if with_formula else ()), *numbers)
     return table
+
+
+def params_table(spec: ModelSpec, count: ParamCount, estimate: Term | None, width: int) -> Table:
+    total = count.total
+    changed = ", ".join(f"{key}={value}" for key, value in (spec.overrides or {}).items())
+    title = f"{spec.name} ({changed}) — parameters" if changed else f"{spec.name} — parameters"
+    footer = ("total", "", "", f"{total:,}", human_count(total), "100.0 %")
+    return term_table(title, spec.hf_repo or None, _param_rows(count, estimate), footer, width)
 
 
 def _summed_layers(stack: Term, groups: list[Term]) -> list[tuple[str, int, int]]:
@@ -201,3 +213,88 @@ def _heads_summary(spec: ModelSpec) -> str:
     if len(kinds) > 1:
         return "per layer"
     return f"{attention.num_heads}/{attention.num_kv_heads}"
+
+
+def binary_bytes(value: int) -> str:
+    """Bytes in binary units: 512.00 KiB, 2.00 GiB."""
+    for factor, unit in ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+        if value >= factor:
+            return f"{value / factor:.2f} {unit}"
+    return f"{value} B"
+
+
+def both_units(value: int) -> str:
+    gb, gib = human_bytes(value)
+    return f"{value:,} B = {gb} = {gib}"
+
+
+def _sequences(batch: int) -> str:
+    return f"{batch:,} sequence" + ("s" if batch != 1 else "")
+
+
+def print_kvcache(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> None:
+    console = make_console()
+    if cache.kind == "none":
+        console.print(f"{spec.name}: {KIND_NOTES['none']} (it reads its whole input at once); "
+                      "KV cache: 0 bytes.")
+        return
+    title = (f"{spec.name} — KV cache, {cache.tokens:,} tokens × {_sequences(cache.batch)}, "
+             f"{cache.dtype.name}")
+    if cache.encoder_tokens:
+        title += f", {cache.encoder_tokens:,} encoder tokens"
+    footer = ("total", "", "", f"{cache.total:,}", binary_bytes(cache.total), "100.0 %")
+    console.print(term_table(title, KIND_NOTES[cache.kind], _term_rows(cache.root, binary_bytes), footer,
+                             console.width, unit_header="per layer × n", value_header="bytes"))
+    lines = [f"total: {both_units(cache.total)}"]
+    if cache.kind != "state":
+        lines.insert(0, f"per token (all layers, one sequence): {cache.bytes_per_token:,} B "
+                        f"= {binary_bytes(cache.bytes_per_token)}")
+    if cache.windowed_layers:
+        windows = sorted({layer.attention.sliding_window for stack in spec.stacks for layer in stack.layers
+                          if isinstance(layer.attention, Attention) and layer.attention.sliding_window})
+        sizes = " or ".join(f"{window:,}" for window in windows)
+        lines.append(
+            f"sliding window: {cache.windowed_layers} of {spec.num_layers} layers keep only the last {sizes} "
+            f"tokens; without windows (--no-window): {both_units(cache.uncapped.total)}. "
+            "(transformers keeps one token fewer between steps; the window here includes the new token.)")
+    sharing = attention_sharing(spec)
+    factor = saving_factor(cache)
+    if sharing in ("GQA", "MQA"):
+        lines.append(f"{sharing}: the multi-head equivalent (one KV head per query head) would hold "
+                     f"{both_units(cache.mha_equivalent.total)}; {sharing} saves ×{factor:.2f}.")
+    elif sharing == "MLA":
+        lines.append(f"MLA: K and V per head, uncompressed, would hold {both_units(cache.mha_equivalent.total)}; "
+                     f"the latent saves ×{factor:.2f}.")
+    elif sharing == "MHA":
+        lines.append("MHA: every query head has its own K and V head; GQA or MQA would shrink this cache.")
+    if cache.kind != "state":
+        lines.append(
+            f"with the cache: {cache.total:,} B held (every layer, every token), and each new token costs "
+            f"{needs.flops_with_cache:,} weight FLOPs (2 × active layer params). Without it: "
+            f"{cache.recompute_peak:,} B (one layer's K and V at a time), but each new token reruns all "
+            f"{cache.tokens:,} tokens: {needs.flops_without_cache:,} FLOPs.")
+    lines.append(f"weights ({needs.weight_dtype.name}) {needs.weights:,} B + KV cache {needs.cache:,} B "
+                 f"= {both_units(needs.total)}")
+    for line in lines:
+        console.print(line)
+
+
+def print_kvcache_sweep(spec: ModelSpec, caches: list[CacheSize], needs: list[Footprint]) -> None:
+    console = make_console()
+    first = caches[0]
+    table = Table(title=f"{spec.name} — KV cache, {first.dtype.name}", caption=KIND_NOTES[first.kind],
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    for header in ("tokens", "batch", "per token", "cache bytes", "GB", "GiB"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True, min_width=BAR_WIDTH)
+    table.add_column("+ weights", justify="right", no_wrap=True)
+    largest = max(cache.total for cache in caches) or 1
+    for cache, need in zip(caches, needs):
+        gb, gib = human_bytes(cache.total)
+        bar = "█" * max(1 if cache.total else 0, round(BAR_WIDTH * cache.total / largest))
+        table.add_row(f"{cache.tokens:,}", f"{cache.batch:,}", f"{cache.bytes_per_token:,}", f"{cache.total:,}",
+                      gb.removesuffix(" GB"), gib.removesuffix(" GiB"), Text(bar, style="cyan"),
+                      human_bytes(need.total)[1])
+    console.print(table)
+    console.print(f"weights at {needs[0].weight_dtype.name}: {both_units(needs[0].weights)}; "
+                  "'+ weights' is weights and cache together.")

@@ -18,6 +18,7 @@ NORM_KINDS = ("rmsnorm", "layernorm", "layernorm_no_bias", "nonparametric")
 HEAD_KINDS = ("untied", "tied", "none")
 ARCHITECTURES = ("decoder", "encoder", "encoder-decoder", "rwkv")
 QK_NORMS = ("none", "head", "full")
+LAYER_TYPES = ("sliding_attention", "full_attention")
 
 
 # Weight (scale) and bias per normalised feature, by norm kind.
@@ -186,6 +187,8 @@ SCHEMA: dict[str, tuple[tuple[type, ...], Any, str]] = {
     "qkv_bias": (_BOOL, False, "bias on q, k, v only (Qwen, ChatGLM2)"),
     "qk_norm": (_STR, "none", "norm on queries and keys: none, head (per head), full"),
     "sliding_window": (_OPT_INT, None, "local attention window in tokens"),
+    "layer_types": ((list, type(None)), None, "per layer: sliding_attention or full_attention"),
+    "sliding_window_pattern": (_OPT_INT, None, "every Nth layer is global, the others local"),
     "relative_attention_num_buckets": (_INT, 0, "T5 relative bias buckets (first layer of each stack)"),
     "localized_filtering": (_BOOL, False, "Yuan2's localized-filtering convolutions on q/k"),
     # MLA (DeepSeek-V2/V3)
@@ -233,7 +236,7 @@ POSITIVE_FIELDS = (
     "num_key_value_heads", "head_dim", "intermediate_size", "max_position_embeddings",
     "sliding_window", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
     "num_experts", "num_experts_per_tok", "moe_intermediate_size", "attention_hidden_size",
-    "norms_per_layer",
+    "norms_per_layer", "sliding_window_pattern",
 )
 NON_NEGATIVE_FIELDS = (
     "relative_attention_num_buckets", "shared_expert_intermediate_size", "n_shared_experts",
@@ -392,6 +395,7 @@ def _transformer_stack(
         widths = [4 * hidden] * layers
     else:
         widths = _per_layer(fields, "intermediate_size", layers, source)
+    windows = _windows(fields, layers, source)
     uses_mla = fields["kv_lora_rank"] is not None
     uses_moe = fields["num_experts"] is not None
     if uses_moe and fields["num_experts_per_tok"] is None:
@@ -413,7 +417,7 @@ def _transformer_stack(
                 qkv_bias=fields["attention_bias"] or fields["qkv_bias"],
                 o_bias=fields["attention_bias"],
                 qk_norm=fields["qk_norm"],
-                sliding_window=fields["sliding_window"],
+                sliding_window=windows[index],
                 relative_attention_buckets=fields["relative_attention_num_buckets"] if index == 0 else 0,
                 localized_filtering=fields["localized_filtering"],
             )
@@ -442,6 +446,27 @@ def _transformer_stack(
         norms = fields["norms_per_layer"] + (1 if cross_attention else 0)
         built.append(Layer(attention=attention, ffn=ffn, norms=norms, cross_attention=cross))
     return Stack(name=name, layers=tuple(built), final_norm=fields["final_norm"])
+
+
+def _windows(fields: Mapping[str, Any], layers: int, source: str) -> list[int | None]:
+    """Each layer's attention window: all local (Mistral), or a local/global schedule (Gemma-2)."""
+    window = fields["sliding_window"]
+    types, pattern = fields["layer_types"], fields["sliding_window_pattern"]
+    if types is not None and pattern is not None:
+        raise SpecError(source, "layer_types", "give layer_types or sliding_window_pattern, not both")
+    if window is None:
+        if types is not None or pattern is not None:
+            raise SpecError(source, "sliding_window", "missing; a local/global schedule needs the window size")
+        return [None] * layers
+    if types is not None:
+        if len(types) != layers or any(kind not in LAYER_TYPES for kind in types):
+            raise SpecError(source, "layer_types",
+                            f"must list {layers} values, each one of {', '.join(LAYER_TYPES)}")
+        return [window if kind == "sliding_attention" else None for kind in types]
+    if pattern is not None:
+        # As Gemma's configs: layer i is global when (i + 1) is a multiple of the pattern.
+        return [None if (index + 1) % pattern == 0 else window for index in range(layers)]
+    return [window] * layers
 
 
 def _head_dim(fields: Mapping[str, Any], heads: int, kv_heads: int, source: str) -> int:

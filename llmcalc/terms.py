@@ -19,20 +19,25 @@ _TIMES = ("×", "·")
 def evaluate(formula: str, bindings: Mapping[str, int]) -> int:
     """Evaluate an integer formula such as ``"H × (n_kv × d)"``.
 
-    Only names, integer literals, parentheses, +, - and × are allowed: these are
-    formulas written in this package, and the restriction keeps them exact.
+    Only names, integer literals, parentheses, +, -, × and exact division / are
+    allowed: these are formulas written in this package, and the restriction keeps them
+    exact (a division that leaves a remainder is an error, not a rounding).
     """
     return _eval_node(_parse(formula).body, bindings, formula)
 
 
 def _eval_node(node: ast.AST, bindings: Mapping[str, int], formula: str) -> int:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
         left = _eval_node(node.left, bindings, formula)
         right = _eval_node(node.right, bindings, formula)
         if isinstance(node.op, ast.Add):
             return left + right
         if isinstance(node.op, ast.Sub):
             return left - right
+        if isinstance(node.op, ast.Div):
+            if right == 0 or left % right:
+                raise ValueError(f"{left} / {right} is not exact in formula {formula!r}")
+            return left // right
         return left * right
     if isinstance(node, ast.Name):
         return bindings[node.id]

@@ -29,7 +29,7 @@ NAMES = [path.stem for path in PATHS]
 
 
 def test_every_required_preset_is_bundled() -> None:
-    assert sorted(REQUIRED_PRESETS) == sorted(NAMES)
+    assert set(REQUIRED_PRESETS) <= set(NAMES)
 
 
 @pytest.mark.parametrize("path", PATHS, ids=NAMES)
