@@ -1,0 +1,238 @@
+"""KV-cache bytes, pinned for presets of every attention kind.
+
+Where the expectations come from: each is written out from the model's published
+config (heads, KV heads, head_dim, layers, window) with the cache layout that
+`transformers` actually returns — checked for every layout (MHA, GQA, MQA, sliding
+window, local/global hybrid, MLA latent, encoder-decoder self + cross, RWKV state) by
+tools/xcheck_kvcache.py, which sums `nbytes` over the cache of a forward pass of tiny
+random models. Sliding-window layers count the whole window (transformers keeps one
+token fewer between steps; see the tool).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from llmcalc.cli import app, parse_sizes
+from llmcalc.errors import UsageError
+from llmcalc.kvcache import attention_sharing, kv_cache
+from llmcalc.memory import DTYPES, parse_dtype
+from llmcalc.presets import resolve
+
+FP16, BF16 = DTYPES["fp16"], DTYPES["bf16"]
+OPENELM_KV_HEADS = [3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5]  # apple/OpenELM-270M num_kv_heads
+
+
+@pytest.mark.parametrize("model, tokens, batch, dtype, expected", [
+    # MHA: Llama-2-7B, 32 layers × 32 KV heads × 128: the published 0.5 MiB per token.
+    ("llama2-7b", 4096, 1, "fp16", 2 * 32 * 32 * 128 * 4096 * 2),
+    # GQA: Llama-2-70B, 80 layers × 8 KV heads × 128.
+    ("llama2-70b", 4096, 1, "bf16", 2 * 80 * 8 * 128 * 4096 * 2),
+    # MQA: Falcon-7B, 32 layers × 1 KV head × 64.
+    ("falcon-7b", 2048, 4, "fp16", 2 * 32 * 1 * 64 * 2048 * 4 * 2),
+    # MQA: Gemma-2B, 18 layers × 1 KV head × 256.
+    ("gemma-2b", 8192, 1, "fp16", 2 * 18 * 1 * 256 * 8192 * 2),
+    # ChatGLM2's 2 KV groups (multi_query_group_num 2): 28 layers × 2 × 128.
+    ("chatglm2-6b", 32768, 1, "fp16", 2 * 28 * 2 * 128 * 32768 * 2),
+    # Sliding window: Mistral-7B's 4096-token window caps all 32 layers at 32k context.
+    ("mistral-7b", 32768, 1, "fp16", 2 * 32 * 8 * 128 * 4096 * 2),
+    # Hybrid: Gemma-2-9B, 21 local layers (window 4096) and 21 global, 8 KV heads × 256.
+    ("gemma2-9b", 8192, 1, "bf16", 21 * 2 * 8 * 256 * 4096 * 2 + 21 * 2 * 8 * 256 * 8192 * 2),
+    # MLA: DeepSeek-V2-Lite caches (d_c + d_h^R) = 512 + 64 values per token and layer (DeepSeek-V2 paper).
+    ("deepseek-v2-lite", 32768, 1, "fp16", 27 * (512 + 64) * 32768 * 2),
+    ("deepseek-v3", 4096, 2, "bf16", 61 * (512 + 64) * 4096 * 2 * 2),
+    # Per-layer KV heads: OpenELM-270M, head_dim 64.
+    ("openelm-270m", 2048, 1, "fp16", sum(2 * kv * 64 * 2048 * 2 for kv in OPENELM_KV_HEADS)),
+    # Packed formats: Qwen2.5-3B (36 layers × 2 KV heads × 128) in q8_0, 34 bytes per 32 values.
+    ("qwen2.5-3b", 4096, 1, "q8_0", 2 * 36 * 4096 * (2 * 128 // 32) * 34),
+    ("llama2-7b", 4096, 1, "q4_0", 2 * 32 * 4096 * (32 * 128 // 32) * 18),
+    ("llama2-7b", 4096, 1, "int4", 2 * 32 * 32 * 128 * 4096 // 2),
+    ("llama2-7b", 4096, 1, "fp8", 2 * 32 * 32 * 128 * 4096),
+    ("llama2-7b", 4096, 1, "fp32", 2 * 32 * 32 * 128 * 4096 * 4),
+    # RWKV: no KV cache; 12 layers × (2 × 768 in the model dtype + 3 × 768 float32) per sequence.
+    ("rwkv-4-169m", 1024, 4, "fp16", 4 * 12 * (2 * 768 * 2 + 3 * 768 * 4)),
+])
+def test_cache_bytes(model: str, tokens: int, batch: int, dtype: str, expected: int) -> None:
+    assert kv_cache(resolve(model), tokens, batch, parse_dtype(dtype)).total == expected
+
+
+def test_encoder_decoder_self_and_cross() -> None:
+    # T5-base decoder: 12 layers × 12 heads × 64; self over 128 decoder tokens, cross over 512 encoder tokens.
+    cache = kv_cache(resolve("t5-base"), 128, 1, FP16, encoder_tokens=512)
+    assert cache.total == 2 * 12 * 768 * (128 + 512) * 2
+    assert cache.bytes_per_token == 2 * 12 * 768 * 2  # self-attention only; cross is fixed by the encoder
+
+
+def test_bytes_per_token() -> None:
+    assert kv_cache(resolve("llama2-7b"), 10, 1, FP16).bytes_per_token == 512 * 1024
+    assert kv_cache(resolve("deepseek-v2-lite"), 10, 1, FP16).bytes_per_token == 27 * 576 * 2
+    assert kv_cache(resolve("rwkv-4-169m"), 10, 1, FP16).bytes_per_token == 0  # the state does not grow
+
+
+def test_window_and_no_window() -> None:
+    capped = kv_cache(resolve("mistral-7b"), 32768, 1, FP16)
+    uncapped = kv_cache(resolve("mistral-7b"), 32768, 1, FP16, windows=False)
+    assert capped.windowed_layers == 32 and uncapped.windowed_layers == 0
+    assert uncapped.total == capped.uncapped.total == 2 * 32 * 8 * 128 * 32768 * 2
+    assert kv_cache(resolve("mistral-7b"), 4096, 1, FP16).windowed_layers == 0  # window not reached
+
+
+@pytest.mark.parametrize("model, sharing, factor", [
+    ("llama2-7b", "MHA", 1), ("mistral-7b", "GQA", 4), ("llama2-70b", "GQA", 8),
+    ("falcon-7b", "MQA", 71), ("chatglm2-6b", "GQA", 16), ("deepseek-v2-lite", "MLA", None),
+])
+def test_mha_equivalent_and_saving(model: str, sharing: str, factor: int | None) -> None:
+    spec = resolve(model)
+    cache = kv_cache(spec, 1000, 1, FP16)
+    assert attention_sharing(spec) == sharing
+    if factor is not None:
+        assert cache.mha_equivalent.total == factor * cache.total
+    else:
+        # MLA without compression: K = 16 heads × (128 + 64), V = 16 × 128 per token and layer.
+        assert cache.mha_equivalent.total == 27 * 16 * (192 + 128) * 1000 * 2
+
+
+def test_encoder_only_has_no_cache() -> None:
+    cache = kv_cache(resolve("bert-base-cased"), 512, 1, FP16)
+    assert cache.kind == "none" and cache.total == 0
+
+
+def test_recompute_peak_is_one_layer() -> None:
+    cache = kv_cache(resolve("llama2-7b"), 4096, 1, FP16)
+    assert cache.recompute_peak == cache.total // 32
+
+
+# --- properties ---------------------------------------------------------------------------
+
+MODELS = ["llama2-7b", "mistral-7b", "gemma2-9b", "falcon-7b", "deepseek-v2-lite", "openelm-270m", "t5-base"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(MODELS), st.integers(1, 20000), st.integers(1, 64), st.sampled_from(sorted(DTYPES)))
+def test_linear_in_batch_and_never_above_mha(model: str, tokens: int, batch: int, dtype: str) -> None:
+    spec, kind = resolve(model), DTYPES[dtype]
+    one = kv_cache(spec, tokens, 1, kind)
+    many = kv_cache(spec, tokens, batch, kind)
+    assert many.total == batch * one.total
+    assert one.total <= one.mha_equivalent.total
+    assert one.total <= one.uncapped.total
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(MODELS), st.integers(1, 4096), st.integers(1, 4096))
+def test_linear_in_tokens_up_to_the_window(model: str, a: int, b: int) -> None:
+    # All windows here are at least 4096 tokens, so up to 4096 the cache is linear in tokens.
+    spec = resolve(model)
+    per_token = kv_cache(spec, 1, 1, FP16, encoder_tokens=0).total
+    assert kv_cache(spec, a + b, 1, FP16, encoder_tokens=0).total == (a + b) * per_token
+
+
+def test_window_stops_the_growth() -> None:
+    spec = resolve("mistral-7b")
+    assert kv_cache(spec, 5000, 1, FP16).total == kv_cache(spec, 100000, 1, FP16).total
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [("4096", [4096]), ("4k", [4096]), ("32K", [32768]),
+                                            ("1m", [1048576]), ("1k, 4k,128k", [1024, 4096, 131072])])
+def test_parse_sizes(text: str, expected: list[int]) -> None:
+    assert parse_sizes("--seq", text) == expected
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "abc", "4.5k", "", "4kk", "1,,2"])
+def test_parse_sizes_rejects(text: str) -> None:
+    with pytest.raises(UsageError, match="4096, 4k, 32K, 1m"):
+        parse_sizes("--seq", text)
+
+
+@pytest.mark.parametrize("spelling, name", [("float16", "fp16"), ("half", "fp16"), ("f16", "fp16"),
+                                            ("bfloat16", "bf16"), ("FP8", "fp8_e4m3"), ("e5m2", "fp8_e5m2"),
+                                            ("q8_0", "q8_0"), ("float32", "fp32")])
+def test_dtype_spellings(spelling: str, name: str) -> None:
+    assert parse_dtype(spelling).name == name
+
+
+def test_unknown_dtype_lists_the_valid_ones() -> None:
+    with pytest.raises(UsageError, match="fp16, bf16.*q4_0"):
+        parse_dtype("fp12")
+
+
+# --- the command ---------------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, ["kvcache", *args], env={"COLUMNS": "140", "NO_COLOR": "1"})
+
+
+def test_table_output() -> None:
+    result = run("mistral-7b", "--seq", "4096", "--batch", "1", "--dtype", "fp16")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    for fragment in ("536,870,912", "per token (all layers, one sequence): 131,072 B", "GQA saves ×4.00",
+                     "2,147,483,648", "T × B × n_kv × d × b", "0.54 GB", "0.50 GiB",
+                     "weights (fp16) 14,483,464,192 B + KV cache 536,870,912 B = 15,020,335,104 B"):
+        assert fragment in out, fragment
+
+
+def test_window_is_reported() -> None:
+    out = run("mistral-7b", "--seq", "32k").stdout
+    assert "32 of 32 layers keep only the last 4,096 tokens" in out and "4,294,967,296" in out
+    assert "4,294,967,296" in run("mistral-7b", "--seq", "32k", "--no-window").stdout
+
+
+def test_default_seq_is_the_context_length() -> None:
+    doc = json.loads(run("llama2-7b", "--json").stdout)
+    assert doc["seq_len"] == 4096
+
+
+def test_json_contract() -> None:
+    result = run("deepseek-v2-lite", "--seq", "32k", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    for key in ("model", "seq_len", "batch", "dtype", "bytes_per_token", "total_bytes", "per_layer"):
+        assert key in doc
+    assert doc["total_bytes"] == 27 * 576 * 32768 * 2 and doc["kind"] == "latent"
+    assert sum(layer["bytes"] for layer in doc["per_layer"]) == doc["total_bytes"]
+    assert doc["weights"]["bytes"] + doc["total_bytes"] == doc["total_with_weights_bytes"]
+
+
+def test_sweep_json_and_table() -> None:
+    doc = json.loads(run("llama2-70b", "--seq", "1k,4k", "--batch", "1,2", "--dtype", "bf16", "--json").stdout)
+    assert doc["model"] == "llama2-70b" and len(doc["rows"]) == 4
+    assert [(row["seq_len"], row["batch"]) for row in doc["rows"]] == [(1024, 1), (1024, 2), (4096, 1), (4096, 2)]
+    assert doc["rows"][3]["total_bytes"] == 2 * 80 * 8 * 128 * 4096 * 2 * 2
+    out = run("llama2-70b", "--seq", "1k,4k,32k,128k", "--dtype", "bf16").stdout
+    assert "42,949,672,960" in out and "█" * 24 in out
+
+
+def test_weights_dtype() -> None:
+    doc = json.loads(run("mistral-7b", "--seq", "4k", "--weights-dtype", "int4", "--json").stdout)
+    assert doc["weights"] == {"dtype": "int4", "bytes": 7_241_732_096 // 2}
+
+
+def test_context_warning_does_not_fail() -> None:
+    result = run("llama2-7b", "--seq", "8k")
+    assert result.exit_code == 0
+    assert "warning: 8,192 tokens exceed llama2-7b's context length of 4,096" in result.stderr
+
+
+def test_encoder_only_exits_zero() -> None:
+    result = run("bert-base-cased")
+    assert result.exit_code == 0 and "no autoregressive cache" in result.stdout
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("--seq", "0"), "--seq '0'"), (("--seq", "-5"), "--seq '-5'"), (("--seq", "lots"), "4k"),
+    (("--batch", "0"), "--batch '0'"), (("--dtype", "fp12"), "unknown dtype 'fp12'"),
+])
+def test_usage_errors(args: tuple[str, ...], fragment: str) -> None:
+    result = run("mistral-7b", *args)
+    assert result.exit_code == 2 and fragment in result.stderr and "Traceback" not in result.output
