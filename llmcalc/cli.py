@@ -265,6 +265,58 @@ def kvcache(
         print_kvcache_sweep(spec, caches, needs)
 
 
+COMPARE_FORMATS = ("table", "json", "csv", "markdown")
+
+
+@app.command()
+@reports_errors
+def compare(
+    models: list[str] = typer.Argument(..., help="2 to 8 preset names, aliases or preset YAML files."),
+    output_format: str = typer.Option("table", "--format", help="table, json, csv or markdown."),
+    json_output: bool = typer.Option(False, "--json", help="Same as --format json."),
+    dtype: str = typer.Option("bf16", "--dtype", help="Precision for weight memory and the KV cache."),
+    seq: str = typer.Option("4096", "--seq", help="Tokens for the KV-cache row: 4096, 4k, 32K, 1m."),
+) -> None:
+    """Models side by side, component by component, with ratios against the first.
+
+    Examples:
+
+      llmcalc compare llama2-7b llama2-70b
+
+      llmcalc compare mistral-7b mixtral-8x7b llama3-8b --format markdown
+
+      llmcalc compare gpt2 t5-base --json
+    """
+    from llmcalc.compare import MAX_MODELS, MIN_MODELS, compare as compare_models
+    from llmcalc.memory import parse_dtype
+    from llmcalc.presets import resolve
+
+    chosen = "json" if json_output else output_format
+    if chosen not in COMPARE_FORMATS:
+        raise UsageError(f"--format {output_format!r}: use one of {', '.join(COMPARE_FORMATS)}")
+    if not MIN_MODELS <= len(models) <= MAX_MODELS:
+        raise UsageError(f"compare takes {MIN_MODELS} to {MAX_MODELS} models, got {len(models)}")
+    kind = parse_dtype(dtype)
+    tokens = parse_sizes("--seq", seq)
+    if len(tokens) != 1:
+        raise UsageError("--seq takes one size for compare")
+    # Every model is resolved before anything is printed: one bad name, no partial output.
+    specs = [resolve(model) for model in models]
+    comparison = compare_models(specs, kind, tokens[0])
+    if chosen == "table":
+        from llmcalc.render import print_compare
+
+        print_compare(comparison)
+        return
+    from llmcalc import formats
+
+    if chosen == "json":
+        formats.write_json(formats.compare_document(comparison))
+    else:
+        render_text = formats.compare_csv if chosen == "csv" else formats.compare_markdown
+        sys.stdout.write(render_text(comparison))
+
+
 @app.command()
 @reports_errors
 def presets(

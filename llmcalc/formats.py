@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from llmcalc.kvcache import KIND_NOTES, CacheSize, Footprint, attention_sharing, saving_factor
 from llmcalc.memory import weight_memory
 from llmcalc.params import ParamCount
 from llmcalc.spec import ModelSpec
 from llmcalc.terms import Term
+
+if TYPE_CHECKING:  # imported where used: `params --json` needs neither module
+    from llmcalc.compare import Cell, Comparison
+    from llmcalc.kvcache import CacheSize, Footprint
 
 # Spec fields that are identity rather than architecture; they have keys of their own.
 _IDENTITY_FIELDS = ("name", "family", "hf_repo", "aliases", "reference", "notes")
@@ -73,6 +76,8 @@ def write_json(document: Any) -> None:
 
 
 def kvcache_document(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> dict[str, Any]:
+    from llmcalc.kvcache import KIND_NOTES, attention_sharing, saving_factor
+
     layers = []
     for stack in cache.root.children:
         for part in stack.children:
@@ -109,3 +114,51 @@ def kvcache_document(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> dic
         "weights": {"dtype": needs.weight_dtype.name, "bytes": needs.weights},
         "total_with_weights_bytes": needs.total,
     }
+
+
+def cell_text(cell: Cell) -> str:
+    """Exact integers with separators; words as they are; a missing component as —."""
+    if cell is None:
+        return "—"
+    return f"{cell:,}" if isinstance(cell, int) else str(cell)
+
+
+def compare_document(comparison: Comparison) -> dict[str, Any]:
+    from llmcalc.compare import ratio
+
+    first = [row.cells[0] for row in comparison.rows]
+    return {
+        "models": [params_document(spec, count, None)
+                   for spec, count in zip(comparison.specs, comparison.counts)],
+        "dtype": comparison.dtype.name,
+        "seq_len": comparison.tokens,
+        "rows": [{"section": row.section, "name": row.name, "unit": row.unit, "values": list(row.cells),
+                  "ratios": [ratio(cell, head) or None for cell in row.cells[1:]]}
+                 for row, head in zip(comparison.rows, first)],
+    }
+
+
+def compare_csv(comparison: Comparison) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "row", *(spec.name for spec in comparison.specs)])
+    for row in comparison.rows:
+        writer.writerow([row.section, row.name, *("" if cell is None else cell for cell in row.cells)])
+    return out.getvalue()
+
+
+def compare_markdown(comparison: Comparison) -> str:
+    from llmcalc.compare import ratio
+
+    names = [spec.name for spec in comparison.specs]
+    ratio_headers = [f"{name} / {names[0]}" for name in names[1:]]
+    lines = ["| | " + " | ".join([*names, *ratio_headers]) + " |",
+             "|---|" + "---:|" * (len(names) + len(ratio_headers))]
+    for row in comparison.rows:
+        cells = [cell_text(cell) for cell in row.cells]
+        ratios = [ratio(cell, row.cells[0]) for cell in row.cells[1:]]
+        lines.append(f"| {row.name} | " + " | ".join([*cells, *ratios]) + " |")
+    return "\n".join(lines) + "\n"

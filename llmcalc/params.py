@@ -95,17 +95,19 @@ def _embedding(spec: ModelSpec) -> Term:
 
 
 def _head(spec: ModelSpec) -> Term:
+    """Always `lm_head.weight`, so heads line up across models; tied or absent ones are 0 with a note."""
     emb = spec.embeddings
     hidden, vocab = spec.hidden_size, emb.vocab_size
     if emb.head == "none":
-        return Term(key="lm_head", label="LM head", value=0, note="none: a bare encoder")
-    if emb.head == "tied":
-        return Term(key="lm_head", label="LM head", value=0,
-                    note="tied to embedding.tokens")
-    parts = [leaf("weight", "LM head", "H × V", {"H": hidden, "V": vocab})]
+        weight = Term(key="weight", label="LM head", value=0, note="none: a bare encoder")
+    elif emb.head == "tied":
+        weight = Term(key="weight", label="LM head", value=0, note="tied to embedding.tokens")
+    else:
+        weight = leaf("weight", "LM head", "H × V", {"H": hidden, "V": vocab})
+    parts = [weight]
     if emb.head_bias:
         parts.append(leaf("bias", "LM head bias", "V", {"V": vocab}))
-    return group("lm_head", "LM head (untied)", parts)
+    return group("lm_head", f"LM head ({emb.head})", parts)
 
 
 def _stack(spec: ModelSpec, stack: Stack) -> tuple[Term, int]:

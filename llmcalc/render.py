@@ -10,11 +10,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from llmcalc.compare import Comparison, ratio
+from llmcalc.formats import cell_text
 from llmcalc.kvcache import KIND_NOTES, CacheSize, Footprint, attention_sharing, saving_factor
 from llmcalc.memory import human_bytes, human_count, weight_memory
 from llmcalc.params import ParamCount
 from llmcalc.spec import Attention, LatentAttention, ModelSpec
-from llmcalc.terms import Term
+from llmcalc.terms import Term, component_totals, group
 
 # Characters of the longest bar in a sweep.
 BAR_WIDTH = 24
@@ -155,12 +157,9 @@ def params_table(spec: ModelSpec, count: ParamCount, estimate: Term | None, widt
 
 def _summed_layers(stack: Term, groups: list[Term]) -> list[tuple[str, int, int]]:
     """(component, layers, params summed over every layer) for stacks whose layers differ."""
-    sums: dict[str, int] = {}
-    for layer_group in groups:
-        for path, term, chain in _rows(layer_group, "", (layer_group.repeat,)):
-            sums[path] = sums.get(path, 0) + term.value * _product(chain)
     layers = sum(g.repeat for g in groups)
-    return [(f"{stack.key}.{path}", layers, value) for path, value in sums.items()]
+    totals = component_totals(group(stack.key, stack.label, groups))
+    return [(f"{stack.key}.{name}", layers, value) for name, value in totals.items() if isinstance(value, int)]
 
 
 def memory_table(params: int) -> Table:
@@ -298,3 +297,27 @@ def print_kvcache_sweep(spec: ModelSpec, caches: list[CacheSize], needs: list[Fo
     console.print(table)
     console.print(f"weights at {needs[0].weight_dtype.name}: {both_units(needs[0].weights)}; "
                   "'+ weights' is weights and cache together.")
+
+
+def print_compare(comparison: Comparison) -> None:
+    console = make_console()
+    names = [spec.name for spec in comparison.specs]
+    table = Table(title="compare: " + " vs ".join(names), box=box.SIMPLE_HEAD, pad_edge=False,
+                  caption=f"memory at {comparison.dtype.name}; KV cache for one sequence; "
+                          f"ratios (×): each model against {names[0]}; — = the model has no such component")
+    table.add_column("", overflow="fold")
+    for name in names:
+        table.add_column(name, justify="right", overflow="fold")
+    for name in names[1:]:
+        table.add_column(f"{name} ×" if len(names) > 2 else "ratio", justify="right", no_wrap=True)
+    section = comparison.rows[0].section
+    for row in comparison.rows:
+        if row.section != section:
+            table.add_section()
+            section = row.section
+        first = row.cells[0]
+        # A value that differs from the first model's stands out.
+        cells = [Text(cell_text(cell), style="" if index == 0 or cell == first else "bold")
+                 for index, cell in enumerate(row.cells)]
+        table.add_row(row.name, *cells, *(ratio(cell, first) for cell in row.cells[1:]))
+    console.print(table)

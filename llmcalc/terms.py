@@ -8,6 +8,7 @@ is the sum of its children's totals; nothing is computed twice.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -91,6 +92,28 @@ def _parse(formula: str) -> ast.Expression:
 
 def _symbols(formula: str) -> set[str]:
     return {node.id for node in ast.walk(_parse(formula)) if isinstance(node, ast.Name)}
+
+
+_LAYER_GROUP = re.compile(r"\.?layers\.[^.]+")
+
+
+def component_totals(root: Term) -> dict[str, Term | int]:
+    """Each component's total over all its instances, with layer groups merged.
+
+    `decoder.layers.0-2.ffn.up_proj` and `decoder.layers.3-60.ffn.up_proj` both count
+    towards `decoder.ffn.up_proj`. Keys keep the order in which they first appear. A
+    component whose only instance has no parameters (a tied head) maps to its Term,
+    so that callers can show its note instead of a 0.
+    """
+    totals: dict[str, Term | int] = {}
+    for path, term, instances in root.leaves():
+        key = _LAYER_GROUP.sub("", path.removeprefix(f"{root.key}.")).lstrip(".")
+        if term.note and term.value == 0:
+            totals.setdefault(key, term)
+            continue
+        previous = totals.get(key, 0)
+        totals[key] = (previous if isinstance(previous, int) else 0) + term.value * instances
+    return totals
 
 
 def leaf(key: str, label: str, formula: str, bindings: Mapping[str, int], note: str = "") -> Term:

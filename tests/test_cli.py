@@ -57,7 +57,7 @@ def test_params_table_mistral() -> None:
 
 def test_params_table_shows_tied_head_and_moe_active() -> None:
     tied = run("params", "gemma-2b").stdout
-    assert "lm_head (tied)" in tied and "tied to embedding.tokens" in tied
+    assert "lm_head.weight (tied)" in tied and "tied to embedding.tokens" in tied
     moe = run("params", "mixtral-8x7b").stdout
     assert "active per token" in moe and "12,879,925,248" in moe
     assert "× 32 × 8" in moe  # per expert × layers × experts
@@ -65,7 +65,7 @@ def test_params_table_shows_tied_head_and_moe_active() -> None:
 
 def test_params_table_per_layer_sizes_are_summed() -> None:
     out = run("params", "openelm-270m").stdout
-    assert "Σ over 16 layers" in out and "271,527,168" in out
+    assert "Σ over 16 layers" in out and "271,527,168" in out and "lm_head.weight (tied)" in out
 
 
 def test_narrow_terminal_keeps_every_number() -> None:

@@ -1,0 +1,144 @@
+"""Models side by side: rows zipped from each model's spec, Term tree and KV cache. Pure.
+
+Nothing is computed here that the core does not already compute: component rows are
+the Term trees' leaves summed over layer groups (`component_totals`), totals are the
+trees' totals, memory and cache come from `memory` and `kvcache`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from llmcalc.kvcache import attention_sharing, kv_cache
+from llmcalc.memory import DType, dtype_bytes
+from llmcalc.params import ParamCount, count_params
+from llmcalc.spec import Attention, FeedForward, LatentAttention, MixtureOfExperts, ModelSpec
+from llmcalc.terms import Term, component_totals
+
+MIN_MODELS, MAX_MODELS = 2, 8
+
+# A cell: an exact number, a fact in words, or None where the model has no such thing.
+Cell = Union[int, str, None]
+
+
+@dataclass(frozen=True, eq=False)
+class Row:
+    section: str  # "architecture", "parameters", "totals", "memory"
+    name: str
+    cells: tuple[Cell, ...]  # one per model, in the order given
+    unit: str = ""  # "params" or "bytes" for numeric rows
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    specs: tuple[ModelSpec, ...]
+    counts: tuple[ParamCount, ...]
+    dtype: DType
+    tokens: int
+    rows: tuple[Row, ...]
+
+
+def compare(specs: list[ModelSpec], dtype: DType, tokens: int) -> Comparison:
+    counts = [count_params(spec) for spec in specs]
+    rows = _architecture_rows(specs)
+    rows += _component_rows(counts)
+    rows.append(Row("totals", "total parameters", tuple(c.total for c in counts), "params"))
+    if any(c.active != c.total for c in counts):
+        rows.append(Row("totals", "active parameters per token", tuple(c.active for c in counts), "params"))
+    caches = [kv_cache(spec, tokens, 1, dtype) for spec in specs]
+    rows += [
+        Row("memory", f"weights at {dtype.name}", tuple(dtype_bytes(c.total, dtype) for c in counts), "bytes"),
+        Row("memory", f"KV cache per token at {dtype.name}", tuple(c.bytes_per_token for c in caches), "bytes"),
+        Row("memory", f"KV cache at {tokens:,} tokens", tuple(c.total for c in caches), "bytes"),
+    ]
+    return Comparison(tuple(specs), tuple(counts), dtype, tokens, tuple(rows))
+
+
+def _component_rows(counts: list[ParamCount]) -> list[Row]:
+    per_model = [component_totals(count.root) for count in counts]
+    # Merge the models' orders: a component only one model has goes right after the
+    # component it follows in that model (Mixtral's experts where Mistral's FFN is).
+    names: list[str] = []
+    for totals in per_model:
+        position = 0
+        for name in totals:
+            if name in names:
+                position = names.index(name) + 1
+            else:
+                names.insert(position, name)
+                position += 1
+    return [Row("parameters", name, tuple(_component_cell(totals.get(name)) for totals in per_model), "params")
+            for name in names]
+
+
+def _component_cell(value: Term | int | None) -> Cell:
+    if isinstance(value, Term):  # no parameters of its own: say why (tied, none, non-parametric)
+        return value.note.split(":")[0].split(" to ")[0]
+    return value
+
+
+def _architecture_rows(specs: list[ModelSpec]) -> list[Row]:
+    facts: dict[str, list[Cell]] = {name: [] for name in (
+        "vocabulary", "hidden size", "layers", "attention heads", "KV heads", "head dim", "attention",
+        "FFN width", "FFN kind", "experts (active / routed)", "norm", "context length", "LM head")}
+    for spec in specs:
+        layers = [layer for stack in spec.stacks for layer in stack.layers]
+        attentions = [layer.attention for layer in layers]
+        ffns = [layer.ffn for layer in layers]
+        facts["vocabulary"].append(spec.embeddings.vocab_size)
+        facts["hidden size"].append(spec.hidden_size)
+        facts["layers"].append(spec.num_layers)
+        facts["attention heads"].append(_span([getattr(a, "num_heads", None) for a in attentions]))
+        facts["KV heads"].append(_span([a.num_kv_heads if isinstance(a, Attention) else None for a in attentions]))
+        facts["head dim"].append(_span([a.head_dim if isinstance(a, Attention) else
+                                        (a.qk_nope_head_dim + a.qk_rope_head_dim
+                                         if isinstance(a, LatentAttention) else None) for a in attentions]))
+        facts["attention"].append(attention_sharing(spec) or None)
+        facts["FFN width"].append(_span([_ffn_width(f) for f in ffns]))
+        facts["FFN kind"].append(_ffn_kind(ffns))
+        moe = next((f for f in ffns if isinstance(f, MixtureOfExperts)), None)
+        facts["experts (active / routed)"].append(
+            f"{moe.num_experts_per_tok} / {moe.num_experts}" if moe else None)
+        facts["norm"].append(spec.norm)
+        facts["context length"].append(spec.context_length)
+        facts["LM head"].append(spec.embeddings.head)
+    return [Row("architecture", name, tuple(cells)) for name, cells in facts.items()
+            if any(cell is not None for cell in cells)]
+
+
+def _span(values: list[int | None]) -> Cell:
+    """One value, or `min–max` when layers differ (OpenELM); None when no layer has it."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    low, high = min(present), max(present)
+    return low if low == high else f"{low:,}–{high:,}"
+
+
+def _ffn_width(ffn: object) -> int | None:
+    if isinstance(ffn, MixtureOfExperts):
+        return ffn.expert_intermediate_size
+    return getattr(ffn, "intermediate_size", None)
+
+
+def _ffn_kind(ffns: list[object]) -> str:
+    kinds = []
+    for ffn in ffns:
+        if isinstance(ffn, MixtureOfExperts):
+            kind = "MoE, gated" if ffn.gated else "MoE, plain"
+        elif isinstance(ffn, FeedForward):
+            kind = "gated" if ffn.gated else "plain"
+        else:
+            kind = "RWKV channel-mix"
+        if kind not in kinds:
+            kinds.append(kind)
+    return " + ".join(kinds)
+
+
+def ratio(cell: Cell, first: Cell) -> str:
+    """`×10.2` against the first model, for numbers both have."""
+    if not isinstance(cell, int) or not isinstance(first, int) or isinstance(cell, bool) or first == 0:
+        return ""
+    value = cell / first
+    return f"×{value:.1f}" if value >= 10 else f"×{value:.2f}"
