@@ -317,6 +317,58 @@ def compare(
         sys.stdout.write(render_text(comparison))
 
 
+EXPLAIN_FORMATS = ("rich", "markdown", "json")
+
+
+@app.command()
+@reports_errors
+def explain(
+    model: str = typer.Argument(..., help="Preset name or alias, or a path to a preset YAML file."),
+    topic: str = typer.Option("params", "--topic", help="params, kvcache, gqa or estimate."),
+    output_format: str = typer.Option("rich", "--format", help="rich, markdown or json."),
+    json_output: bool = typer.Option(False, "--json", help="Same as --format json."),
+    seq: str = typer.Option("4096", "--seq", help="Tokens, for --topic kvcache and gqa: 4096, 4k, 32K, 1m."),
+    batch: str = typer.Option("1", "--batch", help="Sequences, for --topic kvcache."),
+    dtype: str = typer.Option("fp16", "--dtype", help="Cache precision, for --topic kvcache and gqa."),
+    assignments: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override any preset field."),
+) -> None:
+    """The derivation, step by step: symbols, estimate, exact count, reconciliation.
+
+    Examples:
+
+      llmcalc explain mistral-7b
+
+      llmcalc explain llama2-70b --topic kvcache --seq 4k
+
+      llmcalc explain mistral-7b --topic gqa --format markdown
+    """
+    from llmcalc.explain import TOPICS
+    from llmcalc.explain import explain as derive
+    from llmcalc.memory import parse_dtype
+
+    if topic not in TOPICS:
+        raise UsageError(f"--topic {topic!r}: use one of {', '.join(TOPICS)}")
+    chosen = "json" if json_output else output_format
+    if chosen not in EXPLAIN_FORMATS:
+        raise UsageError(f"--format {output_format!r}: use one of {', '.join(EXPLAIN_FORMATS)}")
+    tokens, batches = parse_sizes("--seq", seq), parse_sizes("--batch", batch)
+    if len(tokens) != 1 or len(batches) != 1:
+        raise UsageError("explain takes one --seq and one --batch")
+    spec = resolve_model(model, {}, assignments)
+    explanation = derive(spec, topic, tokens[0], batches[0], parse_dtype(dtype))
+    if chosen == "rich":
+        from llmcalc.render import print_explanation
+
+        print_explanation(explanation)
+        return
+    from llmcalc import formats
+
+    if chosen == "json":
+        formats.write_json(formats.explain_document(explanation))
+    else:
+        sys.stdout.write(formats.explain_markdown(explanation))
+
+
 @app.command()
 @reports_errors
 def presets(

@@ -13,6 +13,7 @@ from llmcalc.terms import Term
 
 if TYPE_CHECKING:  # imported where used: `params --json` needs neither module
     from llmcalc.compare import Cell, Comparison
+    from llmcalc.explain import Entry, Explanation
     from llmcalc.kvcache import CacheSize, Footprint
 
 # Spec fields that are identity rather than architecture; they have keys of their own.
@@ -162,3 +163,43 @@ def compare_markdown(comparison: Comparison) -> str:
         ratios = [ratio(cell, row.cells[0]) for cell in row.cells[1:]]
         lines.append(f"| {row.name} | " + " | ".join([*cells, *ratios]) + " |")
     return "\n".join(lines) + "\n"
+
+
+def value_text(entry: Entry) -> str:
+    """`16,777,216 × 32 = 536,870,912`, or the value alone."""
+    if entry.signed:
+        return f"{entry.value:+,}".replace("-", "−")
+    if entry.per_unit is not None and entry.instances > 1:
+        return f"{entry.per_unit:,} × {entry.instances:,} = {entry.value:,}"
+    return f"{entry.value:,}" if entry.value or entry.formula else ""
+
+
+def explain_document(explanation: Explanation) -> dict[str, Any]:
+    return {
+        "model": explanation.model,
+        "topic": explanation.topic,
+        "unit": explanation.unit,
+        "sections": [{"number": number, "title": step.title, "text": step.text, "result": step.result}
+                     for number, step in enumerate(explanation.steps, 1)],
+        "steps": [{"section": step.title, "title": entry.title, "formula": entry.formula,
+                   "substituted": entry.substituted, "value": entry.value, "per_unit": entry.per_unit,
+                   "instances": entry.instances, "note": entry.note, "difference": entry.signed}
+                  for step in explanation.steps for entry in step.entries],
+        "total": explanation.total,
+    }
+
+
+def explain_markdown(explanation: Explanation) -> str:
+    lines = [f"# {explanation.model}: {explanation.topic}", ""]
+    for number, step in enumerate(explanation.steps, 1):
+        lines += [f"## {number}. {step.title}", "", step.text, ""]
+        if step.entries:
+            lines += ["| | formula | substituted | value | note |", "|---|---|---|---:|---|"]
+            for entry in step.entries:
+                cells = [entry.title, entry.formula, entry.substituted, value_text(entry), entry.note]
+                lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+            lines.append("")
+        if step.result is not None:
+            unit = "parameters" if explanation.unit == "params" else "bytes"
+            lines += [f"**= {step.result:,} {unit}**", ""]
+    return "\n".join(lines)

@@ -268,22 +268,27 @@ def _moe(moe: MixtureOfExperts, hidden: int) -> tuple[Term, int]:
 def textbook_estimate(spec: ModelSpec) -> Term | None:
     """The notes' quick estimate: V·H + L·4H² + L·3·H·I (2·H·I plain) + V·H.
 
-    Attention is counted as full multi-head (4H²), no norms or biases, and the output
-    layer always, tied or not. RWKV has no attention blocks: no estimate.
+    Attention is counted as full multi-head (4H² per attention block), no norms or
+    biases, and the output layer always, tied or not. MoE layers count every expert's
+    width in I. RWKV has no attention blocks: no estimate.
     """
     if spec.architecture == "rwkv":
         return None
     hidden, vocab = spec.hidden_size, spec.embeddings.vocab_size
     parts = [leaf("embedding", "embedding", "V × H", {"V": vocab, "H": hidden})]
     for stack in spec.stacks:
-        for index, (layer, run) in enumerate(groupby(stack.layers)):
+        start = 0
+        for layer, run in groupby(stack.layers):
             count = len(list(run))
-            attention_blocks = 2 if layer.cross_attention is not None else 1
+            span = f"{start}-{start + count - 1}" if count > 1 else f"{start}"
+            start += count
             width, factor = _estimate_width(layer)
-            b = {"L": count, "a": attention_blocks, "H": hidden, "I": width, "f": factor}
-            formula = "L × (4 × H × H + f × H × I)" if attention_blocks == 1 \
-                else "L × (a × 4 × H × H + f × H × I)"
-            parts.append(leaf(f"{stack.name}.{index}", f"{stack.name} layers", formula, b))
+            b = {"L": count, "H": hidden, "I": width}
+            attention = "L × 4 × H × H" if layer.cross_attention is None else "L × 2 × 4 × H × H"
+            parts.append(group(f"{stack.name}.layers.{span}", f"{stack.name} layers {span}", [
+                leaf("attention", "attention, as full multi-head (4H² per block)", attention, b),
+                leaf("ffn", f"FFN ({factor}·H·I)", f"L × {factor} × H × I", b),
+            ]))
     parts.append(leaf("output", "output layer", "V × H", {"V": vocab, "H": hidden}))
     return group("estimate", "textbook estimate", parts)
 

@@ -11,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from llmcalc.compare import Comparison, ratio
-from llmcalc.formats import cell_text
+from llmcalc.explain import Explanation
+from llmcalc.formats import cell_text, value_text
 from llmcalc.kvcache import KIND_NOTES, CacheSize, Footprint, attention_sharing, saving_factor
 from llmcalc.memory import human_bytes, human_count, weight_memory
 from llmcalc.params import ParamCount
@@ -321,3 +322,31 @@ def print_compare(comparison: Comparison) -> None:
                  for index, cell in enumerate(row.cells)]
         table.add_row(row.name, *cells, *(ratio(cell, first) for cell in row.cells[1:]))
     console.print(table)
+
+
+def print_explanation(explanation: Explanation) -> None:
+    from rich.rule import Rule
+
+    console = make_console()
+    human = human_count if explanation.unit == "params" else binary_bytes
+    for number, step in enumerate(explanation.steps, 1):
+        console.print(Rule(Text(f"{number}. {step.title}", style="bold"), align="left"))
+        console.print(step.text)
+        if step.entries:
+            table = Table(box=None, pad_edge=False, show_header=False)
+            table.add_column(overflow="fold")
+            table.add_column(style="dim", overflow="fold")
+            table.add_column(overflow="fold")
+            table.add_column(justify="right", no_wrap=True)
+            table.add_column(justify="right", no_wrap=True)
+            for entry in step.entries:
+                detail = Text(f"= {entry.substituted}" if entry.substituted else "")
+                if entry.note:
+                    detail.append(("  " if entry.substituted else "") + entry.note, style="italic")
+                value = value_text(entry)
+                table.add_row(entry.title, entry.formula, detail, value,
+                              human(entry.value) if value and entry.value else "")
+            console.print(table)
+        if step.result is not None:
+            console.print(Text(f"= {step.result:,}  ({human(step.result)})", style="bold"), justify="right")
+        console.print()

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 # Symbols the formulas use for multiplication; evaluation maps them to Python's `*`.
 _TIMES = ("×", "·")
 
@@ -67,6 +68,12 @@ class Term:
     @property
     def total(self) -> int:
         return self.value * self.repeat
+
+    @property
+    def substituted(self) -> str:
+        """The formula with each symbol replaced by its value: `4,096 × (8 × 128)`."""
+        return _SYMBOL.sub(lambda m: f"{self.bindings[m.group()]:,}" if m.group() in self.bindings
+                           else m.group(), self.formula)
 
     def walk(self, prefix: str = "", multiplier: int = 1) -> Iterator[tuple[str, Term, int]]:
         """Yield (dotted path, term, instances of this term in the whole model)."""

@@ -1,0 +1,335 @@
+"""Derivations, step by step, generated from the same Term trees `params` and `kvcache` print.
+
+Nothing here is written per model: every formula, substitution and value is read off
+a Term, so an explanation cannot disagree with a number shown elsewhere. The only
+arithmetic is the reconciliation's grouping of differences, and it closes on the
+exact total by construction (checked).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from llmcalc.kvcache import CacheSize, attention_sharing, kv_cache, saving_factor
+from llmcalc.memory import DType, human_count
+from llmcalc.params import ParamCount, count_params, textbook_estimate
+from llmcalc.spec import Attention, ModelSpec, build_spec
+from llmcalc.terms import Term
+
+TOPICS = ("params", "kvcache", "gqa", "estimate")
+
+# What each formula symbol stands for, and the preset / config.json field it comes from.
+SYMBOLS: dict[str, tuple[str, str]] = {
+    "V": ("vocabulary size", "vocab_size"),
+    "H": ("hidden size", "hidden_size"),
+    "L": ("layers", "num_hidden_layers"),
+    "I": ("FFN width (per expert in MoE layers)", "intermediate_size / moe_intermediate_size"),
+    "n_h": ("query heads", "num_attention_heads"),
+    "n_kv": ("key/value heads", "num_key_value_heads"),
+    "d": ("head dimension", "head_dim (default hidden_size / num_attention_heads)"),
+    "g": ("query heads per KV head", "num_attention_heads / num_key_value_heads"),
+    "n": ("norms per layer", "norms_per_layer"),
+    "E": ("routed experts", "num_experts"),
+    "P": ("learned positions", "max_position_embeddings"),
+    "T": ("tokens (for the cache: cached tokens per layer)", "type_vocab_size, or --seq"),
+    "B": ("buckets / sequences", "relative_attention_num_buckets, or --batch"),
+    "r_q": ("query latent rank", "q_lora_rank"),
+    "r_kv": ("KV latent rank", "kv_lora_rank"),
+    "d_nope": ("per-head Q/K width without RoPE", "qk_nope_head_dim"),
+    "d_rope": ("per-head RoPE width", "qk_rope_head_dim"),
+    "d_v": ("per-head V width", "v_head_dim"),
+    "A": ("RWKV time-mix width", "attention_hidden_size"),
+    "H_2": ("half the hidden size", "hidden_size / 2"),
+    "b": ("bytes per block of values", "--dtype"),
+    "v": ("values per block", "--dtype"),
+    "f": ("bytes of a float32", "RWKV state"),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Entry:
+    """One line of a derivation: formula → substituted → value (× instances)."""
+
+    title: str
+    formula: str = ""
+    substituted: str = ""
+    value: int = 0  # what this line contributes: per_unit × instances
+    per_unit: int | None = None
+    instances: int = 1
+    note: str = ""
+    signed: bool = False  # a difference: shown as +n or −n
+
+
+@dataclass(frozen=True, eq=False)
+class Step:
+    title: str
+    text: str
+    entries: tuple[Entry, ...]
+    result: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Explanation:
+    model: str
+    topic: str
+    steps: tuple[Step, ...]
+    total: int
+    unit: str  # "params" or "bytes"
+
+
+def explain(spec: ModelSpec, topic: str, tokens: int, batch: int, dtype: DType) -> Explanation:
+    count = count_params(spec)
+    if topic == "kvcache":
+        cache = kv_cache(spec, tokens, batch, dtype)
+        return Explanation(spec.name, topic, tuple(_kvcache_steps(spec, cache)), cache.total, "bytes")
+    if topic == "gqa":
+        return Explanation(spec.name, topic, tuple(_gqa_steps(spec, tokens, dtype)), count.total, "params")
+    estimate = textbook_estimate(spec)
+    steps = [_symbols_step(spec, count.root)]
+    if estimate is not None:
+        steps.append(_estimate_step(estimate))
+    if topic == "params":
+        steps.append(_exact_step(spec, count))
+    if estimate is not None:
+        steps.append(_reconciliation_step(spec, estimate, count))
+    elif topic == "estimate":
+        steps.append(Step("No textbook estimate", "RWKV has no attention blocks; the estimate does not apply.", ()))
+    return Explanation(spec.name, topic, tuple(steps), count.total, "params")
+
+
+# --- step 1: symbols -----------------------------------------------------------------------------
+
+def _symbols_step(spec: ModelSpec, root: Term) -> Step:
+    values: dict[str, list[int]] = {}
+    for _, term, _ in root.leaves():
+        for name, value in term.bindings.items():
+            seen = values.setdefault(name, [])
+            if value not in seen:
+                seen.append(value)
+    values["L"] = [spec.num_layers]
+    heads, kv_heads = values.get("n_h", []), values.get("n_kv", [])
+    if len(heads) == 1 and len(kv_heads) == 1 and kv_heads[0]:
+        values["g"] = [heads[0] // kv_heads[0]]
+    entries = []
+    for symbol in sorted(values, key=lambda name: list(SYMBOLS).index(name) if name in SYMBOLS else 99):
+        meaning, field = SYMBOLS.get(symbol, (symbol, ""))
+        shown = " / ".join(f"{value:,}" for value in values[symbol])
+        note = "differs by layer or component" if len(values[symbol]) > 1 else ""
+        entries.append(Entry(f"{symbol} = {shown}", note=f"{meaning} ({field}){'; ' + note if note else ''}"))
+    text = (f"{spec.name}: {spec.architecture}, {spec.num_layers} layers, norm {spec.norm}, "
+            f"LM head {spec.embeddings.head}. Each symbol, its value, and the config field it comes from.")
+    return Step("Symbols", text, tuple(entries))
+
+
+# --- step 2: the textbook estimate -------------------------------------------------------------
+
+def _estimate_step(estimate: Term) -> Step:
+    entries = [_entry(path, term, instances) for path, term, instances in estimate.leaves()]
+    layers = sum(term.total for term in estimate.children if term.children)
+    head_and_embedding = estimate.total - layers
+    total = estimate.total
+    text = (
+        "V·H (embedding) + L·4H² (attention, as full multi-head) + L·3·H·I (gated FFN; 2·H·I plain) + V·H "
+        f"(output layer). Exactly {total:,} = {total / 10**9:.2f} × 10⁹. Careful with prefixes: in binary "
+        f"units the same sum reads {head_and_embedding / 2**20:,.2f} × 2²⁰ + {layers / 2**30:,.2f} × 2³⁰ "
+        f"= {total / 2**30:,.2f} × 2³⁰ — the notes' worked example wrote such 2²⁰/2³⁰ figures as \"M\" and "
+        f"\"B\" (\"250M + 7.25B = 7.5B\" for Mistral-7B), but {total / 2**30:,.2f} × 2³⁰ is "
+        f"{total / 10**9:.2f} billion.")
+    return Step("Textbook estimate", text, tuple(entries), total)
+
+
+# --- step 3: the exact count ---------------------------------------------------------------------
+
+MAX_GROUPS_IN_DETAIL = 4
+
+
+def _exact_step(spec: ModelSpec, count: ParamCount) -> Step:
+    entries: list[Entry] = []
+    for part in count.root.children:
+        groups = [child for child in part.children if child.key.startswith("layers.")]
+        if len(groups) > MAX_GROUPS_IN_DETAIL:
+            entries += _per_layer_entries(part, groups)
+            entries += [_entry(f"{part.key}.{child.key}", child, child.repeat)
+                        for child in part.children if child not in groups]
+            continue
+        entries += [_entry(path, term, instances) for path, term, instances in part.leaves(count.root.key)]
+    active = ""
+    if count.active != count.total:
+        active = (f" Active per token (only the top-k routed experts of each MoE layer): {count.active:,} "
+                  f"= {human_count(count.active)}.")
+    text = ("Every tensor, from the formula to its value; per-layer components are counted once and "
+            f"multiplied by their layers (and experts). Total {count.total:,} = {human_count(count.total)}."
+            + active)
+    return Step("Exact count, component by component", text, tuple(entries), count.total)
+
+
+def _per_layer_entries(stack: Term, groups: list[Term]) -> list[Entry]:
+    """Layers of different sizes (OpenELM): the formulas once, then one line per layer, summed."""
+    first = groups[0]
+    entries = [_entry(f"{stack.key}.{path.removeprefix(first.key + '.')} (layer {first.key[7:]})", term, 1)
+               for path, term, _ in first.leaves()]
+    for layer_group in groups:
+        parts = [child.total // layer_group.repeat for child in layer_group.children]
+        names = " + ".join(child.key for child in layer_group.children)
+        facts = ", ".join(f"{name} {value:,}" for name, value in _layer_facts(layer_group))
+        entries.append(Entry(
+            f"{stack.key} {layer_group.label} ({facts})",
+            formula=names,
+            substituted=" + ".join(f"{value:,}" for value in parts),
+            value=layer_group.total,
+            per_unit=layer_group.value,
+            instances=layer_group.repeat,
+        ))
+    return entries
+
+
+def _layer_facts(layer_group: Term) -> list[tuple[str, int]]:
+    facts: dict[str, int] = {}
+    for _, term, _ in layer_group.leaves():
+        for name in ("n_h", "n_kv", "I"):
+            if name in term.bindings:
+                facts.setdefault(name, term.bindings[name])
+    return list(facts.items())
+
+
+def _entry(path: str, term: Term, instances: int) -> Entry:
+    name = path.removeprefix("model.").removeprefix("estimate.")
+    if term.note and term.value == 0:
+        return Entry(name, note=term.note)
+    return Entry(name, term.formula, term.substituted, term.value * instances, term.value, instances)
+
+
+# --- step 4: reconciliation ------------------------------------------------------------------------
+
+ATTENTION_WEIGHTS = ("q_proj", "k_proj", "v_proj", "o_proj", "q_a_proj", "q_b_proj", "kv_a_proj", "kv_b_proj")
+FFN_WEIGHTS = ("gate_proj", "up_proj", "down_proj")
+
+
+def _category(path: str, term: Term) -> str:
+    """Which part of the estimate a component corresponds to, or what it adds to it."""
+    key = term.key
+    if path.endswith("embedding.tokens"):
+        return "embedding"
+    if ".lm_head." in f".{path}." or path.startswith("lm_head"):
+        return "output"
+    if key in ATTENTION_WEIGHTS:
+        return "attention"
+    if key in FFN_WEIGHTS:
+        return "ffn"
+    if "norm" in key:
+        return "norms"
+    if "bias" in key and key != "relative_bias":
+        return "biases"
+    return {"router": "routers", "shared_expert_gate": "routers", "positions": "position embeddings",
+            "token_types": "token-type embeddings", "relative_bias": "relative position bias",
+            "pooler": "pooler"}.get(key, "other components")
+
+
+def _reconciliation_step(spec: ModelSpec, estimate: Term, count: ParamCount) -> Step:
+    exact: dict[str, int] = {}
+    for path, term, instances in count.root.leaves():
+        category = _category(path, term)
+        exact[category] = exact.get(category, 0) + term.value * instances
+    guessed = {"embedding": 0, "attention": 0, "ffn": 0, "output": 0}
+    for path, term, instances in estimate.leaves():
+        guessed[term.key if term.key in guessed else "embedding"] += term.value * instances
+    entries = [Entry("textbook estimate", value=estimate.total)]
+    for category, reason in (("attention", _attention_reason(spec)), ("ffn", "FFN weights"),
+                             ("embedding", "embedding"), ("output", _output_reason(spec))):
+        difference = exact.get(category, 0) - guessed[category]
+        if difference:
+            entries.append(Entry(reason, formula=f"exact {exact.get(category, 0):,} − estimated "
+                                                 f"{guessed[category]:,}", value=difference, signed=True))
+    for category, value in exact.items():
+        if category not in guessed and value:
+            entries.append(Entry(f"{category} (not in the estimate)", value=value, signed=True))
+    total = sum(entry.value for entry in entries)
+    if total != count.total:  # the grouping above must account for every component
+        raise AssertionError(f"reconciliation of {spec.name} ends at {total}, not {count.total}")
+    text = "The estimate, and every difference between it and the real model, named and counted."
+    return Step("Reconciliation: estimate → exact", text, tuple(entries), count.total)
+
+
+def _attention_reason(spec: ModelSpec) -> str:
+    sharing = attention_sharing(spec) if spec.architecture != "encoder" else "MHA"
+    attention = spec.stacks[0].layers[0].attention
+    reasons = []
+    if sharing in ("GQA", "MQA"):
+        reasons.append(f"{sharing}: K and V are H × (n_kv·d), not H × H")
+    if sharing == "MLA":
+        reasons.append("MLA: low-rank Q and KV projections instead of 4H²")
+    if isinstance(attention, Attention) and attention.num_heads * attention.head_dim != spec.hidden_size:
+        reasons.append(f"n_h·d = {attention.num_heads * attention.head_dim:,} ≠ H = {spec.hidden_size:,}")
+    if not reasons:
+        reasons.append("attention projections")
+    return "; ".join(reasons)
+
+
+def _output_reason(spec: ModelSpec) -> str:
+    return {"tied": "tied LM head: the embedding is counted once",
+            "none": "no LM head (encoder)"}.get(spec.embeddings.head, "output layer")
+
+
+# --- kvcache ------------------------------------------------------------------------------------------
+
+def _kvcache_steps(spec: ModelSpec, cache: CacheSize) -> list[Step]:
+    if cache.kind == "none":
+        return [Step("No KV cache", f"{spec.name} is an encoder: it reads its whole input at once and keeps "
+                                    "no autoregressive cache.", (), 0)]
+    entries = [_entry(path.removeprefix("kv_cache."), term, instances) for path, term, instances in cache.root.leaves()]
+    text = (f"{cache.tokens:,} tokens × {cache.batch:,} sequence(s) at {cache.dtype.name} "
+            f"({cache.dtype.block_bytes} bytes per {cache.dtype.block_values} value(s)). Per layer: "
+            "T × B × (values cached per token) × bytes, for K and for V.")
+    steps = [_symbols_step(spec, cache.root),
+             Step("Cache, layer by layer", text, tuple(entries), cache.total)]
+    factor = saving_factor(cache)
+    comparison = [Entry("this model's cache", value=cache.total),
+                  Entry("multi-head equivalent" if cache.kind == "kv" else "uncompressed K and V per head",
+                        value=cache.mha_equivalent.total,
+                        note=f"× {factor:.2f} of this cache" if factor else "")]
+    if cache.windowed_layers:
+        comparison.append(Entry("without sliding windows", value=cache.uncapped.total,
+                                note=f"{cache.windowed_layers} layers keep only their window"))
+    sharing = attention_sharing(spec)
+    saving_text = {"GQA": "GQA shares each K/V head among g query heads",
+                   "MQA": "MQA shares one K/V head among all query heads",
+                   "MLA": "MLA caches a compressed latent instead of K and V per head",
+                   "MHA": "MHA: every query head has its own K and V",
+                   "": "RWKV keeps a fixed state instead of a cache"}[sharing]
+    steps.append(Step("What the attention layout saves", saving_text + ".", tuple(comparison), cache.total))
+    return steps
+
+
+# --- gqa --------------------------------------------------------------------------------------------
+
+def _gqa_steps(spec: ModelSpec, tokens: int, dtype: DType) -> list[Step]:
+    attention = next((layer.attention for stack in spec.stacks for layer in stack.layers
+                      if isinstance(layer.attention, Attention)), None)
+    if attention is None or spec.fields is None:
+        return [Step("MHA, GQA and MQA", f"{spec.name} has no multi-head attention to compare "
+                                         "(MLA or RWKV).", ())]
+    heads = attention.num_heads
+    own = attention.num_kv_heads
+    gqa = own if 1 < own < heads else max(g for g in range(2, 9) if heads % g == 0) if heads > 2 else heads
+    variants = [("MHA", heads), (f"GQA ({gqa} KV heads)", gqa), ("MQA", 1)]
+    entries = []
+    for name, kv_heads in variants:
+        fields = {**spec.fields, "num_key_value_heads": kv_heads, "reference": None,
+                  "head_dim": attention.head_dim}
+        variant = build_spec(fields, f"{spec.name} as {name}")
+        leaves = {term.key: term for _, term, _ in count_params(variant).root.leaves()
+                  if term.key in ("q_proj", "k_proj", "v_proj")}
+        cache = kv_cache(variant, tokens, 1, dtype)
+        mark = " ← this model" if kv_heads == own else ""
+        q, k = leaves["q_proj"], leaves["k_proj"]
+        entries.append(Entry(
+            f"{name}{mark}",
+            formula=f"Q H × n_h·d, K and V H × n_kv·d (n_kv = {kv_heads})",
+            substituted=(f"Q {spec.hidden_size:,} × {heads * attention.head_dim:,}, "
+                         f"K/V {spec.hidden_size:,} × {kv_heads * attention.head_dim:,}"),
+            value=q.value + 2 * k.value,
+            note=f"Q+K+V per layer; KV cache at {tokens:,} tokens ({dtype.name}): {cache.total:,} B",
+        ))
+    text = ("The same model with every query head keeping its own K and V (MHA), sharing them in groups "
+            "(GQA), or sharing one (MQA): projection shapes and parameters per layer, and the cache.")
+    return [_symbols_step(spec, count_params(spec).root), Step("MHA, GQA and MQA", text, tuple(entries))]
