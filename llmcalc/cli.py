@@ -200,6 +200,21 @@ def parse_sizes(option: str, text: str) -> list[int]:
     return sizes
 
 
+def one_size(option: str, text: str) -> int:
+    sizes = parse_sizes(option, text)
+    if len(sizes) != 1:
+        raise UsageError(f"{option} takes one size here, got {len(sizes)}")
+    return sizes[0]
+
+
+def choose_format(output_format: str, json_output: bool, allowed: tuple[str, ...]) -> str:
+    """--json is short for --format json."""
+    chosen = "json" if json_output else output_format
+    if chosen not in allowed:
+        raise UsageError(f"--format {output_format!r}: use one of {', '.join(allowed)}")
+    return chosen
+
+
 @app.command()
 @reports_errors
 def kvcache(
@@ -235,7 +250,7 @@ def kvcache(
     cache_dtype = parse_dtype(dtype)
     weight_dtype = parse_dtype(weights_dtype) if weights_dtype else cache_dtype
     batches = parse_sizes("--batch", batch)
-    encoder = parse_sizes("--encoder-seq", encoder_seq)[0] if encoder_seq else None
+    encoder = one_size("--encoder-seq", encoder_seq) if encoder_seq else None
     spec = resolve_model(model, {}, assignments)
     if seq is None:
         if spec.context_length is None:
@@ -291,18 +306,14 @@ def compare(
     from llmcalc.memory import parse_dtype
     from llmcalc.presets import resolve
 
-    chosen = "json" if json_output else output_format
-    if chosen not in COMPARE_FORMATS:
-        raise UsageError(f"--format {output_format!r}: use one of {', '.join(COMPARE_FORMATS)}")
+    chosen = choose_format(output_format, json_output, COMPARE_FORMATS)
     if not MIN_MODELS <= len(models) <= MAX_MODELS:
         raise UsageError(f"compare takes {MIN_MODELS} to {MAX_MODELS} models, got {len(models)}")
     kind = parse_dtype(dtype)
-    tokens = parse_sizes("--seq", seq)
-    if len(tokens) != 1:
-        raise UsageError("--seq takes one size for compare")
+    tokens = one_size("--seq", seq)
     # Every model is resolved before anything is printed: one bad name, no partial output.
     specs = [resolve(model) for model in models]
-    comparison = compare_models(specs, kind, tokens[0])
+    comparison = compare_models(specs, kind, tokens)
     if chosen == "table":
         from llmcalc.render import print_compare
 
@@ -348,14 +359,10 @@ def explain(
 
     if topic not in TOPICS:
         raise UsageError(f"--topic {topic!r}: use one of {', '.join(TOPICS)}")
-    chosen = "json" if json_output else output_format
-    if chosen not in EXPLAIN_FORMATS:
-        raise UsageError(f"--format {output_format!r}: use one of {', '.join(EXPLAIN_FORMATS)}")
-    tokens, batches = parse_sizes("--seq", seq), parse_sizes("--batch", batch)
-    if len(tokens) != 1 or len(batches) != 1:
-        raise UsageError("explain takes one --seq and one --batch")
+    chosen = choose_format(output_format, json_output, EXPLAIN_FORMATS)
+    tokens, batches = one_size("--seq", seq), one_size("--batch", batch)
     spec = resolve_model(model, {}, assignments)
-    explanation = derive(spec, topic, tokens[0], batches[0], parse_dtype(dtype))
+    explanation = derive(spec, topic, tokens, batches, parse_dtype(dtype))
     if chosen == "rich":
         from llmcalc.render import print_explanation
 
