@@ -172,6 +172,7 @@ SCHEMA: dict[str, tuple[tuple[type, ...], Any, str]] = {
     "reference": ((dict, type(None)), None, "{params: exact int, source: where it comes from}"),
     "notes": (_STR, "", "free text shown with the model"),
     "torch_dtype": (_STR, "", "dtype the checkpoint is published in"),
+    "quantization": (_STR, "", "weight format of a quantized checkpoint: fp8_e4m3, int8, int4"),
     # layout
     "architecture": (_STR, "decoder", "one of " + ", ".join(ARCHITECTURES)),
     "vocab_size": (_INT, REQUIRED, "V, rows of the token embedding"),

@@ -1,0 +1,551 @@
+"""Hugging Face `config.json` → preset fields → ModelSpec.
+
+Each supported `model_type` is read the way its reference implementation reads it: a key
+that is absent means that class's default (taken from `transformers` 5.23's config
+classes, or the model's own remote code), not zero. Architectural facts a config leaves
+implicit (norm kind, biases, gated FFN, norms per layer) are set per model type here,
+as the modelling code builds them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from llmcalc.errors import SpecError
+from llmcalc.spec import ModelSpec, build_spec
+
+REQUIRED = object()
+
+
+class Config:
+    """A config.json mapping with typed look-ups that name the file and key on error."""
+
+    def __init__(self, data: dict[str, Any], source: str) -> None:
+        self.data, self.source = data, source
+
+    def has(self, key: str) -> bool:
+        return self.data.get(key) is not None
+
+    def get(self, key: str, default: Any = REQUIRED, kind: type | tuple[type, ...] = int) -> Any:
+        value = self.data.get(key)
+        if value is None:
+            if default is REQUIRED:
+                raise SpecError(self.source, key, "missing; this model type needs it")
+            return default
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            names = " or ".join(k.__name__ for k in kinds)
+            raise SpecError(self.source, key, f"must be {names}, got {value!r}")
+        return value
+
+    def first(self, keys: tuple[str, ...], default: Any = REQUIRED) -> Any:
+        """The first of several spellings that is present (n_embd / hidden_size / d_model)."""
+        for key in keys:
+            if self.has(key):
+                return self.get(key)
+        if default is REQUIRED:
+            raise SpecError(self.source, keys[0], f"missing (also looked for {', '.join(keys[1:])})")
+        return default
+
+    def flag(self, key: str, default: bool) -> bool:
+        return self.get(key, default, bool)
+
+
+DTYPE_NAMES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
+
+
+def _common(c: Config) -> dict[str, Any]:
+    """What every reader records: provenance and the checkpoint's dtype and quantization."""
+    fields: dict[str, Any] = {}
+    dtype = c.data.get("torch_dtype") or c.data.get("dtype")
+    if isinstance(dtype, str):
+        fields["torch_dtype"] = dtype
+    quantization = c.data.get("quantization_config")
+    if isinstance(quantization, dict):
+        fields["quantization"] = _quantization(quantization)
+    return fields
+
+
+def _quantization(config: dict[str, Any]) -> str:
+    method = str(config.get("quant_method", "")).lower()
+    if method == "fp8" or str(config.get("fmt", "")).lower() in ("e4m3", "float8_e4m3fn"):
+        return "fp8_e4m3"
+    bits = config.get("bits") or config.get("w_bit") or (4 if config.get("load_in_4bit") else
+                                                          8 if config.get("load_in_8bit") else None)
+    return {4: "int4", 8: "int8"}.get(bits, "") if isinstance(bits, int) else ""
+
+
+def _attention_core(c: Config, heads_default: Any = REQUIRED) -> dict[str, Any]:
+    heads = c.get("num_attention_heads", heads_default)
+    return {
+        "vocab_size": c.get("vocab_size"),
+        "hidden_size": c.get("hidden_size"),
+        "num_hidden_layers": c.get("num_hidden_layers"),
+        "num_attention_heads": heads,
+        "num_key_value_heads": c.get("num_key_value_heads", heads),
+        "head_dim": c.get("head_dim", None),
+        "max_position_embeddings": c.get("max_position_embeddings", None),
+    }
+
+
+def _windows(c: Config, fields: dict[str, Any], default_window: int | None = None,
+             default_pattern: int | None = None) -> None:
+    """Sliding windows and local/global schedules, as the config (or its class) sets them."""
+    window = c.get("sliding_window", default_window)
+    if window is None or window == 0:
+        return
+    fields["sliding_window"] = window
+    types = c.data.get("layer_types")
+    if isinstance(types, list):
+        fields["layer_types"] = types
+    elif c.has("sliding_window_pattern") or default_pattern is not None:
+        fields["sliding_window_pattern"] = c.get("sliding_window_pattern", default_pattern)
+
+
+def llama(c: Config, **extra: Any) -> dict[str, Any]:
+    """LLaMA and the models built like it (Mistral, Yi, DeepSeek-LLM, InternLM2, Baichuan...)."""
+    fields = {
+        **_attention_core(c),
+        "intermediate_size": c.get("intermediate_size"),
+        "attention_bias": c.flag("attention_bias", False),
+        "mlp_bias": c.flag("mlp_bias", False),
+        "tie_word_embeddings": c.flag("tie_word_embeddings", False),
+        "norm": "rmsnorm",
+        "gated_ffn": True,
+    }
+    fields.update(extra)
+    return fields
+
+
+def mistral(c: Config) -> dict[str, Any]:
+    fields = llama(c)
+    _windows(c, fields, default_window=4096)
+    return fields
+
+
+def mixtral(c: Config) -> dict[str, Any]:
+    fields = llama(c, num_experts=c.get("num_local_experts", 8), num_experts_per_tok=c.get("num_experts_per_tok", 2))
+    _windows(c, fields)
+    return fields
+
+
+def _qwen_windows(c: Config, fields: dict[str, Any]) -> None:
+    # Qwen2/3 use a window only with use_sliding_window, in layers from max_window_layers on.
+    if c.flag("use_sliding_window", False) and c.has("sliding_window"):
+        layers = fields["num_hidden_layers"]
+        start = c.get("max_window_layers", layers)
+        fields["sliding_window"] = c.get("sliding_window")
+        fields["layer_types"] = ["sliding_attention" if index >= start else "full_attention"
+                                 for index in range(layers)]
+
+
+def qwen2(c: Config) -> dict[str, Any]:
+    fields = llama(c, qkv_bias=True, attention_bias=False, mlp_bias=False)
+    _qwen_windows(c, fields)
+    return fields
+
+
+def _moe_layers(c: Config, fields: dict[str, Any]) -> None:
+    """Qwen-MoE: layers listed in mlp_only_layers, or off the sparse step, keep a dense FFN."""
+    layers = fields["num_hidden_layers"]
+    step = c.get("decoder_sparse_step", 1)
+    dense_only = c.get("mlp_only_layers", [], list)
+    dense = [index in dense_only or (index + 1) % step != 0 for index in range(layers)]
+    leading = dense.index(False) if False in dense else layers
+    if any(dense[leading:]):
+        raise SpecError(c.source, "mlp_only_layers", "dense FFN layers are supported only before the MoE layers")
+    if leading:
+        fields["first_k_dense_replace"] = leading
+
+
+def qwen2_moe(c: Config) -> dict[str, Any]:
+    fields = llama(c, qkv_bias=True, attention_bias=False, num_experts=c.get("num_experts", 60),
+                   num_experts_per_tok=c.get("num_experts_per_tok", 4),
+                   moe_intermediate_size=c.get("moe_intermediate_size", 1408),
+                   shared_expert_intermediate_size=c.get("shared_expert_intermediate_size", 5632),
+                   shared_expert_gate=True)
+    _moe_layers(c, fields)
+    _qwen_windows(c, fields)
+    return fields
+
+
+def qwen3(c: Config) -> dict[str, Any]:
+    fields = llama(c, qk_norm="head")
+    fields["head_dim"] = c.get("head_dim", 128)
+    _qwen_windows(c, fields)
+    return fields
+
+
+def qwen3_moe(c: Config) -> dict[str, Any]:
+    fields = qwen3(c)
+    fields.update(num_experts=c.get("num_experts", 128), num_experts_per_tok=c.get("num_experts_per_tok", 8),
+                  moe_intermediate_size=c.get("moe_intermediate_size", 768))
+    _moe_layers(c, fields)
+    return fields
+
+
+def gemma(c: Config) -> dict[str, Any]:
+    fields = llama(c, tie_word_embeddings=c.flag("tie_word_embeddings", True))
+    fields["head_dim"] = c.get("head_dim", 256)
+    return fields
+
+
+def gemma2(c: Config) -> dict[str, Any]:
+    fields = gemma(c)
+    fields["norms_per_layer"] = 4  # before and after attention and the FFN
+    _windows(c, fields, default_window=4096, default_pattern=2)
+    return fields
+
+
+def gemma3_text(c: Config) -> dict[str, Any]:
+    fields = gemma2(c)
+    fields["qk_norm"] = "head"
+    fields.pop("sliding_window_pattern", None)
+    fields.pop("layer_types", None)
+    _windows(c, fields, default_window=4096, default_pattern=6)
+    return fields
+
+
+def phi3(c: Config) -> dict[str, Any]:
+    fields = llama(c)
+    _windows(c, fields)
+    return fields
+
+
+def cohere(c: Config) -> dict[str, Any]:
+    return llama(c, tie_word_embeddings=c.flag("tie_word_embeddings", True), norm="layernorm_no_bias",
+                 norms_per_layer=1, qk_norm="full" if c.flag("use_qk_norm", False) else "none")
+
+
+def olmo(c: Config) -> dict[str, Any]:
+    return llama(c, norm="nonparametric")
+
+
+def olmo2(c: Config) -> dict[str, Any]:
+    return llama(c, qk_norm="full")  # post-norms: still two per layer
+
+
+def internlm2(c: Config) -> dict[str, Any]:
+    bias = c.flag("bias", False)
+    return llama(c, attention_bias=bias)
+
+
+def baichuan(c: Config) -> dict[str, Any]:
+    return llama(c, num_key_value_heads=c.get("num_attention_heads"))
+
+
+def starcoder2(c: Config) -> dict[str, Any]:
+    bias = c.flag("use_bias", True)
+    fields = llama(c, attention_bias=bias, mlp_bias=bias, gated_ffn=False, norm="layernorm",
+                   tie_word_embeddings=c.flag("tie_word_embeddings", True))
+    _windows(c, fields)
+    return fields
+
+
+def stablelm(c: Config) -> dict[str, Any]:
+    if c.flag("qk_layernorm", False):
+        raise SpecError(c.source, "qk_layernorm", "per-head LayerNorms of StableLM are not supported yet")
+    return llama(c, qkv_bias=c.flag("use_qkv_bias", False), norm="layernorm",
+                 norms_per_layer=1 if c.flag("use_parallel_residual", False) else 2)
+
+
+def gpt2(c: Config, kv_heads: int | None = None) -> dict[str, Any]:
+    hidden = c.first(("n_embd", "hidden_size"), 768)
+    heads = c.first(("n_head", "num_attention_heads"), 12)
+    return {
+        "vocab_size": c.get("vocab_size", 50257),
+        "hidden_size": hidden,
+        "num_hidden_layers": c.first(("n_layer", "num_hidden_layers"), 12),
+        "num_attention_heads": heads,
+        "num_key_value_heads": kv_heads or heads,
+        "intermediate_size": c.get("n_inner", 4 * hidden),
+        "max_position_embeddings": c.first(("n_positions", "max_position_embeddings"), 1024),
+        "learned_position_embeddings": True,
+        "norm": "layernorm",
+        "gated_ffn": False,
+        "attention_bias": True,
+        "mlp_bias": True,
+        "tie_word_embeddings": c.flag("tie_word_embeddings", True),
+    }
+
+
+def gpt_bigcode(c: Config) -> dict[str, Any]:
+    return gpt2(c, kv_heads=1 if c.flag("multi_query", True) else None)
+
+
+def gptj(c: Config) -> dict[str, Any]:
+    hidden = c.first(("n_embd", "hidden_size"), 4096)
+    return {
+        "vocab_size": c.get("vocab_size", 50400),
+        "hidden_size": hidden,
+        "num_hidden_layers": c.first(("n_layer", "num_hidden_layers"), 28),
+        "num_attention_heads": c.first(("n_head", "num_attention_heads"), 16),
+        "intermediate_size": c.get("n_inner", 4 * hidden),
+        "max_position_embeddings": c.first(("n_positions", "max_position_embeddings"), 2048),
+        "norm": "layernorm",
+        "norms_per_layer": 1,  # attention and FFN in parallel behind ln_1
+        "gated_ffn": False,
+        "mlp_bias": True,
+        "lm_head_bias": True,
+        "tie_word_embeddings": c.flag("tie_word_embeddings", False),
+    }
+
+
+def gpt_neox(c: Config) -> dict[str, Any]:
+    fields = llama(c, attention_bias=c.flag("attention_bias", True), mlp_bias=True, gated_ffn=False,
+                   norm="layernorm")
+    return fields
+
+
+def falcon(c: Config) -> dict[str, Any]:
+    hidden = c.get("hidden_size", 4544)
+    heads = c.first(("num_attention_heads", "n_head"), 71)
+    new_architecture = c.flag("new_decoder_architecture", False)
+    if new_architecture:
+        kv_heads = c.first(("num_kv_heads", "n_head_kv"), heads)
+        norms = 1 if c.get("num_ln_in_parallel_attn", 2) == 1 else 2
+    else:
+        kv_heads = 1 if c.flag("multi_query", True) else heads
+        norms = 1 if c.flag("parallel_attn", True) else 2
+    bias = c.flag("bias", False)
+    return {
+        "vocab_size": c.get("vocab_size", 65024),
+        "hidden_size": hidden,
+        "num_hidden_layers": c.first(("num_hidden_layers", "n_layer"), 32),
+        "num_attention_heads": heads,
+        "num_key_value_heads": kv_heads,
+        "head_dim": c.get("head_dim", None),
+        "intermediate_size": c.get("ffn_hidden_size", 4 * hidden),
+        "max_position_embeddings": c.get("max_position_embeddings", 2048),
+        "attention_bias": bias,
+        "mlp_bias": bias,
+        "norm": "layernorm",
+        "norms_per_layer": norms,
+        "gated_ffn": False,
+        "tie_word_embeddings": c.flag("tie_word_embeddings", True),
+    }
+
+
+def bloom(c: Config) -> dict[str, Any]:
+    hidden = c.first(("hidden_size", "n_embed"), 64)
+    return {
+        "vocab_size": c.get("vocab_size", 250880),
+        "hidden_size": hidden,
+        "num_hidden_layers": c.first(("n_layer", "num_hidden_layers"), 2),
+        "num_attention_heads": c.first(("n_head", "num_attention_heads"), 8),
+        "intermediate_size": 4 * hidden,
+        "max_position_embeddings": c.get("seq_length", None),
+        "norm": "layernorm",
+        "embedding_norm": True,
+        "gated_ffn": False,
+        "attention_bias": True,
+        "mlp_bias": True,
+        "tie_word_embeddings": c.flag("tie_word_embeddings", True),
+    }
+
+
+def deepseek(c: Config, defaults: dict[str, Any]) -> dict[str, Any]:
+    fields = llama(c)
+    fields.pop("head_dim")
+    # An explicit null means "no query LoRA"; an absent key means the class default (1536).
+    q_rank = c.data["q_lora_rank"] if "q_lora_rank" in c.data else defaults["q_lora_rank"]
+    if q_rank is not None and (not isinstance(q_rank, int) or isinstance(q_rank, bool)):
+        raise SpecError(c.source, "q_lora_rank", f"must be an integer or null, got {q_rank!r}")
+    layer_step = c.get("moe_layer_freq", 1)
+    if layer_step != 1:
+        raise SpecError(c.source, "moe_layer_freq", "only 1 (every layer after the dense ones) is supported")
+    fields.update(
+        q_lora_rank=q_rank,
+        kv_lora_rank=c.get("kv_lora_rank", 512),
+        qk_nope_head_dim=c.get("qk_nope_head_dim", 128),
+        qk_rope_head_dim=c.get("qk_rope_head_dim", 64),
+        v_head_dim=c.get("v_head_dim", 128),
+        num_experts=c.get("n_routed_experts", defaults["n_routed_experts"]),
+        num_experts_per_tok=c.get("num_experts_per_tok", defaults["num_experts_per_tok"]),
+        moe_intermediate_size=c.get("moe_intermediate_size", defaults["moe_intermediate_size"]),
+        n_shared_experts=c.get("n_shared_experts", defaults["n_shared_experts"]),
+        first_k_dense_replace=c.get("first_k_dense_replace", defaults["first_k_dense_replace"]),
+        num_nextn_predict_layers=c.get("num_nextn_predict_layers", 0),
+    )
+    return fields
+
+
+def deepseek_v2(c: Config) -> dict[str, Any]:
+    return deepseek(c, {"q_lora_rank": 1536, "n_routed_experts": 64, "num_experts_per_tok": 6,
+                        "moe_intermediate_size": 1407, "n_shared_experts": 2, "first_k_dense_replace": 0})
+
+
+def deepseek_v3(c: Config) -> dict[str, Any]:
+    return deepseek(c, {"q_lora_rank": 1536, "n_routed_experts": 256, "num_experts_per_tok": 8,
+                        "moe_intermediate_size": 2048, "n_shared_experts": 1, "first_k_dense_replace": 3})
+
+
+def t5(c: Config) -> dict[str, Any]:
+    layers = c.get("num_layers", 6)
+    projection = c.get("feed_forward_proj", "relu", str)
+    return {
+        "architecture": "encoder-decoder",
+        "vocab_size": c.get("vocab_size", 32128),
+        "hidden_size": c.get("d_model", 512),
+        "num_hidden_layers": layers,
+        "num_decoder_layers": c.get("num_decoder_layers", layers),
+        "num_attention_heads": c.get("num_heads", 8),
+        "head_dim": c.get("d_kv", 64),
+        "intermediate_size": c.get("d_ff", 2048),
+        "max_position_embeddings": c.get("n_positions", None),
+        "relative_attention_num_buckets": c.get("relative_attention_num_buckets", 32),
+        "gated_ffn": projection.startswith("gated-"),
+        "norm": "rmsnorm",
+        "tie_word_embeddings": c.flag("tie_word_embeddings", True),
+    }
+
+
+def bert(c: Config) -> dict[str, Any]:
+    # Counted as BertModel (encoder + pooler), as transformers' AutoModel builds it.
+    return {
+        "architecture": "encoder",
+        "vocab_size": c.get("vocab_size", 30522),
+        "hidden_size": c.get("hidden_size", 768),
+        "num_hidden_layers": c.get("num_hidden_layers", 12),
+        "num_attention_heads": c.get("num_attention_heads", 12),
+        "num_key_value_heads": c.get("num_attention_heads", 12),
+        "intermediate_size": c.get("intermediate_size", 3072),
+        "max_position_embeddings": c.get("max_position_embeddings", 512),
+        "learned_position_embeddings": True,
+        "type_vocab_size": c.get("type_vocab_size", 2),
+        "embedding_norm": True,
+        "norm": "layernorm",
+        "final_norm": False,
+        "gated_ffn": False,
+        "attention_bias": True,
+        "mlp_bias": True,
+        "lm_head": False,
+        "pooler": True,
+    }
+
+
+def rwkv(c: Config) -> dict[str, Any]:
+    hidden = c.get("hidden_size", 4096)
+    return {
+        "architecture": "rwkv",
+        "vocab_size": c.get("vocab_size", 50277),
+        "hidden_size": hidden,
+        "num_hidden_layers": c.get("num_hidden_layers", 32),
+        "attention_hidden_size": c.get("attention_hidden_size", hidden),
+        "intermediate_size": c.get("intermediate_size", 4 * hidden),
+        "max_position_embeddings": c.get("context_length", 1024),
+        "norm": "layernorm",
+        "tie_word_embeddings": c.flag("tie_word_embeddings", False),
+    }
+
+
+def chatglm(c: Config) -> dict[str, Any]:
+    """THUDM's remote code: ChatGLM-6B (GLM blocks) or ChatGLM2/3 (padded_vocab_size, MQA groups)."""
+    if c.has("padded_vocab_size") or c.has("multi_query_attention"):
+        heads = c.get("num_attention_heads")
+        return {
+            "vocab_size": c.get("padded_vocab_size"),
+            "hidden_size": c.get("hidden_size"),
+            "num_hidden_layers": c.get("num_layers"),
+            "num_attention_heads": heads,
+            "num_key_value_heads": c.get("multi_query_group_num", heads)
+            if c.flag("multi_query_attention", False) else heads,
+            "head_dim": c.get("kv_channels", None),
+            "intermediate_size": c.get("ffn_hidden_size"),
+            "max_position_embeddings": c.get("seq_length", None),
+            "qkv_bias": c.flag("add_qkv_bias", False),
+            "attention_bias": c.flag("add_bias_linear", False),
+            "mlp_bias": c.flag("add_bias_linear", False),
+            "norm": "rmsnorm" if c.flag("rmsnorm", True) else "layernorm",
+            "final_norm": c.flag("post_layer_norm", True),
+            "gated_ffn": True,
+            "tie_word_embeddings": c.flag("tie_word_embeddings", False),
+        }
+    hidden = c.get("hidden_size")
+    return {
+        "vocab_size": c.get("vocab_size"),
+        "hidden_size": hidden,
+        "num_hidden_layers": c.get("num_layers"),
+        "num_attention_heads": c.get("num_attention_heads"),
+        "intermediate_size": c.get("inner_hidden_size", 4 * hidden),
+        "max_position_embeddings": c.get("max_sequence_length", None),
+        "norm": "layernorm",
+        "gated_ffn": False,
+        "attention_bias": True,
+        "mlp_bias": True,
+        # The remote code leaves tie_word_embeddings at PretrainedConfig's default: tied.
+        "tie_word_embeddings": c.flag("tie_word_embeddings", True),
+    }
+
+
+READERS: dict[str, Callable[[Config], dict[str, Any]]] = {
+    "llama": llama, "mistral": mistral, "mixtral": mixtral, "qwen2": qwen2, "qwen2_moe": qwen2_moe,
+    "qwen3": qwen3, "qwen3_moe": qwen3_moe, "gemma": gemma, "gemma2": gemma2, "gemma3_text": gemma3_text,
+    "phi3": phi3, "gpt2": gpt2, "gpt_bigcode": gpt_bigcode, "gpt_neox": gpt_neox, "gptj": gptj,
+    "falcon": falcon, "bloom": bloom, "cohere": cohere, "olmo": olmo, "olmo2": olmo2,
+    "starcoder2": starcoder2, "stablelm": stablelm, "deepseek_v2": deepseek_v2, "deepseek_v3": deepseek_v3,
+    "t5": t5, "bert": bert, "rwkv": rwkv, "chatglm": chatglm, "internlm2": internlm2, "baichuan": baichuan,
+}
+# Older spellings of the same architectures.
+MODEL_TYPE_SPELLINGS = {"RefinedWeb": "falcon", "RefinedWebModel": "falcon", "gemma3": "gemma3_text"}
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(str(path), "file", f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SpecError(str(path), "file", f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise SpecError(str(path), f"line {exc.lineno}, column {exc.colno}", f"not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise SpecError(str(path), "file", f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def config_fields(data: dict[str, Any], source: str, assume: str | None = None,
+                  name: str | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Preset fields for a config.json mapping, and any warnings to show."""
+    warnings: list[str] = []
+    model_type = data.get("model_type")
+    if "text_config" in data and isinstance(data["text_config"], dict) and model_type not in READERS:
+        data = {**data["text_config"], **{k: v for k, v in data.items() if k in ("torch_dtype",)}}
+        model_type = data.get("model_type")
+    model_type = MODEL_TYPE_SPELLINGS.get(model_type, model_type)
+    if model_type not in READERS:
+        if assume is None:
+            raise SpecError(source, "model_type", f"{model_type!r} is not supported; supported: "
+                                                  f"{', '.join(sorted(READERS))} (or --assume llama)")
+        if assume not in READERS:
+            raise SpecError(source, "--assume", f"{assume!r} is not a supported model type")
+        warnings.append(f"model_type {model_type!r} is not supported: counted as {assume!r}-like")
+        model_type = assume
+    config = Config(data, source)
+    fields = READERS[model_type](config)
+    fields.update(_common(config))
+    if not fields.get("head_dim"):
+        fields.pop("head_dim", None)
+    fields = {key: value for key, value in fields.items() if value is not None or key == "q_lora_rank"}
+    fields["name"] = name or _default_name(data, source)
+    fields["family"] = model_type
+    return fields, warnings
+
+
+def _default_name(data: dict[str, Any], source: str) -> str:
+    name = data.get("_name_or_path")
+    if isinstance(name, str) and name:
+        return name.rstrip("/").split("/")[-1].lower()
+    path = Path(source)
+    return (path.parent.name if path.name == "config.json" else path.stem).lower() or "model"
+
+
+def load_config(path: Path, assume: str | None = None, name: str | None = None) -> tuple[ModelSpec, list[str]]:
+    data = read_config_file(path)
+    fields, warnings = config_fields(data, str(path), assume, name)
+    return build_spec(fields, str(path)), warnings
