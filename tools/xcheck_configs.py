@@ -58,8 +58,13 @@ def main(write: bool) -> int:
             theirs, source = recorded.get("params"), recorded.get("source", "no independent count recorded")
         else:
             name, theirs = result
-            source = f"transformers {transformers.__version__} {name} from this file on the meta device"
-            if write:
+            recorded = expected.get(path.name, {})
+            if recorded and not recorded.get("source", "").startswith("transformers"):
+                # A published count deliberately recorded instead (e.g. Flan-T5: transformers 5
+                # ties every T5 head, unlike the checkpoint): compare with that.
+                theirs = recorded["params"]
+            elif write:
+                source = f"transformers {transformers.__version__} {name} from this file on the meta device"
                 expected[path.name] = {"params": theirs, "source": source}
         status = "ok" if ours == theirs else "DIFF"
         failures += ours != theirs
