@@ -100,9 +100,10 @@ def custom_defaults(hidden_size: int, layers: int) -> dict[str, Any]:
     }
 
 
-def resolve_model(model: Optional[str], flags: dict[str, Any], assignments: list[str]) -> ModelSpec:
-    """A preset (with overrides) or a model built from flags alone."""
-    from llmcalc.presets import resolve
+def resolve_model(model: Optional[str], flags: dict[str, Any], assignments: list[str],
+                  assume: Optional[str] = None) -> ModelSpec:
+    """A preset, YAML, config.json, folder or cached repo id (with overrides), or flags alone."""
+    from llmcalc.models import resolve
     from llmcalc.spec import build_spec
 
     overrides = {FLAG_FIELDS[name]: value for name, value in flags.items() if value is not None}
@@ -117,7 +118,9 @@ def resolve_model(model: Optional[str], flags: dict[str, Any], assignments: list
             return build_spec({**base, **overrides}, "flags")
         except SpecError as exc:
             raise UsageError(str(exc)) from None
-    spec = resolve(model)
+    spec, warnings = resolve(model, assume)
+    for warning in warnings:
+        sys.stderr.write(f"llmcalc: warning: {warning}\n")
     if not overrides:
         return spec
     fields = {**(spec.fields or {}), **overrides}
@@ -132,11 +135,15 @@ def resolve_model(model: Optional[str], flags: dict[str, Any], assignments: list
     return dataclasses.replace(modified, overrides=overrides)
 
 
+MODEL_HELP = ("Preset name or alias (case-insensitive), a preset YAML file, a config.json, a model folder, "
+              "or a Hugging Face repo id in the local cache.")
+ASSUME_HELP = "Read a config.json of an unsupported model_type as this one (e.g. llama), with a warning."
+
+
 @app.command()
 @reports_errors
 def params(
-    model: Optional[str] = typer.Argument(
-        None, help="Preset name or alias (case-insensitive), or a path to a preset YAML file."),
+    model: Optional[str] = typer.Argument(None, help=MODEL_HELP),
     json_output: bool = typer.Option(False, "--json", help="Print JSON (the documented contract)."),
     estimate: bool = typer.Option(False, "--estimate",
                                   help="Add the textbook estimate V·H + L·4H² + L·3·H·I + V·H."),
@@ -151,6 +158,7 @@ def params(
     context: Optional[int] = typer.Option(None, "--context", help="Context length (informational)."),
     assignments: list[str] = typer.Option([], "--set", metavar="KEY=VALUE",
                                           help="Override any preset field, e.g. num_key_value_heads=8."),
+    assume: Optional[str] = typer.Option(None, "--assume", help=ASSUME_HELP),
 ) -> None:
     """Count a model's parameters exactly, component by component.
 
@@ -170,7 +178,7 @@ def params(
 
     flags = {"hidden_size": hidden_size, "layers": layers, "heads": heads, "kv_heads": kv_heads,
              "ffn": ffn, "vocab": vocab, "head_dim": head_dim, "context": context}
-    spec = resolve_model(model, flags, assignments)
+    spec = resolve_model(model, flags, assignments, assume)
     count = count_params(spec)
     estimate_term = textbook_estimate(spec) if estimate else None
     if json_output:
@@ -200,6 +208,15 @@ def parse_sizes(option: str, text: str) -> list[int]:
     return sizes
 
 
+def spec_field(spec: ModelSpec, name: str) -> str:
+    return str((spec.fields or {}).get(name) or "")
+
+
+def model_dtype(spec: ModelSpec) -> str:
+    """The precision the checkpoint is published in (torch_dtype), else fp16."""
+    return spec_field(spec, "torch_dtype") or "fp16"
+
+
 def one_size(option: str, text: str) -> int:
     sizes = parse_sizes(option, text)
     if len(sizes) != 1:
@@ -218,20 +235,23 @@ def choose_format(output_format: str, json_output: bool, allowed: tuple[str, ...
 @app.command()
 @reports_errors
 def kvcache(
-    model: str = typer.Argument(..., help="Preset name or alias, or a path to a preset YAML file."),
+    model: str = typer.Argument(..., help=MODEL_HELP),
     seq: Optional[str] = typer.Option(None, "--seq",
                                       help="Tokens per sequence: 4096, 4k, 32K, 1m or a comma list "
                                            "\\[default: the model's context length]."),
     batch: str = typer.Option("1", "--batch", help="Sequences: a number or a comma list."),
-    dtype: str = typer.Option("fp16", "--dtype",
-                              help="Cache precision: fp32, fp16, bf16, fp8_e4m3, fp8_e5m2, int8, int4, q8_0, q4_0."),
+    dtype: Optional[str] = typer.Option(None, "--dtype",
+                                        help="Cache precision: fp32, fp16, bf16, fp8_e4m3, fp8_e5m2, int8, int4, "
+                                             "q8_0, q4_0 \\[default: the model's torch_dtype, else fp16]."),
     weights_dtype: Optional[str] = typer.Option(None, "--weights-dtype",
-                                                help="Weight precision for the summary \\[default: --dtype]."),
+                                                help="Weight precision for the summary \\[default: the "
+                                                     "checkpoint's quantization, else --dtype]."),
     no_window: bool = typer.Option(False, "--no-window", help="Ignore sliding windows: every layer keeps every token."),
     encoder_seq: Optional[str] = typer.Option(None, "--encoder-seq",
                                               help="Encoder tokens for cross-attention (T5) \\[default: --seq]."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON (the documented contract)."),
     assignments: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override any preset field."),
+    assume: Optional[str] = typer.Option(None, "--assume", help=ASSUME_HELP),
 ) -> None:
     """KV-cache memory: per token, per layer and in total, and what GQA, MQA, MLA and windows save.
 
@@ -247,11 +267,11 @@ def kvcache(
     from llmcalc.memory import parse_dtype
     from llmcalc.params import count_params
 
-    cache_dtype = parse_dtype(dtype)
-    weight_dtype = parse_dtype(weights_dtype) if weights_dtype else cache_dtype
     batches = parse_sizes("--batch", batch)
     encoder = one_size("--encoder-seq", encoder_seq) if encoder_seq else None
-    spec = resolve_model(model, {}, assignments)
+    spec = resolve_model(model, {}, assignments, assume)
+    cache_dtype = parse_dtype(dtype or model_dtype(spec))
+    weight_dtype = parse_dtype(weights_dtype or spec_field(spec, "quantization") or cache_dtype.name)
     if seq is None:
         if spec.context_length is None:
             raise UsageError(f"{spec.name} records no context length; give --seq")
@@ -286,11 +306,13 @@ COMPARE_FORMATS = ("table", "json", "csv", "markdown")
 @app.command()
 @reports_errors
 def compare(
-    models: list[str] = typer.Argument(..., help="2 to 8 preset names, aliases or preset YAML files."),
+    models: list[str] = typer.Argument(..., help="2 to 8 models: presets, aliases, YAML or config.json files, "
+                                                 "model folders, cached repo ids."),
     output_format: str = typer.Option("table", "--format", help="table, json, csv or markdown."),
     json_output: bool = typer.Option(False, "--json", help="Same as --format json."),
     dtype: str = typer.Option("bf16", "--dtype", help="Precision for weight memory and the KV cache."),
     seq: str = typer.Option("4096", "--seq", help="Tokens for the KV-cache row: 4096, 4k, 32K, 1m."),
+    assume: Optional[str] = typer.Option(None, "--assume", help=ASSUME_HELP),
 ) -> None:
     """Models side by side, component by component, with ratios against the first.
 
@@ -304,7 +326,6 @@ def compare(
     """
     from llmcalc.compare import MAX_MODELS, MIN_MODELS, compare as compare_models
     from llmcalc.memory import parse_dtype
-    from llmcalc.presets import resolve
 
     chosen = choose_format(output_format, json_output, COMPARE_FORMATS)
     if not MIN_MODELS <= len(models) <= MAX_MODELS:
@@ -312,7 +333,7 @@ def compare(
     kind = parse_dtype(dtype)
     tokens = one_size("--seq", seq)
     # Every model is resolved before anything is printed: one bad name, no partial output.
-    specs = [resolve(model) for model in models]
+    specs = [resolve_model(model, {}, [], assume) for model in models]
     comparison = compare_models(specs, kind, tokens)
     if chosen == "table":
         from llmcalc.render import print_compare
@@ -334,7 +355,7 @@ EXPLAIN_FORMATS = ("rich", "markdown", "json")
 @app.command()
 @reports_errors
 def explain(
-    model: str = typer.Argument(..., help="Preset name or alias, or a path to a preset YAML file."),
+    model: str = typer.Argument(..., help=MODEL_HELP),
     topic: str = typer.Option("params", "--topic", help="params, kvcache, gqa or estimate."),
     output_format: str = typer.Option("rich", "--format", help="rich, markdown or json."),
     json_output: bool = typer.Option(False, "--json", help="Same as --format json."),
@@ -342,6 +363,7 @@ def explain(
     batch: str = typer.Option("1", "--batch", help="Sequences, for --topic kvcache."),
     dtype: str = typer.Option("fp16", "--dtype", help="Cache precision, for --topic kvcache and gqa."),
     assignments: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override any preset field."),
+    assume: Optional[str] = typer.Option(None, "--assume", help=ASSUME_HELP),
 ) -> None:
     """The derivation, step by step: symbols, estimate, exact count, reconciliation.
 
@@ -361,7 +383,7 @@ def explain(
         raise UsageError(f"--topic {topic!r}: use one of {', '.join(TOPICS)}")
     chosen = choose_format(output_format, json_output, EXPLAIN_FORMATS)
     tokens, batches = one_size("--seq", seq), one_size("--batch", batch)
-    spec = resolve_model(model, {}, assignments)
+    spec = resolve_model(model, {}, assignments, assume)
     explanation = derive(spec, topic, tokens, batches, parse_dtype(dtype))
     if chosen == "rich":
         from llmcalc.render import print_explanation
@@ -381,7 +403,10 @@ def explain(
 def presets(
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """List every bundled model: name, family, total params, layers, hidden, heads/KV heads, context.
+    """List every preset: name, family, total params, layers, hidden, heads/KV heads, context, source.
+
+    User presets come from $LLMCALC_PRESETS and ~/.config/llmcalc/presets; one with a bundled
+    preset's name replaces it.
 
     Example:
 
@@ -390,7 +415,7 @@ def presets(
     from llmcalc.params import count_params
     from llmcalc.presets import all_presets
 
-    rows = [(spec, count_params(spec)) for spec in all_presets()]
+    rows = [(spec, count_params(spec), source) for spec, source in all_presets()]
     if json_output:
         from llmcalc.formats import write_json
 
@@ -398,8 +423,8 @@ def presets(
             {"model": spec.name, "family": spec.family, "hf_repo": spec.hf_repo,
              "aliases": list(spec.aliases), "total_params": count.total,
              "active_params": count.active, "layers": spec.num_layers,
-             "hidden_size": spec.hidden_size, "context_length": spec.context_length}
-            for spec, count in rows
+             "hidden_size": spec.hidden_size, "context_length": spec.context_length, "source": source}
+            for spec, count, source in rows
         ])
         return
     from llmcalc.render import make_console, presets_table

@@ -27,9 +27,8 @@ class UsageError(LlmcalcError):
 
 
 class UnknownModelError(UsageError):
-    def __init__(self, name: str, suggestions: list[str]) -> None:
+    def __init__(self, name: str, suggestions: list[str], detail: str = "") -> None:
         hint = f"; did you mean {' or '.join(suggestions)}?" if suggestions else ""
-        super().__init__(
-            f"unknown model {name!r}{hint}\n"
-            "Run `llmcalc presets` for the list, or pass a path to a preset YAML file."
-        )
+        more = detail or ("Run `llmcalc presets` for the list, or give a preset YAML, a config.json "
+                          "or a model folder.")
+        super().__init__(f"unknown model {name!r}{hint}\n{more}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -92,14 +93,39 @@ def _bundled_spec(name: str) -> ModelSpec:
     return build_spec(bundled_index()["presets"][name], str(presets_dir() / f"{name}{PRESET_SUFFIX}"))
 
 
-def _looks_like_path(name: str) -> bool:
-    return name.endswith((".yaml", ".yml")) or "/" in name and Path(name).exists()
+def user_preset_dirs() -> list[Path]:
+    """$LLMCALC_PRESETS (a path list), then ~/.config/llmcalc/presets (XDG_CONFIG_HOME honoured)."""
+    dirs = [Path(entry).expanduser() for entry in os.environ.get("LLMCALC_PRESETS", "").split(os.pathsep) if entry]
+    config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    dirs.append(config_home / "llmcalc" / "presets")
+    return [directory for directory in dirs if directory.is_dir()]
+
+
+def user_preset_paths() -> list[Path]:
+    return [path for directory in user_preset_dirs() for path in sorted(directory.glob(f"*{PRESET_SUFFIX}"))]
+
+
+def _user_preset(name: str) -> Path | None:
+    """A user preset by file name or alias; it shadows a bundled preset of the same name."""
+    wanted = name.lower()
+    paths = user_preset_paths()
+    for path in paths:
+        if path.stem.lower() == wanted:
+            return path
+    for path in paths:
+        aliases = load_yaml_file(path).get("aliases") or []
+        if isinstance(aliases, list) and wanted in (str(alias).lower() for alias in aliases):
+            return path
+    return None
 
 
 def resolve(name: str) -> ModelSpec:
-    """A preset name or alias (case-insensitive), or a path to a preset YAML file."""
-    if _looks_like_path(name):
-        return load_preset_file(Path(name))
+    """A preset name or alias (case-insensitive; user presets first), or a preset YAML file."""
+    if name.endswith((".yaml", ".yml")):
+        return load_preset_file(Path(name).expanduser())
+    user = _user_preset(name)
+    if user is not None:
+        return load_preset_file(user)
     canonical = bundled_index()["names"].get(name.lower())
     if canonical is None:
         raise UnknownModelError(name, suggest(name))
@@ -107,7 +133,8 @@ def resolve(name: str) -> ModelSpec:
 
 
 def suggest(name: str) -> list[str]:
-    names: dict[str, str] = bundled_index()["names"]
+    names: dict[str, str] = dict(bundled_index()["names"])
+    names.update({path.stem.lower(): path.stem for path in user_preset_paths()})
     suggestions: list[str] = []
     for match in difflib.get_close_matches(name.lower(), list(names), n=6, cutoff=0.6):
         if names[match] not in suggestions:
@@ -115,6 +142,12 @@ def suggest(name: str) -> list[str]:
     return suggestions[:3]
 
 
-def all_presets() -> Iterator[ModelSpec]:
-    for name in sorted(bundled_index()["presets"]):
-        yield _bundled_spec(name)
+def all_presets() -> Iterator[tuple[ModelSpec, str]]:
+    """Every preset and where it comes from: "bundled", or the user preset file (which wins)."""
+    users = {path.stem.lower(): path for path in reversed(user_preset_paths())}
+    for name in sorted(set(bundled_index()["presets"]) | set(users)):
+        if name in users:
+            shadow = " (shadows bundled)" if name in bundled_index()["presets"] else ""
+            yield load_preset_file(users[name]), f"{users[name]}{shadow}"
+        else:
+            yield _bundled_spec(name), "bundled"

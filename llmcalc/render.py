@@ -187,17 +187,22 @@ def print_params(spec: ModelSpec, count: ParamCount, estimate: Term | None) -> N
     console.print(memory_table(count.total))
 
 
-def presets_table(specs: list[tuple[ModelSpec, ParamCount]]) -> Table:
-    table = Table(title="bundled presets", box=box.SIMPLE_HEAD)
+def presets_table(specs: list[tuple[ModelSpec, ParamCount, str]]) -> Table:
+    users = sum(1 for _, _, source in specs if source != "bundled")
+    table = Table(title="presets" + (f" ({users} from user preset folders)" if users else ""),
+                  box=box.SIMPLE_HEAD)
     for name, justify in (("name", "left"), ("family", "left"), ("params", "right"), ("", "right"),
                           ("layers", "right"), ("hidden", "right"), ("heads/KV", "right"),
                           ("context", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for spec, count in specs:
+    if users:
+        table.add_column("source", overflow="fold")
+    for spec, count, source in specs:
         heads = _heads_summary(spec)
         context = f"{spec.context_length:,}" if spec.context_length else "—"
         table.add_row(spec.name, spec.family, f"{count.total:,}", human_count(count.total),
-                      str(spec.num_layers), f"{spec.hidden_size:,}", heads, context)
+                      str(spec.num_layers), f"{spec.hidden_size:,}", heads, context,
+                      *((source,) if users else ()))
     return table
 
 
