@@ -398,6 +398,103 @@ def explain(
         sys.stdout.write(formats.explain_markdown(explanation))
 
 
+@app.command("import")
+@reports_errors
+def import_config(
+    config: str = typer.Argument(..., help="A config.json, or a model folder holding one."),
+    name: Optional[str] = typer.Option(None, "--name", help="Preset name \\[default: from the config]."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
+    assume: Optional[str] = typer.Option(None, "--assume", help=ASSUME_HELP),
+) -> None:
+    """Turn a Hugging Face config.json into an equivalent preset YAML.
+
+    Examples:
+
+      llmcalc import ./Llama-3.2-1B/config.json --name llama3.2-1b
+
+      llmcalc import ./Llama-3.2-1B -o ~/.config/llmcalc/presets/llama3.2-1b.yaml
+    """
+    from pathlib import Path
+
+    from llmcalc.hf_config import config_fields, read_config_file
+    from llmcalc.presets import preset_yaml
+    from llmcalc.spec import build_spec
+
+    path = Path(config).expanduser()
+    if path.is_dir():
+        path = path / "config.json"
+    fields, warnings = config_fields(read_config_file(path), str(path), assume, name.lower() if name else None)
+    for warning in warnings:
+        sys.stderr.write(f"llmcalc: warning: {warning}\n")
+    build_spec(fields, str(path))  # the preset must be valid before it is written
+    text = preset_yaml(fields, f"written by `llmcalc import {path}`")
+    if output is None:
+        sys.stdout.write(text)
+        return
+    target = Path(output).expanduser()
+    if target.exists() and not force:
+        raise UsageError(f"{target} exists; use --force to overwrite it")
+    write_atomically(target, text)
+    sys.stderr.write(f"llmcalc: wrote {target}\n")
+
+
+def write_atomically(target: Any, text: str) -> None:
+    """Write beside the target, then rename over it: a reader never sees half a file."""
+    import os
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+@app.command()
+@reports_errors
+def verify(
+    folder: str = typer.Argument(..., help="A model folder: config.json and .safetensors files."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+    assume: Optional[str] = typer.Option(None, "--assume", help=ASSUME_HELP),
+) -> None:
+    """Check the formula count against the tensors a checkpoint actually stores (headers only).
+
+    Exit 0 when they agree, 1 when they do not.
+
+    Example:
+
+      llmcalc verify ~/models/Llama-2-7b-hf
+    """
+    from pathlib import Path
+
+    from llmcalc.checkpoint import verify as check
+    from llmcalc.hf_config import load_config
+    from llmcalc.params import count_params
+
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise UsageError(f"{path} is not a folder")
+    spec, warnings = load_config(path / "config.json", assume)
+    for warning in warnings:
+        sys.stderr.write(f"llmcalc: warning: {warning}\n")
+    result = check(path, spec, count_params(spec).total)
+    if json_output:
+        from llmcalc.formats import verification_document, write_json
+
+        write_json(verification_document(spec, result))
+    else:
+        from llmcalc.render import print_verification
+
+        print_verification(spec, result)
+    if not result.agrees:
+        raise typer.Exit(1)
+
+
 @app.command()
 @reports_errors
 def presets(

@@ -13,6 +13,7 @@ from llmcalc.terms import Term
 
 if TYPE_CHECKING:  # imported where used: `params --json` needs neither module
     from llmcalc.compare import Cell, Comparison
+    from llmcalc.checkpoint import Verification
     from llmcalc.explain import Entry, Explanation
     from llmcalc.kvcache import CacheSize, Footprint
 
@@ -203,3 +204,20 @@ def explain_markdown(explanation: Explanation) -> str:
             unit = "parameters" if explanation.unit == "params" else "bytes"
             lines += [f"**= {step.result:,} {unit}**", ""]
     return "\n".join(lines)
+
+
+def verification_document(spec: ModelSpec, result: Verification) -> dict[str, Any]:
+    return {
+        "model": spec.name,
+        "agrees": result.agrees,
+        "formula_params": result.formula,
+        "stored_params": result.stored,
+        "difference": result.stored - result.formula,
+        "params_by_dtype": result.per_dtype,
+        "files": list(result.files),
+        "tensors": len(result.tensors),
+        "not_in_formula": {reason: [{"name": t.name, "dtype": t.dtype, "shape": list(t.shape), "elements": t.numel}
+                                    for t in tensors]
+                           for reason, tensors in result.not_in_formula.items()},
+        "missing": list(result.missing),
+    }

@@ -151,3 +151,20 @@ def all_presets() -> Iterator[tuple[ModelSpec, str]]:
             yield load_preset_file(users[name]), f"{users[name]}{shadow}"
         else:
             yield _bundled_spec(name), "bundled"
+
+
+def preset_yaml(fields: dict[str, Any], origin: str) -> str:
+    """Preset fields as YAML, in the schema's order, lists on one line, with a provenance note."""
+    import yaml
+
+    from llmcalc.spec import SCHEMA
+
+    ordered = {key: fields[key] for key in SCHEMA if key in fields and fields[key] not in (None, "", [])}
+    ordered.update({key: value for key, value in fields.items() if key not in ordered and key not in SCHEMA})
+    body = "".join(
+        yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True, width=1000,
+                       default_flow_style=None if isinstance(value, list) else False)
+        for key, value in ordered.items())
+    return (f"# {origin}\n"
+            "# Add `reference: {params: <exact count>, source: <where it comes from>}` from an\n"
+            "# independent source before bundling it (see presets/README.md).\n" + body)

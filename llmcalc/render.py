@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from llmcalc.checkpoint import Verification
 from llmcalc.compare import Comparison, ratio
 from llmcalc.explain import Explanation
 from llmcalc.formats import cell_text, value_text
@@ -355,3 +356,30 @@ def print_explanation(explanation: Explanation) -> None:
         if step.result is not None:
             console.print(Text(f"= {step.result:,}  ({human(step.result)})", style="bold"), justify="right")
         console.print()
+
+
+def print_verification(spec: ModelSpec, result: Verification) -> None:
+    console = make_console()
+    table = Table(title=f"{spec.name} — checkpoint against formula", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("")
+    table.add_column("elements", justify="right")
+    table.add_column("", justify="right")
+    for dtype, elements in sorted(result.per_dtype.items()):
+        table.add_row(f"parameters stored as {dtype}", f"{elements:,}", human_count(elements))
+    table.add_section()
+    table.add_row("parameters stored", f"{result.stored:,}", human_count(result.stored))
+    table.add_row("formula (from config.json)", f"{result.formula:,}", human_count(result.formula))
+    table.add_row("difference", f"{result.stored - result.formula:+,}".replace("-", "−"), "")
+    console.print(table)
+    console.print(f"{len(result.tensors):,} tensors in {len(result.files)} file(s); headers read, no tensor data.")
+    for reason, tensors in result.not_in_formula.items():
+        elements = sum(t.numel for t in tensors)
+        console.print(f"not counted — {reason}: {len(tensors)} tensor(s), {elements:,} elements")
+        for tensor in tensors[:5]:
+            console.print(f"    {tensor.name} {tensor.dtype} {list(tensor.shape)}")
+        if len(tensors) > 5:
+            console.print(f"    … and {len(tensors) - 5} more")
+    for missing in result.missing:
+        console.print(Text(f"missing: {missing}", style="bold red"))
+    verdict = Text("agree", style="bold green") if result.agrees else Text("DISAGREE", style="bold red")
+    console.print(Text.assemble("formula and checkpoint ", verdict))
