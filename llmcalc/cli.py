@@ -119,8 +119,7 @@ def resolve_model(model: Optional[str], flags: dict[str, Any], assignments: list
         except SpecError as exc:
             raise UsageError(str(exc)) from None
     spec, warnings = resolve(model, assume)
-    for warning in warnings:
-        sys.stderr.write(f"llmcalc: warning: {warning}\n")
+    warn(warnings)
     if not overrides:
         return spec
     fields = {**(spec.fields or {}), **overrides}
@@ -280,8 +279,7 @@ def kvcache(
         lengths = parse_sizes("--seq", seq)
     warnings = [f"{length:,} tokens exceed {spec.name}'s context length of {spec.context_length:,}"
                 for length in lengths if spec.context_length and length > spec.context_length]
-    for warning in warnings:
-        sys.stderr.write(f"llmcalc: warning: {warning}\n")
+    warn(warnings)
     count = count_params(spec)
     caches = [kv_cache(spec, length, sequences, cache_dtype, windows=not no_window, encoder_tokens=encoder)
               for length in lengths for sequences in batches]
@@ -425,8 +423,7 @@ def import_config(
     if path.is_dir():
         path = path / "config.json"
     fields, warnings = config_fields(read_config_file(path), str(path), assume, name.lower() if name else None)
-    for warning in warnings:
-        sys.stderr.write(f"llmcalc: warning: {warning}\n")
+    warn(warnings)
     build_spec(fields, str(path))  # the preset must be valid before it is written
     text = preset_yaml(fields, f"written by `llmcalc import {path}`")
     if output is None:
@@ -480,8 +477,7 @@ def verify(
     if not path.is_dir():
         raise UsageError(f"{path} is not a folder")
     spec, warnings = load_config(path / "config.json", assume)
-    for warning in warnings:
-        sys.stderr.write(f"llmcalc: warning: {warning}\n")
+    warn(warnings)
     result = check(path, spec, count_params(spec).total)
     if json_output:
         from llmcalc.formats import verification_document, write_json
@@ -527,6 +523,11 @@ def presets(
     from llmcalc.render import make_console, presets_table
 
     make_console().print(presets_table(rows))
+
+
+def warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        sys.stderr.write(f"llmcalc: warning: {warning}\n")
 
 
 def _interrupted(signum: int, frame: object) -> None:

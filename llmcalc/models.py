@@ -30,17 +30,11 @@ def cached_snapshot(repo_id: str) -> tuple[Path | None, Path]:
 
 def resolve(name: str, assume: str | None = None) -> tuple[ModelSpec, list[str]]:
     """The model and any warnings about how it was read."""
-    from llmcalc.hf_config import load_config
     from llmcalc.presets import resolve as resolve_preset
 
     path = Path(name).expanduser()
-    if path.is_dir():
-        config = path / "config.json"
-        if not config.is_file():
-            raise SpecError(str(path), "config.json", "this folder has none; give a preset, a YAML or config.json")
-        return load_config(config, assume)
-    if path.suffix == ".json":
-        return load_config(path, assume)
+    if path.is_dir() or path.suffix == ".json":
+        return _from_config(path, assume)
     try:
         return resolve_preset(name), []
     except UnknownModelError:
@@ -50,4 +44,15 @@ def resolve(name: str, assume: str | None = None) -> tuple[ModelSpec, list[str]]
     if snapshot is None:
         raise UnknownModelError(name, [], f"it is not a preset alias, and the local Hugging Face cache has no "
                                           f"config.json for it (looked in {looked}); llmcalc never downloads")
-    return load_config(snapshot / "config.json", assume, name=name.split("/")[-1].lower())
+    return _from_config(snapshot, assume, name=name.split("/")[-1].lower())
+
+
+def _from_config(path: Path, assume: str | None, name: str | None = None) -> tuple[ModelSpec, list[str]]:
+    from llmcalc.hf_config import load_config  # only when a config.json is read
+
+    if path.is_dir():
+        config = path / "config.json"
+        if not config.is_file():
+            raise SpecError(str(path), "config.json", "this folder has none; give a preset, a YAML or config.json")
+        return load_config(config, assume, name)
+    return load_config(path, assume, name)
