@@ -280,3 +280,10 @@ def test_installed_package_carries_its_presets() -> None:
         pytest.skip("running from a checkout or an editable install")
     assert presets_dir() == package / "presets"
     assert len(list(presets_dir().glob("*.yaml"))) == len(preset_paths())
+
+
+@pytest.mark.parametrize("command", ["params", "kvcache", "compare", "explain", "import", "verify", "presets"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    assert f"llmcalc {command} " in result.stdout or f"llmcalc {command}\n" in result.stdout
