@@ -39,19 +39,6 @@ def components(root: Term) -> list[dict[str, Any]]:
     return rows
 
 
-def term_to_dict(term: Term) -> dict[str, Any]:
-    return {
-        "key": term.key,
-        "label": term.label,
-        "formula": term.formula,
-        "bindings": dict(term.bindings),
-        "value": term.value,
-        "repeat": term.repeat,
-        "total": term.total,
-        "children": [term_to_dict(child) for child in term.children],
-    }
-
-
 def params_document(spec: ModelSpec, count: ParamCount, estimate: Term | None) -> dict[str, Any]:
     fields = spec.fields or {}
     document: dict[str, Any] = {
