@@ -74,7 +74,7 @@ def _component_rows(counts: list[ParamCount]) -> list[Row]:
 
 def _component_cell(value: Term | int | None) -> Cell:
     if isinstance(value, Term):  # no parameters of its own: say why (tied, none, non-parametric)
-        return value.note.split(":")[0].split(" to ")[0]
+        return value.tag
     return value
 
 

@@ -73,8 +73,7 @@ def _term_rows(root: Term, human: Callable[[int], str]) -> list[Row]:
 
     def add(name: str, term: Term, chain: tuple[int, ...]) -> None:
         if term.note and term.value == 0:
-            tag = term.note.split()[0].rstrip(":")
-            rows.append((f"{name} ({tag})", Text(term.note, style="italic"), "", "0", "", ""))
+            rows.append((f"{name} ({term.tag})", Text(term.note, style="italic"), "", "0", "", ""))
             return
         value = term.value * _product(chain)
         per_unit = f"{term.value:,} {_times(chain)}".strip()

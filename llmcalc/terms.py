@@ -70,6 +70,11 @@ class Term:
         return self.value * self.repeat
 
     @property
+    def tag(self) -> str:
+        """The first word of the note: `tied`, `none`, `non-parametric` for a 0 with a reason."""
+        return self.note.split()[0].rstrip(":") if self.note else ""
+
+    @property
     def substituted(self) -> str:
         """The formula with each symbol replaced by its value: `4,096 × (8 × 128)`."""
         return _SYMBOL.sub(lambda m: f"{self.bindings[m.group()]:,}" if m.group() in self.bindings
