@@ -1,4 +1,8 @@
-"""Thin CLI: parse, resolve the model, one core call, render. Errors become messages here.
+"""Thin CLI: Typer signatures and the options they share; no arithmetic, no defaults, no files.
+
+Each command resolves its model through `models`, its question through `scenario`, asks the
+core, and hands the result to `render` (Rich) or `formats` (JSON, CSV, Markdown). Domain
+errors become one or two plain lines here.
 
 No `from __future__ import annotations` here: Typer reads every command's annotations at
 start-up, and string annotations would cost it an eval each (about 6 ms a run).
@@ -7,15 +11,12 @@ start-up, and string annotations would cost it an eval each (about 6 ms a run).
 import functools
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Optional, TypeVar
+from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 
 from llmcalc import __version__
-from llmcalc.errors import LlmcalcError, SpecError, UsageError
-
-if TYPE_CHECKING:
-    from llmcalc.spec import ModelSpec
+from llmcalc.errors import LlmcalcError, UsageError
 
 app = typer.Typer(
     add_completion=False,
@@ -24,17 +25,22 @@ app = typer.Typer(
     help="Exact parameter counts and memory sizes of transformer language models.",
 )
 
-# Flags that build (or override) a model without a file, with the preset field each sets.
-FLAG_FIELDS = {
-    "hidden_size": "hidden_size",
-    "layers": "num_hidden_layers",
-    "heads": "num_attention_heads",
-    "kv_heads": "num_key_value_heads",
-    "ffn": "intermediate_size",
-    "vocab": "vocab_size",
-    "head_dim": "head_dim",
-    "context": "max_position_embeddings",
-}
+# --- options every command spells the same way -----------------------------------------------
+
+MODEL_HELP = ("Preset name or alias (case-insensitive), a preset YAML file, a config.json, a model folder, "
+              "or a Hugging Face repo id in the local cache.")
+ModelArgument = Annotated[str, typer.Argument(help=MODEL_HELP)]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (the documented contract).")]
+SetOption = Annotated[Optional[list[str]], typer.Option(
+    "--set", metavar="KEY=VALUE", help="Override any preset field, e.g. num_key_value_heads=8.")]
+AssumeOption = Annotated[Optional[str], typer.Option(
+    "--assume", help="Read a config.json of an unsupported model_type as this one (e.g. llama), with a warning.")]
+DtypeOption = Annotated[Optional[str], typer.Option(
+    "--dtype", help="KV-cache precision: fp32, fp16, bf16, fp8_e4m3, fp8_e5m2, int8, int4, q8_0, q4_0 "
+                    "\\[default: the model's torch_dtype, else bf16].")]
+WeightsDtypeOption = Annotated[Optional[str], typer.Option(
+    "--weights-dtype", help="Weight precision \\[default: the checkpoint's quantization, else its torch_dtype, "
+                            "else bf16].")]
 
 
 Command = TypeVar("Command", bound=Callable[..., None])
@@ -54,6 +60,21 @@ def reports_errors(command: Command) -> Command:
     return wrapper  # type: ignore[return-value]
 
 
+def warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        sys.stderr.write(f"llmcalc: warning: {warning}\n")
+
+
+def emit(output_format: Optional[str], json_output: bool, writers: dict[str, Callable[[], None]]) -> None:
+    """Run the writer of the chosen format: --json is short for --format json; the first is the default."""
+    if json_output and output_format not in (None, "json"):
+        raise UsageError(f"--json and --format {output_format} disagree; give one of them")
+    chosen = "json" if json_output else output_format or next(iter(writers))
+    if chosen not in writers:
+        raise UsageError(f"--format {chosen!r}: use one of {', '.join(writers)}")
+    writers[chosen]()
+
+
 def _version(value: bool) -> None:
     if value:
         sys.stdout.write(f"llmcalc {__version__}\n")
@@ -62,104 +83,34 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
 ) -> None:
     """Exact parameter counts and memory sizes of transformer language models."""
 
 
-def _parse_set(assignments: list[str]) -> dict[str, Any]:
-    """`key=value` pairs; values are read as YAML scalars or lists (8, true, null, [1, 2])."""
-    if not assignments:
-        return {}
-    import yaml
-
-    from llmcalc.spec import SYNONYMS
-
-    overrides: dict[str, Any] = {}
-    for assignment in assignments:
-        key, sep, text = assignment.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--set {assignment!r}: expected key=value, e.g. --set num_key_value_heads=8")
-        try:
-            value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
-            value = text
-        overrides[SYNONYMS.get(key.strip(), key.strip())] = value
-    return overrides
-
-
-def custom_defaults(hidden_size: int, layers: int) -> dict[str, Any]:
-    """A LLaMA-style model for flags alone: RMSNorm, gated FFN of ⌈8H/3⌉ rounded up to 256."""
-    ffn = -(-(8 * hidden_size // 3) // 256) * 256
-    return {
-        "name": "custom",
-        "num_hidden_layers": layers,
-        "hidden_size": hidden_size,
-        "num_attention_heads": max(1, hidden_size // 128),
-        "intermediate_size": ffn,
-        "vocab_size": 32000,
-    }
-
-
-def resolve_model(model: Optional[str], flags: dict[str, Any], assignments: list[str],
-                  assume: Optional[str] = None) -> "ModelSpec":
-    """A preset, YAML, config.json, folder or cached repo id (with overrides), or flags alone."""
-    from llmcalc.models import resolve
-    from llmcalc.spec import build_spec
-
-    overrides = {FLAG_FIELDS[name]: value for name, value in flags.items() if value is not None}
-    overrides.update(_parse_set(assignments))
-    if model is None:
-        hidden, layers = overrides.get("hidden_size"), overrides.get("num_hidden_layers")
-        if hidden is None or layers is None:
-            raise UsageError("give a MODEL (preset name, alias or YAML file), "
-                             "or at least --hidden-size and --layers to build one")
-        base = custom_defaults(hidden, layers)
-        try:
-            return build_spec({**base, **overrides}, "flags")
-        except SpecError as exc:
-            raise UsageError(str(exc)) from None
-    spec, warnings = resolve(model, assume)
-    warn(warnings)
-    if not overrides:
-        return spec
-    fields = {**(spec.fields or {}), **overrides}
-    # The recorded reference count describes the unmodified preset only.
-    fields["reference"] = None
-    try:
-        modified = build_spec(fields, f"{spec.name} with overrides")
-    except SpecError as exc:
-        raise UsageError(str(exc)) from None
-    import dataclasses
-
-    return dataclasses.replace(modified, overrides=overrides)
-
-
-MODEL_HELP = ("Preset name or alias (case-insensitive), a preset YAML file, a config.json, a model folder, "
-              "or a Hugging Face repo id in the local cache.")
-ASSUME_HELP = "Read a config.json of an unsupported model_type as this one (e.g. llama), with a warning."
-
+# --- commands -------------------------------------------------------------------------------
 
 @app.command()
 @reports_errors
 def params(
-    model: Optional[str] = typer.Argument(None, help=MODEL_HELP),
-    json_output: bool = typer.Option(False, "--json", help="Print JSON (the documented contract)."),
-    estimate: bool = typer.Option(False, "--estimate",
-                                  help="Add the textbook estimate V·H + L·4H² + L·3·H·I + V·H."),
-    hidden_size: Optional[int] = typer.Option(None, "--hidden-size", help="H, model width."),
-    layers: Optional[int] = typer.Option(None, "--layers", help="L, number of layers."),
-    heads: Optional[int] = typer.Option(None, "--heads", help="Query heads \\[default: H/128]."),
-    kv_heads: Optional[int] = typer.Option(None, "--kv-heads", help="KV heads \\[default: = heads]."),
-    ffn: Optional[int] = typer.Option(None, "--ffn",
-                                      help="FFN width I \\[default: 8H/3 rounded up to 256]."),
-    vocab: Optional[int] = typer.Option(None, "--vocab", help="Vocabulary size \\[default: 32000]."),
-    head_dim: Optional[int] = typer.Option(None, "--head-dim", help="Per-head width \\[default: H/heads]."),
-    context: Optional[int] = typer.Option(None, "--context", help="Context length (informational)."),
-    assignments: list[str] = typer.Option([], "--set", metavar="KEY=VALUE",
-                                          help="Override any preset field, e.g. num_key_value_heads=8."),
-    assume: Optional[str] = typer.Option(None, "--assume", help=ASSUME_HELP),
+    ctx: typer.Context,
+    model: Annotated[Optional[str], typer.Argument(help=MODEL_HELP)] = None,
+    json_output: JsonOption = False,
+    estimate: Annotated[bool, typer.Option("--estimate", help="Add the notes' textbook estimate.")] = False,
+    # Flags that build (or override) a model, named after the preset field each sets.
+    hidden_size: Annotated[Optional[int], typer.Option("--hidden-size", help="H, model width.")] = None,
+    num_hidden_layers: Annotated[Optional[int], typer.Option("--layers", help="L, number of layers.")] = None,
+    num_attention_heads: Annotated[Optional[int], typer.Option("--heads", help="Query heads \\[default: H/128].")] = None,
+    num_key_value_heads: Annotated[Optional[int], typer.Option("--kv-heads", help="KV heads \\[default: = heads].")] = None,
+    intermediate_size: Annotated[Optional[int], typer.Option(
+        "--ffn", help="FFN width I \\[default: 8H/3 rounded up to 256].")] = None,
+    vocab_size: Annotated[Optional[int], typer.Option("--vocab", help="Vocabulary size \\[default: 32000].")] = None,
+    head_dim: Annotated[Optional[int], typer.Option("--head-dim", help="Per-head width \\[default: H/heads].")] = None,
+    max_position_embeddings: Annotated[Optional[int], typer.Option(
+        "--context", help="Context length (informational).")] = None,
+    assignments: SetOption = None,
+    assume: AssumeOption = None,
 ) -> None:
     """Count a model's parameters exactly, component by component.
 
@@ -175,84 +126,47 @@ def params(
 
     Flags alone build a LLaMA-style model: RMSNorm, gated (SwiGLU) FFN, RoPE, untied head.
     """
+    from llmcalc.models import resolve_model
     from llmcalc.params import count_params, textbook_estimate
+    from llmcalc.schema import SCHEMA
 
-    flags = {"hidden_size": hidden_size, "layers": layers, "heads": heads, "kv_heads": kv_heads,
-             "ffn": ffn, "vocab": vocab, "head_dim": head_dim, "context": context}
-    spec = resolve_model(model, flags, assignments, assume)
+    flags = {name: value for name, value in ctx.params.items() if name in SCHEMA}
+    spec, warnings = resolve_model(model, flags, assignments, assume)
+    warn(warnings)
     count = count_params(spec)
     estimate_term = textbook_estimate(spec) if estimate else None
-    if json_output:
+
+    def as_json() -> None:
         from llmcalc.formats import params_document, write_json
 
         write_json(params_document(spec, count, estimate_term))
-        return
-    from llmcalc.render import print_params
 
-    print_params(spec, count, estimate_term)
+    def as_table() -> None:
+        from llmcalc.render import print_params
 
+        print_params(spec, count, estimate_term)
 
-SIZE_SUFFIXES = {"k": 2**10, "m": 2**20}
-SIZE_FORMS = "a positive whole number, optionally with k (×1024) or m (×1048576): 4096, 4k, 32K, 1m"
-
-
-def parse_sizes(option: str, text: str) -> list[int]:
-    """`4096`, `4k`, `32K`, `1m`, or a comma list of them."""
-    sizes = []
-    for item in text.split(","):
-        word = item.strip().lower()
-        factor = SIZE_SUFFIXES.get(word[-1:], 1) if word else 1
-        digits = word[:-1] if factor > 1 else word
-        if not digits.isdigit() or int(digits) <= 0:
-            raise UsageError(f"{option} {item.strip()!r}: expected {SIZE_FORMS}, or a comma list of them")
-        sizes.append(int(digits) * factor)
-    return sizes
-
-
-def spec_field(spec: "ModelSpec", name: str) -> str:
-    return str((spec.fields or {}).get(name) or "")
-
-
-def model_dtype(spec: "ModelSpec") -> str:
-    """The precision the checkpoint is published in (torch_dtype), else fp16."""
-    return spec_field(spec, "torch_dtype") or "fp16"
-
-
-def one_size(option: str, text: str) -> int:
-    sizes = parse_sizes(option, text)
-    if len(sizes) != 1:
-        raise UsageError(f"{option} takes one size here, got {len(sizes)}")
-    return sizes[0]
-
-
-def choose_format(output_format: str, json_output: bool, allowed: tuple[str, ...]) -> str:
-    """--json is short for --format json."""
-    chosen = "json" if json_output else output_format
-    if chosen not in allowed:
-        raise UsageError(f"--format {output_format!r}: use one of {', '.join(allowed)}")
-    return chosen
+    emit(None, json_output, {"table": as_table, "json": as_json})
 
 
 @app.command()
 @reports_errors
 def kvcache(
-    model: str = typer.Argument(..., help=MODEL_HELP),
-    seq: Optional[str] = typer.Option(None, "--seq",
-                                      help="Tokens per sequence: 4096, 4k, 32K, 1m or a comma list "
-                                           "\\[default: the model's context length]."),
-    batch: str = typer.Option("1", "--batch", help="Sequences: a number or a comma list."),
-    dtype: Optional[str] = typer.Option(None, "--dtype",
-                                        help="Cache precision: fp32, fp16, bf16, fp8_e4m3, fp8_e5m2, int8, int4, "
-                                             "q8_0, q4_0 \\[default: the model's torch_dtype, else fp16]."),
-    weights_dtype: Optional[str] = typer.Option(None, "--weights-dtype",
-                                                help="Weight precision for the summary \\[default: the "
-                                                     "checkpoint's quantization, else --dtype]."),
-    no_window: bool = typer.Option(False, "--no-window", help="Ignore sliding windows: every layer keeps every token."),
-    encoder_seq: Optional[str] = typer.Option(None, "--encoder-seq",
-                                              help="Encoder tokens for cross-attention (T5) \\[default: --seq]."),
-    json_output: bool = typer.Option(False, "--json", help="Print JSON (the documented contract)."),
-    assignments: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override any preset field."),
-    assume: Optional[str] = typer.Option(None, "--assume", help=ASSUME_HELP),
+    model: ModelArgument,
+    seq: Annotated[Optional[str], typer.Option(
+        "--seq", help="Tokens per sequence: 4096, 4k, 32K, 1m or a comma list "
+                      "\\[default: the model's context length, else 4096].")] = None,
+    batch: Annotated[Optional[str], typer.Option("--batch", help="Sequences: a number or a comma list "
+                                                                 "\\[default: 1].")] = None,
+    dtype: DtypeOption = None,
+    weights_dtype: WeightsDtypeOption = None,
+    no_window: Annotated[bool, typer.Option("--no-window", help="Ignore sliding windows: every layer keeps "
+                                                                "every token.")] = False,
+    encoder_seq: Annotated[Optional[str], typer.Option(
+        "--encoder-seq", help="Encoder tokens for cross-attention (T5) \\[default: --seq].")] = None,
+    json_output: JsonOption = False,
+    assignments: SetOption = None,
+    assume: AssumeOption = None,
 ) -> None:
     """KV-cache memory: per token, per layer and in total, and what GQA, MQA, MLA and windows save.
 
@@ -265,54 +179,48 @@ def kvcache(
       llmcalc kvcache deepseek-v2-lite --seq 32k --json
     """
     from llmcalc.kvcache import footprint, kv_cache
-    from llmcalc.memory import parse_dtype
+    from llmcalc.models import resolve_model
     from llmcalc.params import count_params
+    from llmcalc.scenario import Scenario
 
-    batches = parse_sizes("--batch", batch)
-    encoder = one_size("--encoder-seq", encoder_seq) if encoder_seq else None
-    spec = resolve_model(model, {}, assignments, assume)
-    cache_dtype = parse_dtype(dtype or model_dtype(spec))
-    weight_dtype = parse_dtype(weights_dtype or spec_field(spec, "quantization") or cache_dtype.name)
-    if seq is None:
-        if spec.context_length is None:
-            raise UsageError(f"{spec.name} records no context length; give --seq")
-        lengths = [spec.context_length]
-    else:
-        lengths = parse_sizes("--seq", seq)
-    warnings = [f"{length:,} tokens exceed {spec.name}'s context length of {spec.context_length:,}"
-                for length in lengths if spec.context_length and length > spec.context_length]
-    warn(warnings)
+    scenario = Scenario.parse(seq, batch, dtype, weights_dtype, not no_window, encoder_seq, sweep=True)
+    spec, warnings = resolve_model(model, None, assignments, assume)
+    points, more = scenario.resolve(spec)
+    warn(warnings + more)
     count = count_params(spec)
-    caches = [kv_cache(spec, length, sequences, cache_dtype, windows=not no_window, encoder_tokens=encoder)
-              for length in lengths for sequences in batches]
-    needs = [footprint(cache, count.total, count.active_in_layers, weight_dtype) for cache in caches]
-    if json_output:
+    caches = [kv_cache(spec, point) for point in points]
+    needs = [footprint(cache, count) for cache in caches]
+
+    def as_json() -> None:
         from llmcalc.formats import kvcache_document, write_json
 
         rows = [kvcache_document(spec, cache, need) for cache, need in zip(caches, needs)]
         write_json(rows[0] if len(rows) == 1 else {"model": spec.name, "rows": rows})
-        return
-    from llmcalc.render import print_kvcache, print_kvcache_sweep
 
-    if len(caches) == 1:
-        print_kvcache(spec, caches[0], needs[0])
-    else:
-        print_kvcache_sweep(spec, caches, needs)
+    def as_table() -> None:
+        from llmcalc.render import print_kvcache, print_kvcache_sweep
 
+        if len(caches) == 1:
+            print_kvcache(spec, caches[0], needs[0])
+        else:
+            print_kvcache_sweep(spec, caches, needs)
 
-COMPARE_FORMATS = ("table", "json", "csv", "markdown")
+    emit(None, json_output, {"table": as_table, "json": as_json})
 
 
 @app.command()
 @reports_errors
 def compare(
-    models: list[str] = typer.Argument(..., help="2 to 8 models: presets, aliases, YAML or config.json files, "
-                                                 "model folders, cached repo ids."),
-    output_format: str = typer.Option("table", "--format", help="table, json, csv or markdown."),
-    json_output: bool = typer.Option(False, "--json", help="Same as --format json."),
-    dtype: str = typer.Option("bf16", "--dtype", help="Precision for weight memory and the KV cache."),
-    seq: str = typer.Option("4096", "--seq", help="Tokens for the KV-cache row: 4096, 4k, 32K, 1m."),
-    assume: Optional[str] = typer.Option(None, "--assume", help=ASSUME_HELP),
+    models: Annotated[list[str], typer.Argument(help="2 to 8 models: presets, aliases, YAML or config.json "
+                                                     "files, model folders, cached repo ids.")],
+    output_format: Annotated[Optional[str], typer.Option("--format", help="table, json, csv or markdown.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    dtype: DtypeOption = None,
+    weights_dtype: WeightsDtypeOption = None,
+    seq: Annotated[Optional[str], typer.Option(
+        "--seq", help="Tokens for the KV-cache row: 4096, 4k, 32K, 1m \\[default: the shortest context length "
+                      "of the models, else 4096].")] = None,
+    assume: AssumeOption = None,
 ) -> None:
     """Models side by side, component by component, with ratios against the first.
 
@@ -325,45 +233,54 @@ def compare(
       llmcalc compare gpt2 t5-base --json
     """
     from llmcalc.compare import MAX_MODELS, MIN_MODELS, compare as compare_models
-    from llmcalc.memory import parse_dtype
+    from llmcalc.models import resolve_model
+    from llmcalc.scenario import Scenario
 
-    chosen = choose_format(output_format, json_output, COMPARE_FORMATS)
     if not MIN_MODELS <= len(models) <= MAX_MODELS:
         raise UsageError(f"compare takes {MIN_MODELS} to {MAX_MODELS} models, got {len(models)}")
-    kind = parse_dtype(dtype)
-    tokens = one_size("--seq", seq)
+    scenario = Scenario.parse(seq, None, dtype, weights_dtype)
     # Every model is resolved before anything is printed: one bad name, no partial output.
-    specs = [resolve_model(model, {}, [], assume) for model in models]
-    comparison = compare_models(specs, kind, tokens)
-    if chosen == "table":
+    resolved = [resolve_model(model, None, None, assume) for model in models]
+    specs = [spec for spec, _ in resolved]
+    points, more = scenario.resolve_together(specs)
+    comparison = compare_models(specs, points)
+
+    def as_table() -> None:
         from llmcalc.render import print_compare
 
         print_compare(comparison)
-        return
+
+    def as_json() -> None:
+        from llmcalc.formats import compare_document, write_json
+
+        write_json(compare_document(comparison))
+
+    def as_text(render_text: Callable[..., str]) -> Callable[[], None]:
+        return lambda: sys.stdout.write(render_text(comparison))
+
     from llmcalc import formats
 
-    if chosen == "json":
-        formats.write_json(formats.compare_document(comparison))
-    else:
-        render_text = formats.compare_csv if chosen == "csv" else formats.compare_markdown
-        sys.stdout.write(render_text(comparison))
-
-
-EXPLAIN_FORMATS = ("rich", "markdown", "json")
+    writers = {"table": as_table, "json": as_json, "csv": as_text(formats.compare_csv),
+               "markdown": as_text(formats.compare_markdown)}
+    warn([warning for _, model_warnings in resolved for warning in model_warnings] + more)
+    emit(output_format, json_output, writers)
 
 
 @app.command()
 @reports_errors
 def explain(
-    model: str = typer.Argument(..., help=MODEL_HELP),
-    topic: str = typer.Option("params", "--topic", help="params, kvcache, gqa or estimate."),
-    output_format: str = typer.Option("rich", "--format", help="rich, markdown or json."),
-    json_output: bool = typer.Option(False, "--json", help="Same as --format json."),
-    seq: str = typer.Option("4096", "--seq", help="Tokens, for --topic kvcache and gqa: 4096, 4k, 32K, 1m."),
-    batch: str = typer.Option("1", "--batch", help="Sequences, for --topic kvcache."),
-    dtype: str = typer.Option("fp16", "--dtype", help="Cache precision, for --topic kvcache and gqa."),
-    assignments: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override any preset field."),
-    assume: Optional[str] = typer.Option(None, "--assume", help=ASSUME_HELP),
+    model: ModelArgument,
+    topic: Annotated[str, typer.Option("--topic", help="params, kvcache, gqa or estimate.")] = "params",
+    output_format: Annotated[Optional[str], typer.Option("--format", help="rich, markdown or json.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    seq: Annotated[Optional[str], typer.Option(
+        "--seq", help="Tokens, for --topic kvcache and gqa: 4096, 4k, 32K, 1m "
+                      "\\[default: the model's context length, else 4096].")] = None,
+    batch: Annotated[Optional[str], typer.Option("--batch", help="Sequences, for --topic kvcache and gqa "
+                                                                 "\\[default: 1].")] = None,
+    dtype: DtypeOption = None,
+    assignments: SetOption = None,
+    assume: AssumeOption = None,
 ) -> None:
     """The derivation, step by step: symbols, estimate, exact count, reconciliation.
 
@@ -375,37 +292,45 @@ def explain(
 
       llmcalc explain mistral-7b --topic gqa --format markdown
     """
-    from llmcalc.explain import TOPICS
-    from llmcalc.explain import explain as derive
-    from llmcalc.memory import parse_dtype
+    from llmcalc.explain import TOPICS, explain as derive
+    from llmcalc.models import resolve_model
+    from llmcalc.scenario import Scenario
 
     if topic not in TOPICS:
         raise UsageError(f"--topic {topic!r}: use one of {', '.join(TOPICS)}")
-    chosen = choose_format(output_format, json_output, EXPLAIN_FORMATS)
-    tokens, batches = one_size("--seq", seq), one_size("--batch", batch)
-    spec = resolve_model(model, {}, assignments, assume)
-    explanation = derive(spec, topic, tokens, batches, parse_dtype(dtype))
-    if chosen == "rich":
+    scenario = Scenario.parse(seq, batch, dtype)
+    spec, warnings = resolve_model(model, None, assignments, assume)
+    points, more = scenario.resolve(spec)
+    warn(warnings + more)
+    explanation = derive(spec, topic, points[0])
+
+    def as_rich() -> None:
         from llmcalc.render import print_explanation
 
         print_explanation(explanation)
-        return
-    from llmcalc import formats
 
-    if chosen == "json":
-        formats.write_json(formats.explain_document(explanation))
-    else:
-        sys.stdout.write(formats.explain_markdown(explanation))
+    def as_json() -> None:
+        from llmcalc.formats import explain_document, write_json
+
+        write_json(explain_document(explanation))
+
+    def as_markdown() -> None:
+        from llmcalc.formats import explain_markdown
+
+        sys.stdout.write(explain_markdown(explanation))
+
+    emit(output_format, json_output, {"rich": as_rich, "markdown": as_markdown, "json": as_json})
 
 
 @app.command("import")
 @reports_errors
 def import_config(
-    config: str = typer.Argument(..., help="A config.json, or a model folder holding one."),
-    name: Optional[str] = typer.Option(None, "--name", help="Preset name \\[default: from the config]."),
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
-    assume: Optional[str] = typer.Option(None, "--assume", help=ASSUME_HELP),
+    config: Annotated[str, typer.Argument(help="A config.json, or a model folder holding one.")],
+    name: Annotated[Optional[str], typer.Option("--name", help="Preset name \\[default: from the config].")] = None,
+    output: Annotated[Optional[str], typer.Option("-o", "--output",
+                                                  help="Write to this file instead of stdout.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --output file.")] = False,
+    assume: AssumeOption = None,
 ) -> None:
     """Turn a Hugging Face config.json into an equivalent preset YAML.
 
@@ -417,49 +342,25 @@ def import_config(
     """
     from pathlib import Path
 
-    from llmcalc.hf_config import config_fields, read_config_file
-    from llmcalc.presets import preset_yaml
-    from llmcalc.spec import build_spec
+    from llmcalc.files import write_preset
+    from llmcalc.models import import_preset
 
-    path = Path(config).expanduser()
-    if path.is_dir():
-        path = path / "config.json"
-    fields, warnings = config_fields(read_config_file(path), str(path), assume, name.lower() if name else None)
+    text, warnings = import_preset(config, name, assume)
     warn(warnings)
-    build_spec(fields, str(path))  # the preset must be valid before it is written
-    text = preset_yaml(fields, f"written by `llmcalc import {path}`")
     if output is None:
         sys.stdout.write(text)
         return
     target = Path(output).expanduser()
-    if target.exists() and not force:
-        raise UsageError(f"{target} exists; use --force to overwrite it")
-    write_atomically(target, text)
+    write_preset(target, text, force)
     sys.stderr.write(f"llmcalc: wrote {target}\n")
-
-
-def write_atomically(target: Any, text: str) -> None:
-    """Write beside the target, then rename over it: a reader never sees half a file."""
-    import os
-    import tempfile
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 @app.command()
 @reports_errors
 def verify(
-    folder: str = typer.Argument(..., help="A model folder: config.json and .safetensors files."),
-    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
-    assume: Optional[str] = typer.Option(None, "--assume", help=ASSUME_HELP),
+    folder: Annotated[str, typer.Argument(help="A model folder: config.json and .safetensors files.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    assume: AssumeOption = None,
 ) -> None:
     """Check the formula count against the tensors a checkpoint actually stores (headers only).
 
@@ -469,35 +370,32 @@ def verify(
 
       llmcalc verify ~/models/Llama-2-7b-hf
     """
-    from pathlib import Path
-
     from llmcalc.checkpoint import verify as check
-    from llmcalc.hf_config import load_config
+    from llmcalc.models import load_folder
     from llmcalc.params import count_params
 
-    path = Path(folder).expanduser()
-    if not path.is_dir():
-        raise UsageError(f"{path} is not a folder")
-    spec, warnings = load_config(path / "config.json", assume)
+    path, spec, warnings = load_folder(folder, assume)
     warn(warnings)
     result = check(path, spec, count_params(spec).total)
-    if json_output:
+
+    def as_json() -> None:
         from llmcalc.formats import verification_document, write_json
 
         write_json(verification_document(spec, result))
-    else:
+
+    def as_table() -> None:
         from llmcalc.render import print_verification
 
         print_verification(spec, result)
+
+    emit(None, json_output, {"table": as_table, "json": as_json})
     if not result.agrees:
         raise typer.Exit(1)
 
 
 @app.command()
 @reports_errors
-def presets(
-    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
+def presets(json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List every preset: name, family, total params, layers, hidden, heads/KV heads, context, source.
 
     User presets come from $LLMCALC_PRESETS and ~/.config/llmcalc/presets; one with a bundled
@@ -511,25 +409,18 @@ def presets(
     from llmcalc.presets import all_presets
 
     rows = [(spec, count_params(spec), source) for spec, source in all_presets()]
-    if json_output:
-        from llmcalc.formats import write_json
 
-        write_json([
-            {"model": spec.name, "family": spec.family, "hf_repo": spec.hf_repo,
-             "aliases": list(spec.aliases), "total_params": count.total,
-             "active_params": count.active, "layers": spec.num_layers,
-             "hidden_size": spec.hidden_size, "context_length": spec.context_length, "source": source}
-            for spec, count, source in rows
-        ])
-        return
-    from llmcalc.render import make_console, presets_table
+    def as_json() -> None:
+        from llmcalc.formats import presets_document, write_json
 
-    make_console().print(presets_table(rows))
+        write_json(presets_document(rows))
 
+    def as_table() -> None:
+        from llmcalc.render import make_console, presets_table
 
-def warn(warnings: list[str]) -> None:
-    for warning in warnings:
-        sys.stderr.write(f"llmcalc: warning: {warning}\n")
+        make_console().print(presets_table(rows))
+
+    emit(None, json_output, {"table": as_table, "json": as_json})
 
 
 def _interrupted(signum: int, frame: object) -> None:

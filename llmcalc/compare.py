@@ -8,18 +8,15 @@ trees' totals, memory and cache come from `memory` and `kvcache`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
-from llmcalc.kvcache import attention_sharing, kv_cache
-from llmcalc.memory import DType, dtype_bytes
+from llmcalc.kvcache import CacheSize, footprint, kv_cache
 from llmcalc.params import ParamCount, count_params
-from llmcalc.spec import Attention, FeedForward, LatentAttention, MixtureOfExperts, ModelSpec
+from llmcalc.scenario import Point
+from llmcalc.spec import FeedForward, FeedForwardKind, MixtureOfExperts, ModelSpec
 from llmcalc.terms import Term, component_totals
+from llmcalc.text import Cell
 
 MIN_MODELS, MAX_MODELS = 2, 8
-
-# A cell: an exact number, a fact in words, or None where the model has no such thing.
-Cell = Union[int, str, None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,25 +31,32 @@ class Row:
 class Comparison:
     specs: tuple[ModelSpec, ...]
     counts: tuple[ParamCount, ...]
-    dtype: DType
-    tokens: int
+    caches: tuple[CacheSize, ...]
     rows: tuple[Row, ...]
 
+    @property
+    def tokens(self) -> int:
+        return self.caches[0].tokens
 
-def compare(specs: list[ModelSpec], dtype: DType, tokens: int) -> Comparison:
+
+def compare(specs: list[ModelSpec], points: list[Point]) -> Comparison:
+    """Each model at its own point (the same tokens for all; dtypes as each one resolves)."""
     counts = [count_params(spec) for spec in specs]
+    caches = [kv_cache(spec, point) for spec, point in zip(specs, points)]
+    needs = [footprint(cache, count) for cache, count in zip(caches, counts)]
     rows = _architecture_rows(specs)
     rows += _component_rows(counts)
     rows.append(Row("totals", "total parameters", tuple(c.total for c in counts), "params"))
     if any(c.active != c.total for c in counts):
         rows.append(Row("totals", "active parameters per token", tuple(c.active for c in counts), "params"))
-    caches = [kv_cache(spec, tokens, 1, dtype) for spec in specs]
     rows += [
-        Row("memory", f"weights at {dtype.name}", tuple(dtype_bytes(c.total, dtype) for c in counts), "bytes"),
-        Row("memory", f"KV cache per token at {dtype.name}", tuple(c.bytes_per_token for c in caches), "bytes"),
-        Row("memory", f"KV cache at {tokens:,} tokens", tuple(c.total for c in caches), "bytes"),
+        Row("memory", "weights dtype", tuple(str(point.weight_dtype) for point in points)),
+        Row("memory", "weights", tuple(need.weights for need in needs), "bytes"),
+        Row("memory", "KV cache dtype", tuple(str(point.cache_dtype) for point in points)),
+        Row("memory", "KV cache per token", tuple(c.bytes_per_token for c in caches), "bytes"),
+        Row("memory", f"KV cache at {caches[0].tokens:,} tokens", tuple(c.total for c in caches), "bytes"),
     ]
-    return Comparison(tuple(specs), tuple(counts), dtype, tokens, tuple(rows))
+    return Comparison(tuple(specs), tuple(counts), tuple(caches), tuple(rows))
 
 
 def _component_rows(counts: list[ParamCount]) -> list[Row]:
@@ -74,7 +78,7 @@ def _component_rows(counts: list[ParamCount]) -> list[Row]:
 
 def _component_cell(value: Term | int | None) -> Cell:
     if isinstance(value, Term):  # no parameters of its own: say why (tied, none, non-parametric)
-        return value.tag
+        return value.reason
     return value
 
 
@@ -83,18 +87,15 @@ def _architecture_rows(specs: list[ModelSpec]) -> list[Row]:
         "vocabulary", "hidden size", "layers", "attention heads", "KV heads", "head dim", "attention",
         "FFN width", "FFN kind", "experts (active / routed)", "norm", "context length", "LM head")}
     for spec in specs:
-        layers = [layer for stack in spec.stacks for layer in stack.layers]
-        attentions = [layer.attention for layer in layers]
-        ffns = [layer.ffn for layer in layers]
+        attentions = [layer.attention for layer in spec.layers]
+        ffns = [layer.ffn for layer in spec.layers]
         facts["vocabulary"].append(spec.embeddings.vocab_size)
         facts["hidden size"].append(spec.hidden_size)
         facts["layers"].append(spec.num_layers)
-        facts["attention heads"].append(_span([getattr(a, "num_heads", None) for a in attentions]))
-        facts["KV heads"].append(_span([a.num_kv_heads if isinstance(a, Attention) else None for a in attentions]))
-        facts["head dim"].append(_span([a.head_dim if isinstance(a, Attention) else
-                                        (a.qk_nope_head_dim + a.qk_rope_head_dim
-                                         if isinstance(a, LatentAttention) else None) for a in attentions]))
-        facts["attention"].append(attention_sharing(spec) or None)
+        facts["attention heads"].append(_span([a.query_heads for a in attentions]))
+        facts["KV heads"].append(_span([a.kv_heads for a in attentions]))
+        facts["head dim"].append(_span([a.head_width for a in attentions]))
+        facts["attention"].append(spec.attention_layout or None)
         facts["FFN width"].append(_span([_ffn_width(f) for f in ffns]))
         facts["FFN kind"].append(_ffn_kind(ffns))
         moe = next((f for f in ffns if isinstance(f, MixtureOfExperts)), None)
@@ -116,13 +117,13 @@ def _span(values: list[int | None]) -> Cell:
     return low if low == high else f"{low:,}–{high:,}"
 
 
-def _ffn_width(ffn: object) -> int | None:
+def _ffn_width(ffn: FeedForwardKind) -> int:
     if isinstance(ffn, MixtureOfExperts):
         return ffn.expert_intermediate_size
-    return getattr(ffn, "intermediate_size", None)
+    return ffn.intermediate_size
 
 
-def _ffn_kind(ffns: list[object]) -> str:
+def _ffn_kind(ffns: list[FeedForwardKind]) -> str:
     kinds = []
     for ffn in ffns:
         if isinstance(ffn, MixtureOfExperts):
@@ -134,11 +135,3 @@ def _ffn_kind(ffns: list[object]) -> str:
         if kind not in kinds:
             kinds.append(kind)
     return " + ".join(kinds)
-
-
-def ratio(cell: Cell, first: Cell) -> str:
-    """`×10.2` against the first model, for numbers both have."""
-    if not isinstance(cell, int) or not isinstance(first, int) or isinstance(cell, bool) or first == 0:
-        return ""
-    value = cell / first
-    return f"×{value:.1f}" if value >= 10 else f"×{value:.2f}"

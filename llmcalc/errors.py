@@ -18,8 +18,19 @@ class SpecError(LlmcalcError):
         super().__init__(f"{source}: {key}: {problem}")
 
 
-class PresetFileError(LlmcalcError):
-    """A preset file that cannot be read or parsed."""
+class InvalidPart(ValueError):
+    """A part of a ModelSpec whose own invariants do not hold; `build_spec` names the source."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        self.key, self.problem = key, problem
+        super().__init__(f"{key}: {problem}")
+
+
+class ModelFileError(LlmcalcError):
+    """A file that cannot be read or parsed: names the file, and the line where there is one."""
+
+    def __init__(self, path: object, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
 
 
 class UsageError(LlmcalcError):

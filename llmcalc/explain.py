@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from llmcalc.kvcache import CacheSize, attention_sharing, kv_cache, saving_factor
-from llmcalc.memory import DType, human_count
-from llmcalc.params import ParamCount, count_params, textbook_estimate
-from llmcalc.spec import Attention, ModelSpec, build_spec
+from llmcalc.kvcache import LAYOUT_NOTES, CacheSize, kv_cache
+from llmcalc.params import ESTIMATE_FORMULA, ParamCount, count_params, textbook_estimate
+from llmcalc.rows import layer_groups, summarised
+from llmcalc.scenario import Point
+from llmcalc.spec import Attention, ModelSpec
 from llmcalc.terms import Term
+from llmcalc.text import exact, human_count, plural, product, signed
 
 TOPICS = ("params", "kvcache", "gqa", "estimate")
 
@@ -59,6 +61,15 @@ class Entry:
     note: str = ""
     signed: bool = False  # a difference: shown as +n or −n
 
+    @property
+    def value_text(self) -> str:
+        """`16,777,216 × 32 = 536,870,912`, `−805,306,368` for a difference, or the value alone."""
+        if self.signed:
+            return signed(self.value)
+        if self.per_unit is not None:
+            return product(self.per_unit, self.instances)
+        return exact(self.value) if self.value or self.formula else ""
+
 
 @dataclass(frozen=True, eq=False)
 class Step:
@@ -77,13 +88,14 @@ class Explanation:
     unit: str  # "params" or "bytes"
 
 
-def explain(spec: ModelSpec, topic: str, tokens: int, batch: int, dtype: DType) -> Explanation:
-    count = count_params(spec)
+def explain(spec: ModelSpec, topic: str, point: Point) -> Explanation:
+    """The derivation of `topic`; `point` gives the tokens, batch and dtype of the cache topics."""
     if topic == "kvcache":
-        cache = kv_cache(spec, tokens, batch, dtype)
+        cache = kv_cache(spec, point)
         return Explanation(spec.name, topic, tuple(_kvcache_steps(spec, cache)), cache.total, "bytes")
+    count = count_params(spec)
     if topic == "gqa":
-        return Explanation(spec.name, topic, tuple(_gqa_steps(spec, tokens, dtype)), count.total, "params")
+        return Explanation(spec.name, topic, tuple(_gqa_steps(spec, count, point)), count.total, "params")
     estimate = textbook_estimate(spec)
     steps = [_symbols_step(spec, count.root)]
     if estimate is not None:
@@ -129,8 +141,8 @@ def _estimate_step(estimate: Term) -> Step:
     head_and_embedding = estimate.total - layers
     total = estimate.total
     text = (
-        "V·H (embedding) + L·4H² (attention, as full multi-head) + L·3·H·I (gated FFN; 2·H·I plain) + V·H "
-        f"(output layer). Exactly {total:,} = {total / 10**9:.2f} × 10⁹. Careful with prefixes: in binary "
+        f"{ESTIMATE_FORMULA}: embedding, attention as full multi-head, gated FFN (2·H·I if plain), output "
+        f"layer. Exactly {total:,} = {total / 10**9:.2f} × 10⁹. Careful with prefixes: in binary "
         f"units the same sum reads {head_and_embedding / 2**20:,.2f} × 2²⁰ + {layers / 2**30:,.2f} × 2³⁰ "
         f"= {total / 2**30:,.2f} × 2³⁰ — the notes' worked example wrote such 2²⁰/2³⁰ figures as \"M\" and "
         f"\"B\" (\"250M + 7.25B = 7.5B\" for Mistral-7B), but {total / 2**30:,.2f} × 2³⁰ is "
@@ -140,14 +152,11 @@ def _estimate_step(estimate: Term) -> Step:
 
 # --- step 3: the exact count ---------------------------------------------------------------------
 
-MAX_GROUPS_IN_DETAIL = 4
-
-
 def _exact_step(spec: ModelSpec, count: ParamCount) -> Step:
     entries: list[Entry] = []
     for part in count.root.children:
-        groups = [child for child in part.children if child.key.startswith("layers.")]
-        if len(groups) > MAX_GROUPS_IN_DETAIL:
+        groups = layer_groups(part)
+        if summarised(part):
             entries += _per_layer_entries(part, groups)
             entries += [_entry(f"{part.key}.{child.key}", child, child.repeat)
                         for child in part.children if child not in groups]
@@ -194,7 +203,7 @@ def _layer_facts(layer_group: Term) -> list[tuple[str, int]]:
 
 def _entry(path: str, term: Term, instances: int) -> Entry:
     name = path.removeprefix("model.").removeprefix("estimate.")
-    if term.note and term.value == 0:
+    if term.reason:
         return Entry(name, note=term.note)
     return Entry(name, term.formula, term.substituted, term.value * instances, term.value, instances)
 
@@ -251,7 +260,7 @@ def _reconciliation_step(spec: ModelSpec, estimate: Term, count: ParamCount) -> 
 
 
 def _attention_reason(spec: ModelSpec) -> str:
-    sharing = attention_sharing(spec) if spec.architecture != "encoder" else "MHA"
+    sharing = spec.attention_layout
     attention = spec.stacks[0].layers[0].attention
     reasons = []
     if sharing in ("GQA", "MQA"):
@@ -277,12 +286,12 @@ def _kvcache_steps(spec: ModelSpec, cache: CacheSize) -> list[Step]:
         return [Step("No KV cache", f"{spec.name} is an encoder: it reads its whole input at once and keeps "
                                     "no autoregressive cache.", (), 0)]
     entries = [_entry(path.removeprefix("kv_cache."), term, instances) for path, term, instances in cache.root.leaves()]
-    text = (f"{cache.tokens:,} tokens × {cache.batch:,} sequence(s) at {cache.dtype.name} "
-            f"({cache.dtype.block_bytes} bytes per {cache.dtype.block_values} value(s)). Per layer: "
+    text = (f"{cache.tokens:,} tokens × {plural(cache.batch, 'sequence')} at {cache.point.cache_dtype} "
+            f"({cache.dtype.block_bytes} bytes per {plural(cache.dtype.block_values, 'value')}). Per layer: "
             "T × B × (values cached per token) × bytes, for K and for V.")
     steps = [_symbols_step(spec, cache.root),
              Step("Cache, layer by layer", text, tuple(entries), cache.total)]
-    factor = saving_factor(cache)
+    factor = cache.saving_factor
     comparison = [Entry("this model's cache", value=cache.total),
                   Entry("multi-head equivalent" if cache.kind == "kv" else "uncompressed K and V per head",
                         value=cache.mha_equivalent.total,
@@ -290,36 +299,35 @@ def _kvcache_steps(spec: ModelSpec, cache: CacheSize) -> list[Step]:
     if cache.windowed_layers:
         comparison.append(Entry("without sliding windows", value=cache.uncapped.total,
                                 note=f"{cache.windowed_layers} layers keep only their window"))
-    sharing = attention_sharing(spec)
-    saving_text = {"GQA": "GQA shares each K/V head among g query heads",
-                   "MQA": "MQA shares one K/V head among all query heads",
-                   "MLA": "MLA caches a compressed latent instead of K and V per head",
-                   "MHA": "MHA: every query head has its own K and V",
-                   "": "RWKV keeps a fixed state instead of a cache"}[sharing]
-    steps.append(Step("What the attention layout saves", saving_text + ".", tuple(comparison), cache.total))
+    steps.append(Step("What the attention layout saves", LAYOUT_NOTES[spec.attention_layout] + ".",
+                      tuple(comparison), cache.total))
     return steps
 
 
 # --- gqa --------------------------------------------------------------------------------------------
 
-def _gqa_steps(spec: ModelSpec, tokens: int, dtype: DType) -> list[Step]:
-    attention = next((layer.attention for stack in spec.stacks for layer in stack.layers
-                      if isinstance(layer.attention, Attention)), None)
-    if attention is None or spec.fields is None:
-        return [Step("MHA, GQA and MQA", f"{spec.name} has no multi-head attention to compare "
-                                         "(MLA or RWKV).", ())]
-    heads = attention.num_heads
-    own = attention.num_kv_heads
-    gqa = own if 1 < own < heads else max(g for g in range(2, 9) if heads % g == 0) if heads > 2 else heads
-    variants = [("MHA", heads), (f"GQA ({gqa} KV heads)", gqa), ("MQA", 1)]
+def _gqa_steps(spec: ModelSpec, count: ParamCount, point: Point) -> list[Step]:
+    attentions = [layer.attention for layer in spec.layers if isinstance(layer.attention, Attention)]
+    title = "MHA, GQA and MQA"
+    symbols = _symbols_step(spec, count.root)
+    if not attentions:
+        return [symbols, Step(title, f"{spec.name} has no multi-head attention to compare (MLA or RWKV).", ())]
+    attention = attentions[0]
+    if any((a.num_heads, a.head_dim) != (attention.num_heads, attention.head_dim) for a in attentions):
+        return [symbols, Step(title, f"{spec.name}'s layers have different numbers of heads; there is no single "
+                                     "MHA/GQA/MQA variant of it to compare.", ())]
+    heads, own = attention.num_heads, attention.num_kv_heads
+    variants = [("MHA", heads)]
+    group_count = own if 1 < own < heads else _gqa_groups(heads)
+    if group_count is not None:
+        variants.append((f"GQA ({group_count} KV heads)", group_count))
+    variants.append(("MQA", 1))
     entries = []
     for name, kv_heads in variants:
-        fields = {**spec.fields, "num_key_value_heads": kv_heads, "reference": None,
-                  "head_dim": attention.head_dim}
-        variant = build_spec(fields, f"{spec.name} as {name}")
+        variant = spec.with_kv_heads(kv_heads)
         leaves = {term.key: term for _, term, _ in count_params(variant).root.leaves()
-                  if term.key in ("q_proj", "k_proj", "v_proj")}
-        cache = kv_cache(variant, tokens, 1, dtype)
+                  if term.key in ("q_proj", "k_proj")}
+        cache = kv_cache(variant, point)
         mark = " ← this model" if kv_heads == own else ""
         q, k = leaves["q_proj"], leaves["k_proj"]
         entries.append(Entry(
@@ -328,8 +336,15 @@ def _gqa_steps(spec: ModelSpec, tokens: int, dtype: DType) -> list[Step]:
             substituted=(f"Q {spec.hidden_size:,} × {heads * attention.head_dim:,}, "
                          f"K/V {spec.hidden_size:,} × {kv_heads * attention.head_dim:,}"),
             value=q.value + 2 * k.value,
-            note=f"Q+K+V per layer; KV cache at {tokens:,} tokens ({dtype.name}): {cache.total:,} B",
+            note=(f"Q+K+V per layer; KV cache at {point.tokens:,} tokens × {point.batch:,} "
+                  f"({cache.dtype.name}): {cache.total:,} B"),
         ))
     text = ("The same model with every query head keeping its own K and V (MHA), sharing them in groups "
             "(GQA), or sharing one (MQA): projection shapes and parameters per layer, and the cache.")
-    return [_symbols_step(spec, count_params(spec).root), Step("MHA, GQA and MQA", text, tuple(entries))]
+    return [symbols, Step(title, text, tuple(entries))]
+
+
+def _gqa_groups(heads: int) -> int | None:
+    """The KV-head count to show for GQA: the largest from 2 to 8 that divides the heads
+    (Llama-2-7B: 8, as in the notes' table); None when none does (Falcon-7B's 71 heads)."""
+    return max((g for g in range(2, 9) if heads % g == 0 and g < heads), default=None)

@@ -1,4 +1,5 @@
-"""Plain, machine-readable output (JSON). Never imports rich: scripts pay only for what they read."""
+"""Plain output: JSON, CSV and Markdown. A sibling of `render` (Rich); never imports rich,
+so scripts pay only for what they read."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from llmcalc.memory import weight_memory
 from llmcalc.params import ParamCount
 from llmcalc.spec import ModelSpec
 from llmcalc.terms import Term
+from llmcalc.text import cell, ratio
 
-if TYPE_CHECKING:  # imported where used: `params --json` needs neither module
-    from llmcalc.compare import Cell, Comparison
+if TYPE_CHECKING:  # only their types: `params --json` needs none of these modules
     from llmcalc.checkpoint import Verification
-    from llmcalc.explain import Entry, Explanation
+    from llmcalc.compare import Comparison
+    from llmcalc.explain import Explanation
     from llmcalc.kvcache import CacheSize, Footprint
 
 # Spec fields that are identity rather than architecture; they have keys of their own.
@@ -64,8 +66,15 @@ def write_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
+def presets_document(rows: list[tuple[ModelSpec, ParamCount, str]]) -> list[dict[str, Any]]:
+    return [{"model": spec.name, "family": spec.family, "hf_repo": spec.hf_repo, "aliases": list(spec.aliases),
+             "total_params": count.total, "active_params": count.active, "layers": spec.num_layers,
+             "hidden_size": spec.hidden_size, "context_length": spec.context_length, "source": source}
+            for spec, count, source in rows]
+
+
 def kvcache_document(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> dict[str, Any]:
-    from llmcalc.kvcache import KIND_NOTES, attention_sharing, saving_factor
+    from llmcalc.kvcache import KIND_NOTES
 
     layers = []
     for stack in cache.root.children:
@@ -80,15 +89,16 @@ def kvcache_document(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> dic
                 "components": [{"name": term.key, "bytes": term.value, "formula": term.formula,
                                 "bindings": dict(term.bindings)} for term in part.children],
             })
-    factor = saving_factor(cache)
+    factor = cache.saving_factor
     return {
         "model": spec.name,
         "seq_len": cache.tokens,
         "batch": cache.batch,
         "encoder_seq_len": cache.encoder_tokens,
         "dtype": cache.dtype.name,
+        "dtype_source": cache.point.cache_dtype.source,
         "kind": cache.kind,
-        "attention": attention_sharing(spec),
+        "attention": spec.attention_layout,
         "note": KIND_NOTES[cache.kind],
         "bytes_per_token": cache.bytes_per_token,
         "total_bytes": cache.total,
@@ -100,29 +110,20 @@ def kvcache_document(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> dic
         "without_cache_peak_bytes": cache.recompute_peak,
         "weight_flops_per_token_with_cache": needs.flops_with_cache,
         "weight_flops_per_token_without_cache": needs.flops_without_cache,
-        "weights": {"dtype": needs.weight_dtype.name, "bytes": needs.weights},
+        "weights": {"dtype": needs.weight_dtype.name, "dtype_source": cache.point.weight_dtype.source,
+                    "bytes": needs.weights},
         "total_with_weights_bytes": needs.total,
     }
 
 
-def cell_text(cell: Cell) -> str:
-    """Exact integers with separators; words as they are; a missing component as —."""
-    if cell is None:
-        return "—"
-    return f"{cell:,}" if isinstance(cell, int) else str(cell)
-
-
 def compare_document(comparison: Comparison) -> dict[str, Any]:
-    from llmcalc.compare import ratio
-
     first = [row.cells[0] for row in comparison.rows]
     return {
         "models": [params_document(spec, count, None)
                    for spec, count in zip(comparison.specs, comparison.counts)],
-        "dtype": comparison.dtype.name,
         "seq_len": comparison.tokens,
         "rows": [{"section": row.section, "name": row.name, "unit": row.unit, "values": list(row.cells),
-                  "ratios": [ratio(cell, head) or None for cell in row.cells[1:]]}
+                  "ratios": [ratio(value, head) or None for value in row.cells[1:]]}
                  for row, head in zip(comparison.rows, first)],
     }
 
@@ -135,31 +136,20 @@ def compare_csv(comparison: Comparison) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["section", "row", *(spec.name for spec in comparison.specs)])
     for row in comparison.rows:
-        writer.writerow([row.section, row.name, *("" if cell is None else cell for cell in row.cells)])
+        writer.writerow([row.section, row.name, *("" if value is None else value for value in row.cells)])
     return out.getvalue()
 
 
 def compare_markdown(comparison: Comparison) -> str:
-    from llmcalc.compare import ratio
-
     names = [spec.name for spec in comparison.specs]
     ratio_headers = [f"{name} / {names[0]}" for name in names[1:]]
     lines = ["| | " + " | ".join([*names, *ratio_headers]) + " |",
              "|---|" + "---:|" * (len(names) + len(ratio_headers))]
     for row in comparison.rows:
-        cells = [cell_text(cell) for cell in row.cells]
-        ratios = [ratio(cell, row.cells[0]) for cell in row.cells[1:]]
+        cells = [cell(value) for value in row.cells]
+        ratios = [ratio(value, row.cells[0]) for value in row.cells[1:]]
         lines.append(f"| {row.name} | " + " | ".join([*cells, *ratios]) + " |")
     return "\n".join(lines) + "\n"
-
-
-def value_text(entry: Entry) -> str:
-    """`16,777,216 × 32 = 536,870,912`, or the value alone."""
-    if entry.signed:
-        return f"{entry.value:+,}".replace("-", "−")
-    if entry.per_unit is not None and entry.instances > 1:
-        return f"{entry.per_unit:,} × {entry.instances:,} = {entry.value:,}"
-    return f"{entry.value:,}" if entry.value or entry.formula else ""
 
 
 def explain_document(explanation: Explanation) -> dict[str, Any]:
@@ -184,8 +174,8 @@ def explain_markdown(explanation: Explanation) -> str:
         if step.entries:
             lines += ["| | formula | substituted | value | note |", "|---|---|---|---:|---|"]
             for entry in step.entries:
-                cells = [entry.title, entry.formula, entry.substituted, value_text(entry), entry.note]
-                lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+                cells = [entry.title, entry.formula, entry.substituted, entry.value_text, entry.note]
+                lines.append("| " + " | ".join(text.replace("|", "\\|") for text in cells) + " |")
             lines.append("")
         if step.result is not None:
             unit = "parameters" if explanation.unit == "params" else "bytes"

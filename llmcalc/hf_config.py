@@ -9,13 +9,14 @@ as the modelling code builds them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from llmcalc.errors import SpecError
-from llmcalc.spec import ModelSpec, build_spec
+from llmcalc.errors import ModelFileError, SpecError
+from llmcalc.files import load_json
+from llmcalc.schema import build_spec
+from llmcalc.spec import ModelSpec
 
 REQUIRED = object()
 
@@ -494,18 +495,9 @@ MODEL_TYPE_SPELLINGS = {"RefinedWeb": "falcon", "RefinedWebModel": "falcon", "ge
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SpecError(str(path), "file", f"cannot read: {exc.strerror or exc}") from None
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise SpecError(str(path), "file", f"not UTF-8 text (bad byte at offset {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise SpecError(str(path), f"line {exc.lineno}, column {exc.colno}", f"not valid JSON: {exc.msg}") from None
+    data = load_json(path)
     if not isinstance(data, dict):
-        raise SpecError(str(path), "file", f"expected a JSON object, got {type(data).__name__}")
+        raise ModelFileError(path, f"expected a JSON object, got {type(data).__name__}")
     return data
 
 

@@ -9,11 +9,18 @@ recurrent state instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from llmcalc.memory import DType, dtype_bytes
-from llmcalc.spec import Attention, Layer, LatentAttention, ModelSpec, TimeMix
-from llmcalc.terms import Term, group, leaf
+from llmcalc.scenario import Point
+from llmcalc.spec import Layer, LatentAttention, ModelSpec, TimeMix
+from llmcalc.terms import Term, evaluate, group, leaf
+from llmcalc.text import layer_span
+
+if TYPE_CHECKING:  # a sibling in the core: only its type is needed here
+    from llmcalc.params import ParamCount
 
 KIND_NOTES = {
     "kv": "K and V of every layer for every cached token",
@@ -24,26 +31,92 @@ KIND_NOTES = {
     "none": "an encoder has no autoregressive cache",
 }
 
+# What each attention layout saves, in one sentence (kvcache's summary and explain).
+LAYOUT_NOTES = {
+    "GQA": "GQA shares each K/V head among g query heads",
+    "MQA": "MQA shares one K/V head among all query heads",
+    "MLA": "MLA caches a compressed latent instead of K and V per head",
+    "MHA": "MHA: every query head has its own K and V; GQA or MQA would shrink this cache",
+    "": "RWKV keeps a fixed state instead of a cache",
+}
+
 # RWKV-4's state: 2 vectors in the model dtype, 3 accumulators in float32 (transformers).
 RWKV_FP32_BYTES = 4
+# Cache components that grow with the generated tokens (cross-attention grows with the
+# encoder's input instead, a state not at all).
+PER_TOKEN_KEYS = ("k", "v", "latent")
 
 
 @dataclass(frozen=True, eq=False)
 class CacheSize:
+    """The cache for one point. Only `root` is built up front; the comparisons (no window,
+    multi-head, per token) are built when something asks for them."""
+
+    spec: ModelSpec
+    point: Point
     root: Term  # per layer group: K and V (or latent, or state) with their formulas
-    kind: str  # one of KIND_NOTES
-    tokens: int
-    batch: int
-    encoder_tokens: int
-    dtype: DType
-    bytes_per_token: int  # all layers, one sequence, no window cap (self-attention only)
-    uncapped: Term  # the same cache if no layer had a window
-    mha_equivalent: Term  # one KV head per query head (for MLA: K and V per head, uncompressed)
-    windowed_layers: int  # layers whose window caps the cached tokens
+
+    @property
+    def kind(self) -> str:
+        return self.spec.cache_kind
+
+    @property
+    def tokens(self) -> int:
+        return self.point.tokens
+
+    @property
+    def batch(self) -> int:
+        return self.point.batch
+
+    @property
+    def dtype(self) -> DType:
+        return self.point.cache_dtype.dtype
+
+    @property
+    def encoder_tokens(self) -> int:
+        """Tokens cross-attention caches, or 0 without cross-attention."""
+        return self.point.encoder_tokens if _has_cross_attention(self.spec) else 0
 
     @property
     def total(self) -> int:
         return self.root.total
+
+    @cached_property
+    def bytes_per_token(self) -> int:
+        """All layers, one sequence, one token, before any window cap (self-attention only)."""
+        return sum(evaluate(term.formula, {**term.bindings, "T": 1, "B": 1}) * instances
+                   for _, term, instances in self.root.leaves() if term.key in PER_TOKEN_KEYS)
+
+    @cached_property
+    def uncapped(self) -> Term:
+        """The same cache if no layer had a window."""
+        return _cache_tree(self.spec, replace(self.point, windows=False), mha=False)
+
+    @cached_property
+    def mha_equivalent(self) -> Term:
+        """One KV head per query head (for MLA: K and V per head, uncompressed)."""
+        return _cache_tree(self.spec, self.point, mha=True)
+
+    @property
+    def _capped_groups(self) -> list[Term]:
+        """Layer groups whose window holds fewer tokens than the sequence has."""
+        return [part for stack in self.root.children for part in stack.children
+                if part.children[0].key == "k" and part.children[0].bindings["T"] < self.tokens]
+
+    @property
+    def windowed_layers(self) -> int:
+        """Layers whose window caps the cached tokens."""
+        return sum(part.repeat for part in self._capped_groups)
+
+    @property
+    def windows(self) -> list[int]:
+        """The window sizes that cap some layer's cache, smallest first."""
+        return sorted({part.children[0].bindings["T"] for part in self._capped_groups})
+
+    @property
+    def saving_factor(self) -> float | None:
+        """How many times larger the multi-head (or uncompressed) cache would be."""
+        return self.mha_equivalent.total / self.total if self.total else None
 
     @property
     def recompute_peak(self) -> int:
@@ -51,83 +124,48 @@ class CacheSize:
         return max((part.value for stack in self.root.children for part in stack.children), default=0)
 
 
-def cache_kind(spec: ModelSpec) -> str:
-    if spec.architecture == "encoder":
-        return "none"
-    attention = _cached_stacks(spec)[0].layers[0].attention
-    if isinstance(attention, LatentAttention):
-        return "latent"
-    if isinstance(attention, TimeMix):
-        return "state"
-    return "kv"
-
-
-def kv_cache(spec: ModelSpec, tokens: int, batch: int, dtype: DType, windows: bool = True,
-             encoder_tokens: int | None = None) -> CacheSize:
-    """The cache for `batch` sequences of `tokens` tokens (`encoder_tokens` for cross-attention)."""
-    encoder = tokens if encoder_tokens is None else encoder_tokens
-    capped = _cache_tree(spec, tokens, batch, dtype, encoder, windows=windows, mha=False)
-    uncapped = _cache_tree(spec, tokens, batch, dtype, encoder, windows=False, mha=False)
-    kind = cache_kind(spec)
-    # A recurrent state does not grow with the tokens: nothing per token.
-    per_token = 0 if kind == "state" else _cache_tree(spec, 1, 1, dtype, 0, windows=False, mha=False).total
-    windowed = sum(
-        1 for stack in _cached_stacks(spec) for layer in stack.layers
-        if windows and isinstance(layer.attention, Attention)
-        and layer.attention.sliding_window is not None and layer.attention.sliding_window < tokens
-    )
-    return CacheSize(
-        root=capped,
-        kind=kind,
-        tokens=tokens,
-        batch=batch,
-        encoder_tokens=encoder if _has_cross_attention(spec) else 0,
-        dtype=dtype,
-        bytes_per_token=per_token,
-        uncapped=uncapped,
-        mha_equivalent=_cache_tree(spec, tokens, batch, dtype, encoder, windows=windows, mha=True),
-        windowed_layers=windowed,
-    )
-
-
-def _cached_stacks(spec: ModelSpec) -> list:
-    if spec.architecture == "encoder":
-        return []
-    # An encoder-decoder caches in its decoder only; the encoder runs once over the input.
-    return [stack for stack in spec.stacks if stack.name != "encoder"]
+def kv_cache(spec: ModelSpec, point: Point) -> CacheSize:
+    """The cache for `point.batch` sequences of `point.tokens` tokens."""
+    return CacheSize(spec=spec, point=point, root=_cache_tree(spec, point, mha=False))
 
 
 def _has_cross_attention(spec: ModelSpec) -> bool:
-    return any(layer.cross_attention is not None for stack in _cached_stacks(spec) for layer in stack.layers)
+    return any(layer.cross_attention is not None for stack in spec.cached_stacks for layer in stack.layers)
 
 
-def _cache_tree(spec: ModelSpec, tokens: int, batch: int, dtype: DType, encoder_tokens: int,
-                windows: bool, mha: bool) -> Term:
+def _cache_tree(spec: ModelSpec, point: Point, mha: bool) -> Term:
     stacks = []
-    for stack in _cached_stacks(spec):
-        # Layers are grouped by what they cache, wherever they stand: Gemma-2's alternating
-        # local and global layers make two groups, not 42.
-        shapes: dict[tuple, list[int]] = {}
-        caches: dict[tuple, list[Term]] = {}
+    for stack in spec.cached_stacks:
+        # Identical layers are built once; layers are then grouped by what they cache,
+        # wherever they stand: Gemma-2's alternating local and global layers make two
+        # groups, not 42.
+        by_layer: dict[Layer, list[int]] = {}
         for index, layer in enumerate(stack.layers):
-            terms = _layer_cache(spec, layer, tokens, batch, dtype, encoder_tokens, windows, mha)
-            shapes.setdefault(_shape(terms), []).append(index)
-            caches.setdefault(_shape(terms), terms)
-        parts = [group(f"layers.{_spans(indices)}", _layers_label(indices), caches[shape], repeat=len(indices))
-                 for shape, indices in shapes.items()]
+            by_layer.setdefault(layer, []).append(index)
+        shapes: dict[tuple, tuple[list[Term], list[int]]] = {}
+        for layer, indices in by_layer.items():
+            terms = _layer_cache(spec, layer, point, mha)
+            shapes.setdefault(_shape(terms), (terms, []))[1].extend(indices)
+        parts = [group(f"layers.{_spans(sorted(indices))}", _layers_label(sorted(indices)), terms,
+                       repeat=len(indices))
+                 for terms, indices in shapes.values()]
         stacks.append(group(stack.name, f"{stack.name} ({len(stack.layers)} layers)", parts))
     return group("kv_cache", "KV cache", stacks)
 
 
+def _contiguous(indices: list[int]) -> bool:
+    return indices[-1] - indices[0] + 1 == len(indices)
+
+
 def _spans(indices: list[int]) -> str:
     """`0-31`, or `0,2,4` for layers that are not contiguous."""
-    if indices == list(range(indices[0], indices[-1] + 1)):
-        return f"{indices[0]}-{indices[-1]}" if len(indices) > 1 else f"{indices[0]}"
+    if _contiguous(indices):
+        return layer_span(indices[0], indices[-1])
     return ",".join(str(index) for index in indices)
 
 
 def _layers_label(indices: list[int]) -> str:
-    if len(indices) > 3 and indices != list(range(indices[0], indices[-1] + 1)):
+    if len(indices) > 3 and not _contiguous(indices):
         return f"layers {indices[0]}, {indices[1]}, …, {indices[-1]}"
     return f"layers {_spans(indices)}"
 
@@ -143,58 +181,37 @@ def _values(count: str, dtype: DType) -> str:
     return f"T × B × ({count} / v) × b"
 
 
-def _layer_cache(spec: ModelSpec, layer: Layer, tokens: int, batch: int, dtype: DType,
-                 encoder_tokens: int, windows: bool, mha: bool) -> list[Term]:
-    size = {"B": batch, "b": dtype.block_bytes, "v": dtype.block_values}
+def _layer_cache(spec: ModelSpec, layer: Layer, point: Point, mha: bool) -> list[Term]:
+    dtype = point.cache_dtype.dtype
+    size = {"B": point.batch, "b": dtype.block_bytes, "v": dtype.block_values}
     attention = layer.attention
     if isinstance(attention, TimeMix):
-        state = {"B": batch, "H": spec.hidden_size, "b": dtype.block_bytes, "v": dtype.block_values,
-                 "f": RWKV_FP32_BYTES}
+        state = {**size, "H": spec.hidden_size, "f": RWKV_FP32_BYTES}
         model_dtype = "2 × H × b" if dtype.block_values == 1 else "(2 × H / v) × b"
         return [leaf("state", "recurrent state (2 × H model dtype + 3 × H float32)",
                      f"B × ({model_dtype} + 3 × H × f)", state)]
     if isinstance(attention, LatentAttention):
-        b = {**size, "T": tokens, "n_h": attention.num_heads, "r_kv": attention.kv_lora_rank,
+        b = {**size, "T": point.tokens, "n_h": attention.num_heads, "r_kv": attention.kv_lora_rank,
              "d_rope": attention.qk_rope_head_dim, "d_nope": attention.qk_nope_head_dim,
              "d_v": attention.v_head_dim}
         if mha:
             return [leaf("k", "K per head (uncompressed)", _values("n_h × (d_nope + d_rope)", dtype), b),
                     leaf("v", "V per head (uncompressed)", _values("n_h × d_v", dtype), b)]
         return [leaf("latent", "compressed KV latent + shared RoPE key", _values("(r_kv + d_rope)", dtype), b)]
-    assert isinstance(attention, Attention)
-    window = attention.sliding_window if windows else None
-    cached = min(tokens, window) if window is not None else tokens
-    kv_heads = attention.num_heads if mha else attention.num_kv_heads
-    b = {**size, "T": cached, "n_kv": kv_heads, "d": attention.head_dim}
-    window_note = f" (window {window})" if window is not None and window < tokens else ""
+    window = attention.sliding_window if point.windows else None
+    cached = min(point.tokens, window) if window is not None else point.tokens
+    b = {**size, "T": cached, "n_kv": attention.num_heads if mha else attention.num_kv_heads,
+         "d": attention.head_dim}
+    window_note = f" (window {window})" if window is not None and window < point.tokens else ""
     parts = [leaf("k", f"K{window_note}", _values("n_kv × d", dtype), b),
              leaf("v", f"V{window_note}", _values("n_kv × d", dtype), b)]
     cross = layer.cross_attention
     if cross is not None:
-        cross_heads = cross.num_heads if mha else cross.num_kv_heads
-        c = {**size, "T": encoder_tokens, "n_kv": cross_heads, "d": cross.head_dim}
+        c = {**size, "T": point.encoder_tokens, "n_kv": cross.num_heads if mha else cross.num_kv_heads,
+             "d": cross.head_dim}
         parts += [leaf("cross_k", "cross-attention K (encoder tokens)", _values("n_kv × d", dtype), c),
                   leaf("cross_v", "cross-attention V (encoder tokens)", _values("n_kv × d", dtype), c)]
     return parts
-
-
-def attention_sharing(spec: ModelSpec) -> str:
-    """MHA, GQA or MQA for the cached attention layers; MLA; or '' when there is no KV cache."""
-    layers = [layer.attention for stack in _cached_stacks(spec) for layer in stack.layers]
-    if not layers or isinstance(layers[0], TimeMix):
-        return ""
-    if isinstance(layers[0], LatentAttention):
-        return "MLA"
-    if all(att.num_kv_heads == att.num_heads for att in layers):
-        return "MHA"
-    if all(att.num_kv_heads == 1 for att in layers):
-        return "MQA"
-    return "GQA"
-
-
-def saving_factor(cache: CacheSize) -> float | None:
-    """How many times larger the multi-head (or uncompressed) cache would be."""
-    return cache.mha_equivalent.total / cache.total if cache.total else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,12 +229,13 @@ class Footprint:
         return self.weights + self.cache
 
 
-def footprint(cache: CacheSize, params: int, active_layer_params: int, weight_dtype: DType) -> Footprint:
+def footprint(cache: CacheSize, count: ParamCount) -> Footprint:
     # 2 FLOPs (multiply, add) per weight per token; attention scores and norms not included.
-    per_token = 2 * active_layer_params
+    per_token = 2 * count.active_in_layers
+    weight_dtype = cache.point.weight_dtype.dtype
     return Footprint(
         weight_dtype=weight_dtype,
-        weights=dtype_bytes(params, weight_dtype),
+        weights=dtype_bytes(count.total, weight_dtype),
         cache=cache.total,
         flops_with_cache=per_token,
         flops_without_cache=per_token * cache.tokens,

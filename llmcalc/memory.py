@@ -6,10 +6,6 @@ from typing import NamedTuple
 
 from llmcalc.errors import UsageError
 
-GB = 10**9
-GIB = 2**30
-
-
 class DType(NamedTuple):
     """A storage format: `block_bytes` bytes hold `block_values` values.
 
@@ -25,6 +21,7 @@ class DType(NamedTuple):
 
 
 DTYPES: dict[str, DType] = {d.name: d for d in (
+    DType("fp64", 8, 1, "64-bit float"),
     DType("fp32", 4, 1, "32-bit float"),
     DType("fp16", 2, 1, "16-bit float"),
     DType("bf16", 2, 1, "bfloat16"),
@@ -37,6 +34,7 @@ DTYPES: dict[str, DType] = {d.name: d for d in (
 )}
 
 DTYPE_SPELLINGS = {
+    "float64": "fp64", "double": "fp64", "f64": "fp64",
     "float32": "fp32", "f32": "fp32", "float": "fp32",
     "float16": "fp16", "half": "fp16", "f16": "fp16",
     "bfloat16": "bf16",
@@ -49,13 +47,21 @@ DTYPE_SPELLINGS = {
 WEIGHT_DTYPES = ("fp32", "bf16", "int8", "int4")
 
 
-def parse_dtype(text: str) -> DType:
+DTYPE_CHOICES = f"{', '.join(DTYPES)} (also float32, float16, half, f16, bfloat16, fp8)"
+
+
+def find_dtype(text: str) -> DType | None:
+    """The format a name or common spelling means (`bfloat16` → bf16), or None."""
     key = text.strip().lower()
-    key = DTYPE_SPELLINGS.get(key, key)
-    if key not in DTYPES:
-        raise UsageError(f"unknown dtype {text!r}; use one of {', '.join(DTYPES)} "
-                         "(also float32, float16, half, f16, bfloat16, fp8)")
-    return DTYPES[key]
+    return DTYPES.get(DTYPE_SPELLINGS.get(key, key))
+
+
+def parse_dtype(text: str) -> DType:
+    """A dtype given on the command line; an unknown one is a usage error."""
+    found = find_dtype(text)
+    if found is None:
+        raise UsageError(f"unknown dtype {text!r}; use one of {DTYPE_CHOICES}")
+    return found
 
 
 def dtype_bytes(values: int, dtype: DType) -> int:
@@ -71,16 +77,3 @@ class WeightMemory(NamedTuple):
 def weight_memory(params: int) -> list[WeightMemory]:
     labels = {"bf16": "bf16/fp16"}
     return [WeightMemory(labels.get(name, name), dtype_bytes(params, DTYPES[name])) for name in WEIGHT_DTYPES]
-
-
-def human_count(value: int) -> str:
-    """A parameter count with a decimal prefix: 7.24 B, 124.44 M."""
-    for factor, suffix in ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K")):
-        if abs(value) >= factor:
-            return f"{value / factor:.2f} {suffix}"
-    return str(value)
-
-
-def human_bytes(value: int) -> tuple[str, str]:
-    """(decimal GB, binary GiB), both labelled."""
-    return f"{value / GB:,.2f} GB", f"{value / GIB:,.2f} GiB"

@@ -1,12 +1,17 @@
-"""What a MODEL argument names: a preset, a preset YAML file, a config.json, a model folder,
-or a Hugging Face repo id already in the local cache. Never the network."""
+"""The one door for a MODEL argument: a preset or alias, a preset YAML file, a config.json,
+a model folder, a Hugging Face repo id already in the local cache, or flags alone, with
+`--set` and flag overrides on top. Never the network."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from llmcalc.errors import SpecError, UnknownModelError
+from llmcalc.errors import SpecError, UnknownModelError, UsageError
+from llmcalc.schema import SYNONYMS, build_spec
 from llmcalc.spec import ModelSpec
 
 
@@ -28,8 +33,8 @@ def cached_snapshot(repo_id: str) -> tuple[Path | None, Path]:
     return max(snapshots, key=lambda path: (path / "config.json").stat().st_mtime), repo
 
 
-def resolve(name: str, assume: str | None = None) -> tuple[ModelSpec, list[str]]:
-    """The model and any warnings about how it was read."""
+def load(name: str, assume: str | None = None) -> tuple[ModelSpec, list[str]]:
+    """The model a name, path or cached repo id means, and any warnings about how it was read."""
     from llmcalc.presets import resolve as resolve_preset
 
     path = Path(name).expanduser()
@@ -47,12 +52,100 @@ def resolve(name: str, assume: str | None = None) -> tuple[ModelSpec, list[str]]
     return _from_config(snapshot, assume, name=name.split("/")[-1].lower())
 
 
-def _from_config(path: Path, assume: str | None, name: str | None = None) -> tuple[ModelSpec, list[str]]:
-    from llmcalc.hf_config import load_config  # only when a config.json is read
-
+def config_path(path: Path) -> Path:
+    """A config.json, or the one inside a model folder."""
     if path.is_dir():
         config = path / "config.json"
         if not config.is_file():
             raise SpecError(str(path), "config.json", "this folder has none; give a preset, a YAML or config.json")
-        return load_config(config, assume, name)
-    return load_config(path, assume, name)
+        return config
+    return path
+
+
+def _from_config(path: Path, assume: str | None, name: str | None = None) -> tuple[ModelSpec, list[str]]:
+    from llmcalc.hf_config import load_config  # only when a config.json is read
+
+    return load_config(config_path(path), assume, name)
+
+
+def parse_assignments(assignments: list[str]) -> dict[str, Any]:
+    """`--set key=value` pairs; values are read as YAML scalars or lists (8, true, null, [1, 2])."""
+    if not assignments:
+        return {}
+    import yaml
+
+    overrides: dict[str, Any] = {}
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {assignment!r}: expected key=value, e.g. --set num_key_value_heads=8")
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            value = text
+        overrides[SYNONYMS.get(key.strip(), key.strip())] = value
+    return overrides
+
+
+def custom_fields(hidden_size: int, layers: int) -> dict[str, Any]:
+    """A LLaMA-style model for flags alone: RMSNorm, gated FFN of ⌈8H/3⌉ rounded up to 256
+    (LLaMA's rule: `--hidden-size 4096 --layers 32` is LLaMA-7B), H/128 heads, 32,000 tokens."""
+    ffn = -(-(8 * hidden_size // 3) // 256) * 256
+    return {
+        "name": "custom",
+        "num_hidden_layers": layers,
+        "hidden_size": hidden_size,
+        "num_attention_heads": max(1, hidden_size // 128),
+        "intermediate_size": ffn,
+        "vocab_size": 32000,
+    }
+
+
+def resolve_model(model: str | None, flags: Mapping[str, Any] | None = None, assignments: list[str] | None = None,
+                  assume: str | None = None) -> tuple[ModelSpec, list[str]]:
+    """A MODEL (with `flags` — preset fields given as options — and `--set` on top), or flags
+    alone; and the warnings about how it was read."""
+    overrides = {name: value for name, value in (flags or {}).items() if value is not None}
+    overrides.update(parse_assignments(assignments or []))
+    if model is None:
+        hidden, layers = overrides.get("hidden_size"), overrides.get("num_hidden_layers")
+        if hidden is None or layers is None:
+            raise UsageError("give a MODEL (preset name, alias or YAML file), "
+                             "or at least --hidden-size and --layers to build one")
+        try:
+            return build_spec({**custom_fields(hidden, layers), **overrides}, "flags"), []
+        except SpecError as exc:  # the fields came from options: a usage error
+            raise UsageError(str(exc)) from None
+    spec, warnings = load(model, assume)
+    if not overrides:
+        return spec, warnings
+    fields = {**(spec.fields or {}), **overrides}
+    # The recorded reference count describes the unmodified preset only.
+    fields["reference"] = None
+    try:
+        modified = build_spec(fields, f"{spec.name} with overrides")
+    except SpecError as exc:
+        raise UsageError(str(exc)) from None
+    return dataclasses.replace(modified, overrides=overrides), warnings
+
+
+def import_preset(config: str, name: str | None, assume: str | None) -> tuple[str, list[str]]:
+    """A config.json (or model folder) as preset YAML text, validated; and the warnings."""
+    from llmcalc.hf_config import config_fields, read_config_file
+    from llmcalc.presets import preset_yaml
+
+    path = config_path(Path(config).expanduser())
+    fields, warnings = config_fields(read_config_file(path), str(path), assume, name.lower() if name else None)
+    build_spec(fields, str(path))  # the preset must be valid before it is written
+    return preset_yaml(fields, f"written by `llmcalc import {path}`"), warnings
+
+
+def load_folder(folder: str, assume: str | None) -> tuple[Path, ModelSpec, list[str]]:
+    """A model folder for `verify`: its path, the model its config.json describes, warnings."""
+    from llmcalc.hf_config import load_config
+
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise UsageError(f"{path} is not a folder")
+    spec, warnings = load_config(path / "config.json", assume)
+    return path, spec, warnings

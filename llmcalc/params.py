@@ -7,8 +7,9 @@ from itertools import groupby
 
 from llmcalc.spec import (
     Attention,
-    ChannelMix,
+    AttentionKind,
     FeedForward,
+    FeedForwardKind,
     LatentAttention,
     Layer,
     MixtureOfExperts,
@@ -16,41 +17,41 @@ from llmcalc.spec import (
     Stack,
     TimeMix,
 )
-from llmcalc.terms import Term, group, leaf
+from llmcalc.terms import Term, absent, group, leaf
+from llmcalc.text import layer_span
 
 
 @dataclass(frozen=True, eq=False)
 class ParamCount:
-    """The exact count: the Term tree, and what one token actually uses (MoE)."""
+    """The exact count: the Term tree, and which of its parts are the layer stacks."""
 
     root: Term
-    active: int
+    stacks: tuple[Term, ...]
 
     @property
     def total(self) -> int:
         return self.root.total
 
     @property
+    def active(self) -> int:
+        """What one token uses: every parameter but the routed experts it is not sent to."""
+        return self.root.active
+
+    @property
     def active_in_layers(self) -> int:
         """Active parameters of the layer stacks: what each token multiplies through
-        (embeddings are looked up; the LM head, pooler: once per output)."""
-        outside = sum(part.total for part in self.root.children if part.key in ("embedding", "lm_head", "pooler"))
-        return self.active - outside
+        (embeddings are looked up; the LM head and pooler run once per output)."""
+        return sum(stack.active for stack in self.stacks)
 
 
 def count_params(spec: ModelSpec) -> ParamCount:
     hidden = spec.hidden_size
-    parts = [_embedding(spec)]
-    inactive = 0
-    for stack in spec.stacks:
-        stack_term, stack_inactive = _stack(spec, stack)
-        parts.append(stack_term)
-        inactive += stack_inactive
+    stacks = tuple(_stack(spec, stack) for stack in spec.stacks)
+    parts = [_embedding(spec), *stacks]
     if spec.pooler:
         parts.append(leaf("pooler", "pooler (dense + bias)", "H × H + H", {"H": hidden}))
     parts.append(_head(spec))
-    root = group("model", spec.name, parts)
-    return ParamCount(root=root, active=root.total - inactive)
+    return ParamCount(root=group("model", spec.name, parts), stacks=stacks)
 
 
 def _hidden_norms(spec: ModelSpec, key: str, label: str, count: int) -> Term:
@@ -58,15 +59,16 @@ def _hidden_norms(spec: ModelSpec, key: str, label: str, count: int) -> Term:
     per = spec.norm_params_per_feature
     full_label = f"{label} ({_norm_label(spec)})"
     if per == 0:
-        return Term(key=key, label=full_label, value=0, note="non-parametric: no weight, no bias")
+        return absent(key, full_label, "non-parametric", "non-parametric: no weight, no bias")
     if count == 1:
-        return leaf(key, full_label, _norm_formula("1", "H", per), {"H": spec.hidden_size})
-    return leaf(key, full_label, _norm_formula("n", "H", per), {"n": count, "H": spec.hidden_size})
+        return leaf(key, full_label, norm_formula("H", per), {"H": spec.hidden_size})
+    return leaf(key, full_label, norm_formula("H", per, "n"), {"n": count, "H": spec.hidden_size})
 
 
-def _norm_formula(count: str, width: str, per_feature: int) -> str:
-    """`count × width` for weight-only norms; LayerNorm with bias has twice as many."""
-    factor = f"{per_feature} × " if per_feature > 1 else ""
+def norm_formula(width: str, per_feature: int, count: str = "1") -> str:
+    """`count` norms over `width` features: weight-only norms have one parameter per feature,
+    LayerNorm with bias two (`2 × H`)."""
+    factor = f"{per_feature} × " if per_feature != 1 else ""
     return f"{count} × {factor}{width}" if count != "1" else f"{factor}{width}"
 
 
@@ -99,9 +101,9 @@ def _head(spec: ModelSpec) -> Term:
     emb = spec.embeddings
     hidden, vocab = spec.hidden_size, emb.vocab_size
     if emb.head == "none":
-        weight = Term(key="weight", label="LM head", value=0, note="none: a bare encoder")
+        weight = absent("weight", "LM head", "none", "none: a bare encoder")
     elif emb.head == "tied":
-        weight = Term(key="weight", label="LM head", value=0, note="tied to embedding.tokens")
+        weight = absent("weight", "LM head", "tied", "tied to embedding.tokens")
     else:
         weight = leaf("weight", "LM head", "H × V", {"H": hidden, "V": vocab})
     parts = [weight]
@@ -110,46 +112,38 @@ def _head(spec: ModelSpec) -> Term:
     return group("lm_head", f"LM head ({emb.head})", parts)
 
 
-def _stack(spec: ModelSpec, stack: Stack) -> tuple[Term, int]:
-    """Consecutive identical layers become one Term repeated; returns (term, inactive params)."""
+def _stack(spec: ModelSpec, stack: Stack) -> Term:
+    """Consecutive identical layers become one Term repeated."""
     parts: list[Term] = []
-    inactive = 0
     start = 0
     for layer, run in groupby(stack.layers):
         count = len(list(run))
-        end = start + count - 1
-        layer_term, layer_inactive = _layer(spec, layer)
-        span = f"{start}-{end}" if count > 1 else f"{start}"
-        parts.append(group(f"layers.{span}", f"layers {span}", layer_term.children, repeat=count))
-        inactive += layer_inactive * count
-        start = end + 1
+        span = layer_span(start, start + count - 1)
+        parts.append(group(f"layers.{span}", f"layers {span}", _layer(spec, layer), repeat=count))
+        start += count
     if stack.final_norm:
         parts.append(_hidden_norms(spec, "final_norm", "final norm", 1))
-    return group(stack.name, f"{stack.name} ({len(stack.layers)} layers)", parts), inactive
+    return group(stack.name, f"{stack.name} ({len(stack.layers)} layers)", parts)
 
 
-def _layer(spec: ModelSpec, layer: Layer) -> tuple[Term, int]:
-    hidden = spec.hidden_size
+def _layer(spec: ModelSpec, layer: Layer) -> list[Term]:
     parts = [_attention(spec, layer.attention, "attention", "self-attention")]
     if layer.cross_attention is not None:
         parts.append(_attention(spec, layer.cross_attention, "cross_attention", "cross-attention"))
-    ffn_term, inactive = _ffn(layer.ffn, hidden)
-    parts.append(ffn_term)
+    parts.append(_ffn(layer.ffn, spec.hidden_size))
     if layer.norms:
         parts.append(_hidden_norms(spec, "norms", f"{layer.norms} norms", layer.norms))
-    return group("layer", "layer", parts), inactive
+    return parts
 
 
-def _attention(spec: ModelSpec, attention: object, key: str, label: str) -> Term:
+def _attention(spec: ModelSpec, attention: AttentionKind, key: str, label: str) -> Term:
     hidden = spec.hidden_size
     per = spec.norm_params_per_feature
     if isinstance(attention, Attention):
         return _multi_head(attention, hidden, per, key, label)
     if isinstance(attention, LatentAttention):
         return _latent(attention, hidden, per, key)
-    if isinstance(attention, TimeMix):
-        return _time_mix(attention, hidden)
-    raise TypeError(f"unknown attention kind {attention!r}")
+    return _time_mix(attention, hidden)
 
 
 def _multi_head(att: Attention, hidden: int, per_feature: int, key: str, label: str) -> Term:
@@ -165,11 +159,10 @@ def _multi_head(att: Attention, hidden: int, per_feature: int, key: str, label: 
     if att.o_bias:
         parts.append(leaf("o_bias", "O bias", "H", b))
     if att.qk_norm == "head" and per_feature:
-        parts.append(leaf("qk_norm", "Q and K norms (one per head width)",
-                          _norm_formula("2", "d", per_feature), b))
+        parts.append(leaf("qk_norm", "Q and K norms (one per head width)", norm_formula("d", per_feature, "2"), b))
     if att.qk_norm == "full" and per_feature:
-        factor = f"{per_feature} × " if per_feature > 1 else ""
-        parts.append(leaf("qk_norm", "Q and K norms (full width)", f"{factor}(n_h × d + n_kv × d)", b))
+        parts.append(leaf("qk_norm", "Q and K norms (full width)",
+                          norm_formula("(n_h × d + n_kv × d)", per_feature), b))
     if att.relative_attention_buckets:
         parts.append(leaf("relative_bias", "relative position bias (buckets × heads)", "B × n_h",
                           {"B": att.relative_attention_buckets, "n_h": att.num_heads}))
@@ -178,7 +171,7 @@ def _multi_head(att: Attention, hidden: int, per_feature: int, key: str, label: 
         parts.extend([
             leaf("lf_conv1", "localized filter conv1 (2×1 kernel, bias)", "H_2 × H × 2 + H_2", lf),
             leaf("lf_conv2", "localized filter conv2 (2×1 kernel, bias)", "H × H_2 × 2 + H", lf),
-            leaf("lf_norm", "localized filter output norm", _norm_formula("1", "H", per_feature), lf),
+            leaf("lf_norm", "localized filter output norm", norm_formula("H", per_feature), lf),
         ])
     return group(key, label, parts)
 
@@ -188,19 +181,18 @@ def _latent(att: LatentAttention, hidden: int, per_feature: int, key: str) -> Te
         "H": hidden, "n_h": att.num_heads, "r_q": att.q_lora_rank, "r_kv": att.kv_lora_rank,
         "d_nope": att.qk_nope_head_dim, "d_rope": att.qk_rope_head_dim, "d_v": att.v_head_dim,
     }
-    norm = "r_q" if per_feature == 1 else f"{per_feature} × r_q"
     parts = []
     if att.q_lora_rank:
         parts += [
             leaf("q_a_proj", "Q down-projection to the latent", "H × r_q", b),
-            leaf("q_a_norm", "Q latent norm", norm, b),
+            leaf("q_a_norm", "Q latent norm", norm_formula("r_q", per_feature), b),
             leaf("q_b_proj", "Q up-projection", "r_q × (n_h × (d_nope + d_rope))", b),
         ]
     else:
         parts.append(leaf("q_proj", "Q projection", "H × (n_h × (d_nope + d_rope))", b))
     parts += [
         leaf("kv_a_proj", "KV down-projection (latent + shared RoPE key)", "H × (r_kv + d_rope)", b),
-        leaf("kv_a_norm", "KV latent norm", norm.replace("r_q", "r_kv"), b),
+        leaf("kv_a_norm", "KV latent norm", norm_formula("r_kv", per_feature), b),
         leaf("kv_b_proj", "KV up-projection", "r_kv × (n_h × (d_nope + d_v))", b),
         leaf("o_proj", "O projection", "(n_h × d_v) × H", b),
     ]
@@ -220,24 +212,22 @@ def _time_mix(att: TimeMix, hidden: int) -> Term:
     ])
 
 
-def _ffn(ffn: object, hidden: int) -> tuple[Term, int]:
+def _ffn(ffn: FeedForwardKind, hidden: int) -> Term:
     if isinstance(ffn, FeedForward):
-        return _dense_ffn("ffn", "feed-forward", ffn.intermediate_size, ffn.gated, ffn.bias, hidden), 0
+        return _dense_ffn("ffn", "feed-forward", ffn.intermediate_size, ffn.gated, ffn.bias, hidden)
     if isinstance(ffn, MixtureOfExperts):
         return _moe(ffn, hidden)
-    if isinstance(ffn, ChannelMix):
-        b = {"H": hidden, "I": ffn.intermediate_size}
-        return group("channel_mix", "channel mixing (RWKV feed-forward)", [
-            leaf("mix", "time_mix for key, receptance", "2 × H", b),
-            leaf("key", "key projection", "H × I", b),
-            leaf("receptance", "receptance projection", "H × H", b),
-            leaf("value", "value projection", "I × H", b),
-        ]), 0
-    raise TypeError(f"unknown feed-forward kind {ffn!r}")
+    b = {"H": hidden, "I": ffn.intermediate_size}
+    return group("channel_mix", "channel mixing (RWKV feed-forward)", [
+        leaf("mix", "time_mix for key, receptance", "2 × H", b),
+        leaf("key", "key projection", "H × I", b),
+        leaf("receptance", "receptance projection", "H × H", b),
+        leaf("value", "value projection", "I × H", b),
+    ])
 
 
 def _dense_ffn(key: str, label: str, width: int, gated: bool, bias: bool, hidden: int,
-               repeat: int = 1) -> Term:
+               repeat: int = 1, used: int | None = None) -> Term:
     b = {"H": hidden, "I": width}
     if gated:
         parts = [leaf("gate_proj", "gate projection", "H × I", b),
@@ -248,25 +238,29 @@ def _dense_ffn(key: str, label: str, width: int, gated: bool, bias: bool, hidden
     if bias:
         parts.append(leaf("bias", "FFN biases", "2 × I + H" if gated else "I + H", b))
     kind = "gated" if gated else "plain"
-    return group(key, f"{label} ({kind})", parts, repeat=repeat)
+    return group(key, f"{label} ({kind})", parts, repeat=repeat, used=used)
 
 
-def _moe(moe: MixtureOfExperts, hidden: int) -> tuple[Term, int]:
+def _moe(moe: MixtureOfExperts, hidden: int) -> Term:
+    # Each token is routed to top-k of the experts: the rest are held, not used.
     experts = _dense_ffn("experts", "routed experts", moe.expert_intermediate_size, moe.gated,
-                         False, hidden, repeat=moe.num_experts)
+                         False, hidden, repeat=moe.num_experts, used=moe.num_experts_per_tok)
     parts = [leaf("router", "router", "H × E", {"H": hidden, "E": moe.num_experts}), experts]
     if moe.shared_expert_intermediate_size:
         parts.append(_dense_ffn("shared_expert", "shared expert", moe.shared_expert_intermediate_size,
                                 moe.gated, False, hidden))
     if moe.shared_expert_gate:
         parts.append(leaf("shared_expert_gate", "shared expert gate", "H", {"H": hidden}))
-    inactive = (moe.num_experts - moe.num_experts_per_tok) * experts.value
     label = f"mixture of experts (top-{moe.num_experts_per_tok} of {moe.num_experts})"
-    return group("moe", label, parts), inactive
+    return group("moe", label, parts)
+
+
+# The notes' quick estimate, as every output names it.
+ESTIMATE_FORMULA = "V·H + L·4H² + L·3·H·I + V·H"
 
 
 def textbook_estimate(spec: ModelSpec) -> Term | None:
-    """The notes' quick estimate: V·H + L·4H² + L·3·H·I (2·H·I plain) + V·H.
+    """The notes' quick estimate, ESTIMATE_FORMULA (2·H·I for a plain FFN).
 
     Attention is counted as full multi-head (4H² per attention block), no norms or
     biases, and the output layer always, tied or not. MoE layers count every expert's
@@ -280,7 +274,7 @@ def textbook_estimate(spec: ModelSpec) -> Term | None:
         start = 0
         for layer, run in groupby(stack.layers):
             count = len(list(run))
-            span = f"{start}-{start + count - 1}" if count > 1 else f"{start}"
+            span = layer_span(start, start + count - 1)
             start += count
             width, factor = _estimate_width(layer)
             b = {"L": count, "H": hidden, "I": width}

@@ -18,8 +18,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from llmcalc.errors import PresetFileError, UnknownModelError
-from llmcalc.spec import ModelSpec, build_spec
+from llmcalc.errors import ModelFileError, UnknownModelError
+from llmcalc.files import load_yaml
+from llmcalc.schema import build_spec
+from llmcalc.spec import ModelSpec
 
 PRESET_SUFFIX = ".yaml"
 INDEX_NAME = "index.json"
@@ -37,29 +39,12 @@ def preset_paths() -> list[Path]:
 
 
 def load_yaml_file(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping, turning every way it can fail into a PresetFileError."""
-    import yaml
-
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise PresetFileError(f"{path}: cannot read file: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PresetFileError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        data = yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise PresetFileError(f"{path}:{where}: invalid YAML: {problem}") from None
+    """A YAML file holding a mapping of preset fields."""
+    data = load_yaml(path)
     if data is None:
-        raise PresetFileError(f"{path}: file is empty; expected a mapping of preset fields")
+        raise ModelFileError(path, "file is empty; expected a mapping of preset fields")
     if not isinstance(data, dict):
-        raise PresetFileError(f"{path}: expected a mapping of preset fields, got a {type(data).__name__}")
+        raise ModelFileError(path, f"expected a mapping of preset fields, got a {type(data).__name__}")
     return data
 
 
@@ -75,12 +60,12 @@ def build_index(paths: list[Path]) -> dict[str, Any]:
         fields = load_yaml_file(path)
         spec = build_spec(fields, str(path))
         if spec.name != path.stem:
-            raise PresetFileError(f"{path}: name {spec.name!r} must match the file name {path.stem!r}")
+            raise ModelFileError(path, f"name {spec.name!r} must match the file name {path.stem!r}")
         presets[spec.name] = fields
         for name in (spec.name, *spec.aliases):
             other = names.setdefault(name.lower(), spec.name)
             if other != spec.name:
-                raise PresetFileError(f"{path}: alias {name!r} already names {other}")
+                raise ModelFileError(path, f"alias {name!r} already names {other}")
     return {"presets": presets, "names": dict(sorted(names.items()))}
 
 
@@ -157,7 +142,7 @@ def preset_yaml(fields: dict[str, Any], origin: str) -> str:
     """Preset fields as YAML, in the schema's order, lists on one line, with a provenance note."""
     import yaml
 
-    from llmcalc.spec import SCHEMA
+    from llmcalc.schema import SCHEMA
 
     ordered = {key: fields[key] for key in SCHEMA if key in fields and fields[key] not in (None, "", [])}
     ordered.update({key: value for key, value in fields.items() if key not in ordered and key not in SCHEMA})

@@ -13,6 +13,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+# Why a component that exists has no parameters: shared with the embedding, absent, or a
+# norm without weights.
+ZERO_REASONS = ("tied", "none", "non-parametric")
+
 _SYMBOL = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 # Symbols the formulas use for multiplication; evaluation maps them to Python's `*`.
 _TIMES = ("×", "·")
@@ -53,7 +57,9 @@ class Term:
     """One component of a count.
 
     ``value`` is for one instance; ``repeat`` says how many identical instances there
-    are (layers, experts), so ``total = value × repeat``.
+    are (layers, experts), so ``total = value × repeat``. ``used`` says how many of those
+    instances one token passes through when that is fewer (the top-k of a layer's routed
+    experts); ``reason`` says why a component that exists holds no parameters.
     """
 
     key: str
@@ -64,15 +70,18 @@ class Term:
     repeat: int = 1
     children: tuple[Term, ...] = ()
     note: str = ""
+    used: int | None = None  # instances of `repeat` one token uses; None: all of them
+    reason: str = ""  # one of ZERO_REASONS for a component with no parameters of its own
 
     @property
     def total(self) -> int:
         return self.value * self.repeat
 
     @property
-    def tag(self) -> str:
-        """The first word of the note: `tied`, `none`, `non-parametric` for a 0 with a reason."""
-        return self.note.split()[0].rstrip(":") if self.note else ""
+    def active(self) -> int:
+        """What one token uses of this term: every instance but the experts it is not routed to."""
+        per_instance = sum(child.active for child in self.children) if self.children else self.value
+        return per_instance * (self.repeat if self.used is None else self.used)
 
     @property
     def substituted(self) -> str:
@@ -120,7 +129,7 @@ def component_totals(root: Term) -> dict[str, Term | int]:
     totals: dict[str, Term | int] = {}
     for path, term, instances in root.leaves():
         key = _LAYER_GROUP.sub("", path.removeprefix(f"{root.key}.")).lstrip(".")
-        if term.note and term.value == 0:
+        if term.reason:
             totals.setdefault(key, term)
             continue
         previous = totals.get(key, 0)
@@ -141,8 +150,16 @@ def leaf(key: str, label: str, formula: str, bindings: Mapping[str, int], note: 
     )
 
 
+def absent(key: str, label: str, reason: str, note: str) -> Term:
+    """A component that exists but holds no parameters of its own, and why."""
+    if reason not in ZERO_REASONS:
+        raise ValueError(f"reason {reason!r} is not one of {ZERO_REASONS}")
+    return Term(key=key, label=label, value=0, note=note, reason=reason)
+
+
 def group(
-    key: str, label: str, children: tuple[Term, ...] | list[Term], repeat: int = 1, note: str = ""
+    key: str, label: str, children: tuple[Term, ...] | list[Term], repeat: int = 1, note: str = "",
+    used: int | None = None,
 ) -> Term:
     kids = tuple(children)
     return Term(
@@ -152,4 +169,5 @@ def group(
         repeat=repeat,
         children=kids,
         note=note,
+        used=used,
     )

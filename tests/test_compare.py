@@ -13,10 +13,17 @@ from llmcalc.cli import app
 from llmcalc.compare import compare
 from llmcalc.memory import DTYPES
 from llmcalc.presets import resolve
+from llmcalc.scenario import Scenario
 
 runner = CliRunner()
 EIGHT = ["gpt2", "llama2-7b", "mistral-7b", "mixtral-8x7b", "t5-base", "rwkv-4-169m", "deepseek-v2-lite",
          "openelm-270m"]
+
+
+def compare_at(specs, tokens):  # type: ignore[no-untyped-def]
+    """The comparison at bf16 and `tokens`, resolved as the command resolves it."""
+    points, _ = Scenario(tokens=(tokens,), cache_dtype=DTYPES["bf16"], weight_dtype=DTYPES["bf16"]).resolve_together(specs)
+    return compare(specs, points)
 
 
 def run(*args: str, columns: int = 200):
@@ -33,7 +40,7 @@ def test_two_models_table() -> None:
     out = result.stdout
     # totals from transformers (LlamaForCausalLM on the meta device), ratio 68,976,648,192 / 6,738,415,616
     for fragment in ("6,738,415,616", "68,976,648,192", "×10.2", "decoder.attention.k_proj", "KV heads",
-                     "GQA", "weights at bf16", "KV cache at 4,096 tokens", "2,147,483,648", "1,342,177,280"):
+                     "GQA", "weights dtype", "fp16 (torch_dtype)", "KV cache at 4,096 tokens", "2,147,483,648", "1,342,177,280"):
         assert fragment in out, fragment
     assert "\x1b[" not in out
 
@@ -57,7 +64,7 @@ def test_eight_models() -> None:
 
 def test_rows_come_from_the_term_trees() -> None:
     specs = [resolve(name) for name in ("deepseek-v2-lite", "t5-base", "gemma-2b")]
-    comparison = compare(specs, DTYPES["bf16"], 4096)
+    comparison = compare_at(specs, 4096)
     for index, spec in enumerate(specs):
         components = sum(row.cells[index] for row in comparison.rows
                          if row.section == "parameters" and isinstance(row.cells[index], int))
@@ -66,10 +73,10 @@ def test_rows_come_from_the_term_trees() -> None:
 
 
 def test_missing_components_are_dashes_not_zeros() -> None:
-    comparison = compare([resolve("mistral-7b"), resolve("mixtral-8x7b")], DTYPES["bf16"], 4096)
+    comparison = compare_at([resolve("mistral-7b"), resolve("mixtral-8x7b")], 4096)
     router = next(row for row in comparison.rows if row.name == "decoder.moe.router")
     assert router.cells == (None, 4096 * 8 * 32)  # Mixtral's router: H × 8 experts in 32 layers
-    tied = next(row for row in compare([resolve("mistral-7b"), resolve("gemma-2b")], DTYPES["bf16"], 1).rows
+    tied = next(row for row in compare_at([resolve("mistral-7b"), resolve("gemma-2b")], 1).rows
                 if row.name == "lm_head.weight")
     assert tied.cells == (32000 * 4096, "tied")
 
@@ -77,7 +84,10 @@ def test_missing_components_are_dashes_not_zeros() -> None:
 def test_json_format() -> None:
     doc = json.loads(run("llama2-7b", "gemma-2b", "--format", "json").stdout)
     assert doc["models"] == [params_json("llama2-7b"), params_json("gemma-2b")]
-    assert doc["dtype"] == "bf16" and doc["seq_len"] == 4096
+    # llama2-7b has 4,096 tokens of context, gemma-2b 8,192: both are compared at the shorter.
+    assert doc["seq_len"] == 4096
+    cache_dtypes = next(row for row in doc["rows"] if row["name"] == "KV cache dtype")
+    assert cache_dtypes["values"] == ["fp16 (torch_dtype)", "bf16 (torch_dtype)"]
     total = next(row for row in doc["rows"] if row["name"] == "total parameters")
     assert total["values"] == [6_738_415_616, 2_506_172_416] and total["ratios"] == ["×0.37"]
     assert json.loads(run("llama2-7b", "gemma-2b", "--json").stdout) == doc

@@ -13,6 +13,7 @@ from llmcalc.kvcache import kv_cache
 from llmcalc.memory import DTYPES
 from llmcalc.params import count_params
 from llmcalc.presets import resolve
+from llmcalc.scenario import point
 
 runner = CliRunner()
 FP16 = DTYPES["fp16"]
@@ -46,7 +47,7 @@ MODELS = ["mistral-7b", "mixtral-8x7b", "qwen1.5-moe-a2.7b", "deepseek-v2-lite",
 def test_derivation_ends_at_the_exact_total(model: str) -> None:
     spec = resolve(model)
     count = count_params(spec)
-    explanation = explain(spec, "params", 4096, 1, FP16)
+    explanation = explain(spec, "params", point(spec, 4096, 1, FP16))
     assert explanation.total == count.total
     exact = next(step for step in explanation.steps if step.title.startswith("Exact"))
     assert exact.result == count.total == spec.reference.params
@@ -60,7 +61,7 @@ def test_every_step_value_is_the_term_it_renders(model: str) -> None:
     spec = resolve(model)
     root = count_params(spec).root
     leaves = {path.removeprefix("model."): (term, n) for path, term, n in root.leaves()}
-    exact = next(step for step in explain(spec, "params", 4096, 1, FP16).steps if step.title.startswith("Exact"))
+    exact = next(step for step in explain(spec, "params", point(spec, 4096, 1, FP16)).steps if step.title.startswith("Exact"))
     rendered = {entry.title: entry for entry in exact.entries}
     for path, (term, instances) in leaves.items():
         if path not in rendered:  # per-layer sizes: shown per layer group instead (see the test below)
@@ -76,7 +77,7 @@ def test_every_step_value_is_the_term_it_renders(model: str) -> None:
 
 def test_per_layer_sizes_are_tabulated_and_summed() -> None:
     spec = resolve("openelm-270m")
-    exact = next(step for step in explain(spec, "params", 1, 1, FP16).steps if step.title.startswith("Exact"))
+    exact = next(step for step in explain(spec, "params", point(spec, 1, 1, FP16)).steps if step.title.startswith("Exact"))
     layer_rows = [entry for entry in exact.entries if entry.formula == "attention + ffn + norms"]
     assert len(layer_rows) == 16 and "n_h 20" in layer_rows[-1].title
     outside = [exact_entry for exact_entry in exact.entries
@@ -90,15 +91,16 @@ def test_moe_mentions_active_params() -> None:
 
 
 def test_rwkv_has_no_estimate_but_an_exact_count() -> None:
-    explanation = explain(resolve("rwkv-4-169m"), "params", 1, 1, FP16)
+    spec = resolve("rwkv-4-169m")
+    explanation = explain(spec, "params", point(spec, 1, 1, FP16))
     assert [step.title for step in explanation.steps] == ["Symbols", "Exact count, component by component"]
     assert explanation.total == 169_342_464
 
 
 def test_kvcache_topic_uses_the_cache_terms() -> None:
     spec = resolve("mistral-7b")
-    explanation = explain(spec, "kvcache", 32768, 1, FP16)
-    assert explanation.total == kv_cache(spec, 32768, 1, FP16).total == 2 * 32 * 8 * 128 * 4096 * 2
+    explanation = explain(spec, "kvcache", point(spec, 32768, 1, FP16))
+    assert explanation.total == kv_cache(spec, point(spec, 32768, 1, FP16)).total == 2 * 32 * 8 * 128 * 4096 * 2
     out = run("mistral-7b", "--topic", "kvcache", "--seq", "32k").stdout
     assert "T × B × n_kv × d × b" in out and "= 4,096 × 1 × 8 × 128 × 2" in out
     assert "2,147,483,648" in out and "4,294,967,296" in out  # MHA equivalent; without the window

@@ -18,11 +18,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from llmcalc.cli import app, parse_sizes
+from llmcalc.cli import app
 from llmcalc.errors import UsageError
-from llmcalc.kvcache import attention_sharing, kv_cache
+from llmcalc.kvcache import kv_cache
 from llmcalc.memory import DTYPES, parse_dtype
 from llmcalc.presets import resolve
+from llmcalc.scenario import parse_sizes, point
+
+def cache_at(spec, tokens, batch, dtype, **options):  # type: ignore[no-untyped-def]
+    """The cache at one point, resolved as the commands resolve it."""
+    return kv_cache(spec, point(spec, tokens, batch, dtype, **options))
+
 
 FP16, BF16 = DTYPES["fp16"], DTYPES["bf16"]
 OPENELM_KV_HEADS = [3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5]  # apple/OpenELM-270M num_kv_heads
@@ -58,28 +64,28 @@ OPENELM_KV_HEADS = [3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5]  # apple/Ope
     ("rwkv-4-169m", 1024, 4, "fp16", 4 * 12 * (2 * 768 * 2 + 3 * 768 * 4)),
 ])
 def test_cache_bytes(model: str, tokens: int, batch: int, dtype: str, expected: int) -> None:
-    assert kv_cache(resolve(model), tokens, batch, parse_dtype(dtype)).total == expected
+    assert cache_at(resolve(model), tokens, batch, parse_dtype(dtype)).total == expected
 
 
 def test_encoder_decoder_self_and_cross() -> None:
     # T5-base decoder: 12 layers × 12 heads × 64; self over 128 decoder tokens, cross over 512 encoder tokens.
-    cache = kv_cache(resolve("t5-base"), 128, 1, FP16, encoder_tokens=512)
+    cache = cache_at(resolve("t5-base"), 128, 1, FP16, encoder_tokens=512)
     assert cache.total == 2 * 12 * 768 * (128 + 512) * 2
     assert cache.bytes_per_token == 2 * 12 * 768 * 2  # self-attention only; cross is fixed by the encoder
 
 
 def test_bytes_per_token() -> None:
-    assert kv_cache(resolve("llama2-7b"), 10, 1, FP16).bytes_per_token == 512 * 1024
-    assert kv_cache(resolve("deepseek-v2-lite"), 10, 1, FP16).bytes_per_token == 27 * 576 * 2
-    assert kv_cache(resolve("rwkv-4-169m"), 10, 1, FP16).bytes_per_token == 0  # the state does not grow
+    assert cache_at(resolve("llama2-7b"), 10, 1, FP16).bytes_per_token == 512 * 1024
+    assert cache_at(resolve("deepseek-v2-lite"), 10, 1, FP16).bytes_per_token == 27 * 576 * 2
+    assert cache_at(resolve("rwkv-4-169m"), 10, 1, FP16).bytes_per_token == 0  # the state does not grow
 
 
 def test_window_and_no_window() -> None:
-    capped = kv_cache(resolve("mistral-7b"), 32768, 1, FP16)
-    uncapped = kv_cache(resolve("mistral-7b"), 32768, 1, FP16, windows=False)
+    capped = cache_at(resolve("mistral-7b"), 32768, 1, FP16)
+    uncapped = cache_at(resolve("mistral-7b"), 32768, 1, FP16, windows=False)
     assert capped.windowed_layers == 32 and uncapped.windowed_layers == 0
     assert uncapped.total == capped.uncapped.total == 2 * 32 * 8 * 128 * 32768 * 2
-    assert kv_cache(resolve("mistral-7b"), 4096, 1, FP16).windowed_layers == 0  # window not reached
+    assert cache_at(resolve("mistral-7b"), 4096, 1, FP16).windowed_layers == 0  # window not reached
 
 
 @pytest.mark.parametrize("model, sharing, factor", [
@@ -88,8 +94,8 @@ def test_window_and_no_window() -> None:
 ])
 def test_mha_equivalent_and_saving(model: str, sharing: str, factor: int | None) -> None:
     spec = resolve(model)
-    cache = kv_cache(spec, 1000, 1, FP16)
-    assert attention_sharing(spec) == sharing
+    cache = cache_at(spec, 1000, 1, FP16)
+    assert spec.attention_layout == sharing
     if factor is not None:
         assert cache.mha_equivalent.total == factor * cache.total
     else:
@@ -98,12 +104,12 @@ def test_mha_equivalent_and_saving(model: str, sharing: str, factor: int | None)
 
 
 def test_encoder_only_has_no_cache() -> None:
-    cache = kv_cache(resolve("bert-base-cased"), 512, 1, FP16)
+    cache = cache_at(resolve("bert-base-cased"), 512, 1, FP16)
     assert cache.kind == "none" and cache.total == 0
 
 
 def test_recompute_peak_is_one_layer() -> None:
-    cache = kv_cache(resolve("llama2-7b"), 4096, 1, FP16)
+    cache = cache_at(resolve("llama2-7b"), 4096, 1, FP16)
     assert cache.recompute_peak == cache.total // 32
 
 
@@ -116,8 +122,8 @@ MODELS = ["llama2-7b", "mistral-7b", "gemma2-9b", "falcon-7b", "deepseek-v2-lite
 @given(st.sampled_from(MODELS), st.integers(1, 20000), st.integers(1, 64), st.sampled_from(sorted(DTYPES)))
 def test_linear_in_batch_and_never_above_mha(model: str, tokens: int, batch: int, dtype: str) -> None:
     spec, kind = resolve(model), DTYPES[dtype]
-    one = kv_cache(spec, tokens, 1, kind)
-    many = kv_cache(spec, tokens, batch, kind)
+    one = cache_at(spec, tokens, 1, kind)
+    many = cache_at(spec, tokens, batch, kind)
     assert many.total == batch * one.total
     assert one.total <= one.mha_equivalent.total
     assert one.total <= one.uncapped.total
@@ -128,13 +134,13 @@ def test_linear_in_batch_and_never_above_mha(model: str, tokens: int, batch: int
 def test_linear_in_tokens_up_to_the_window(model: str, a: int, b: int) -> None:
     # All windows here are at least 4096 tokens, so up to a + b = 4096 the cache is linear in tokens.
     spec = resolve(model)
-    per_token = kv_cache(spec, 1, 1, FP16, encoder_tokens=0).total
-    assert kv_cache(spec, a + b, 1, FP16, encoder_tokens=0).total == (a + b) * per_token
+    per_token = cache_at(spec, 1, 1, FP16, encoder_tokens=0).total
+    assert cache_at(spec, a + b, 1, FP16, encoder_tokens=0).total == (a + b) * per_token
 
 
 def test_window_stops_the_growth() -> None:
     spec = resolve("mistral-7b")
-    assert kv_cache(spec, 5000, 1, FP16).total == kv_cache(spec, 100000, 1, FP16).total
+    assert cache_at(spec, 5000, 1, FP16).total == cache_at(spec, 100000, 1, FP16).total
 
 
 # --- parsing -----------------------------------------------------------------------------
@@ -142,7 +148,7 @@ def test_window_stops_the_growth() -> None:
 @pytest.mark.parametrize("text, expected", [("4096", [4096]), ("4k", [4096]), ("32K", [32768]),
                                             ("1m", [1048576]), ("1k, 4k,128k", [1024, 4096, 131072])])
 def test_parse_sizes(text: str, expected: list[int]) -> None:
-    assert parse_sizes("--seq", text) == expected
+    assert list(parse_sizes("--seq", text)) == expected
 
 
 @pytest.mark.parametrize("text", ["0", "-1", "abc", "4.5k", "", "4kk", "1,,2"])
@@ -176,9 +182,9 @@ def test_table_output() -> None:
     result = run("mistral-7b", "--seq", "4096", "--batch", "1", "--dtype", "fp16")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    for fragment in ("536,870,912", "per token (all layers, one sequence): 131,072 B", "GQA saves ×4.00",
+    for fragment in ("536,870,912", "per token (all layers, one sequence): 131,072 B", "×4.00 this cache",
                      "2,147,483,648", "T × B × n_kv × d × b", "0.54 GB", "0.50 GiB",
-                     "weights (fp16) 14,483,464,192 B + KV cache 536,870,912 B = 15,020,335,104 B"):
+                     "weights at bf16 (torch_dtype): 14,483,464,192 B + KV cache 536,870,912 B = 15,020,335,104 B"):
         assert fragment in out, fragment
 
 
@@ -215,7 +221,7 @@ def test_sweep_json_and_table() -> None:
 
 def test_weights_dtype() -> None:
     doc = json.loads(run("mistral-7b", "--seq", "4k", "--weights-dtype", "int4", "--json").stdout)
-    assert doc["weights"] == {"dtype": "int4", "bytes": 7_241_732_096 // 2}
+    assert doc["weights"] == {"dtype": "int4", "dtype_source": "--weights-dtype", "bytes": 7_241_732_096 // 2}
 
 
 def test_context_warning_does_not_fail() -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from llmcalc.params import count_params, textbook_estimate
 from llmcalc.presets import preset_paths, load_preset_file, resolve
-from llmcalc.spec import build_spec
+from llmcalc.schema import build_spec
 from llmcalc.terms import Term, evaluate
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from llmcalc.params import count_params
-from llmcalc.errors import PresetFileError
+from llmcalc.errors import ModelFileError
 from llmcalc.presets import build_index, bundled_index, load_preset_file, preset_paths, resolve
 
 # The presets the foundation issue asks for, by canonical name.
@@ -56,14 +56,14 @@ def test_index_rejects_an_alias_that_names_two_presets(tmp_path) -> None:
         (tmp_path / f"{name}.yaml").write_text(
             f"name: {name}\naliases: [shared]\nvocab_size: 8\nhidden_size: 8\nnum_hidden_layers: 1\n"
             "num_attention_heads: 1\n")
-    with pytest.raises(PresetFileError, match="already names a"):
+    with pytest.raises(ModelFileError, match="already names a"):
         build_index(sorted(tmp_path.glob("*.yaml")))
 
 
 def test_index_rejects_a_name_that_differs_from_the_file(tmp_path) -> None:
     path = tmp_path / "a.yaml"
     path.write_text("name: b\nvocab_size: 8\nhidden_size: 8\nnum_hidden_layers: 1\nnum_attention_heads: 1\n")
-    with pytest.raises(PresetFileError, match="must match the file name"):
+    with pytest.raises(ModelFileError, match="must match the file name"):
         build_index([path])
 
 

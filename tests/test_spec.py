@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from llmcalc.errors import SpecError
-from llmcalc.spec import Attention, LatentAttention, MixtureOfExperts, build_spec
+from llmcalc.schema import build_spec
+from llmcalc.spec import Attention, LatentAttention, MixtureOfExperts
 
 BASE: dict[str, Any] = {
     "name": "tiny",
@@ -163,7 +164,7 @@ def test_rwkv_needs_no_heads() -> None:
 def test_every_schema_key_is_documented() -> None:
     from pathlib import Path
 
-    from llmcalc.spec import SCHEMA, SYNONYMS
+    from llmcalc.schema import SCHEMA, SYNONYMS
 
     readme = (Path(__file__).resolve().parent.parent / "presets" / "README.md").read_text(encoding="utf-8")
     missing = [key for key in [*SCHEMA, *SYNONYMS] if f"`{key}`" not in readme]

@@ -1,0 +1,470 @@
+"""The preset fields, as one table, and `build_spec`: a flat mapping → a validated ModelSpec.
+
+Every reader (preset YAML, config.json, command-line flags, `--set`) produces a flat mapping
+that uses the Hugging Face ``config.json`` field names where one exists. Each field's type,
+default, bounds, whether it may be given per layer, and its documentation live in SCHEMA;
+the key tables of ``presets/README.md`` are generated from it (`key_tables`), and a test
+fails when they differ.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from llmcalc.errors import InvalidPart, SpecError
+from llmcalc.memory import DType, find_dtype
+from llmcalc.spec import (
+    ARCHITECTURES,
+    LAYER_TYPES,
+    NORM_KINDS,
+    QK_NORMS,
+    Attention,
+    AttentionKind,
+    ChannelMix,
+    Embeddings,
+    FeedForward,
+    FeedForwardKind,
+    LatentAttention,
+    Layer,
+    MixtureOfExperts,
+    ModelSpec,
+    Reference,
+    Stack,
+    TimeMix,
+)
+
+REQUIRED = object()
+# No real dimension comes near these; a larger one is a typo or a hostile file, and would
+# only make the count slow.
+MAX_SIZE = 2**31 - 1
+MAX_LAYERS = 100_000
+
+
+@dataclass(frozen=True, eq=False)
+class Field:
+    types: tuple[type, ...]
+    default: Any
+    section: str
+    doc: str
+    shown_default: str = ""  # how the default reads in the docs when it is derived ("= heads")
+    minimum: int | None = None  # for integers
+    maximum: int = MAX_SIZE
+    per_layer: bool = False  # also accepts a list with one integer per layer
+
+
+_INT, _BOOL, _STR = (int,), (bool,), (str,)
+_OPT_INT = (int, type(None))
+IDENTITY, LAYOUT, ATTENTION, FFN, NORMS = (
+    "Identity and provenance", "Layout", "Attention", "Feed-forward and experts", "Norms, embeddings, head")
+
+SCHEMA: dict[str, Field] = {
+    "name": Field(_STR, REQUIRED, IDENTITY, "canonical lower-case name, equal to the file name"),
+    "family": Field(_STR, "custom", IDENTITY, "model family, for listings"),
+    "hf_repo": Field(_STR, "", IDENTITY, "Hugging Face repo id"),
+    "aliases": Field((list,), [], IDENTITY, "other names, matched case-insensitively; unique across presets"),
+    "reference": Field((dict, type(None)), None, IDENTITY,
+                       "`{params: <exact int>, source: \"<where it comes from>\"}`; bundled presets must have one"),
+    "notes": Field(_STR, "", IDENTITY, "free text"),
+    "torch_dtype": Field(_STR, "", IDENTITY,
+                         "dtype the checkpoint is published in (`bfloat16`, `float16`, `float32`...); the default "
+                         "precision of its weights and KV cache"),
+    "quantization": Field(_STR, "", IDENTITY,
+                          "weight format of a quantized checkpoint (`fp8_e4m3`, `int8`, `int4`), from "
+                          "`quantization_config`; the default precision of its weights (scale tensors not "
+                          "counted)"),
+    "architecture": Field(_STR, "decoder", LAYOUT,
+                          "`decoder`, `encoder` (BERT), `encoder-decoder` (T5), or `rwkv`"),
+    "vocab_size": Field(_INT, REQUIRED, LAYOUT,
+                        "V, rows of the token embedding (the padded size, as the checkpoint stores it)", minimum=1),
+    "hidden_size": Field(_INT, REQUIRED, LAYOUT, "H", minimum=1),
+    "num_hidden_layers": Field(_INT, REQUIRED, LAYOUT, "L (the encoder's, for encoder-decoder)", minimum=1,
+                               maximum=MAX_LAYERS),
+    "num_decoder_layers": Field(_OPT_INT, None, LAYOUT, "decoder layers of an encoder-decoder", "= L", minimum=1,
+                                maximum=MAX_LAYERS),
+    "max_position_embeddings": Field(_OPT_INT, None, LAYOUT,
+                                     "context length; also the size of learned position tables", minimum=1),
+    "num_attention_heads": Field(_OPT_INT, None, ATTENTION,
+                                 "query heads; an integer or a per-layer list; required but for RWKV",
+                                 "required", minimum=1, per_layer=True),
+    "num_key_value_heads": Field(_OPT_INT, None, ATTENTION,
+                                 "KV heads (1 = MQA, fewer = GQA); an integer or a per-layer list; must divide "
+                                 "the heads", "= heads", minimum=1, per_layer=True),
+    "head_dim": Field(_OPT_INT, None, ATTENTION,
+                      "per-head width; required when H is not divisible by the heads (Gemma's is wider)",
+                      "H / heads", minimum=1),
+    "attention_bias": Field(_BOOL, False, ATTENTION,
+                            "bias on the Q, K, V and O projections (GPT-2, BLOOM, BERT, ChatGLM-6B)"),
+    "qkv_bias": Field(_BOOL, False, ATTENTION, "bias on Q, K and V only (Qwen, ChatGLM2/3)"),
+    "qk_norm": Field(_STR, "none", ATTENTION,
+                     "`head`: a norm of head width on Q and one on K (OpenELM); `full`: over all heads"),
+    "sliding_window": Field(_OPT_INT, None, ATTENTION,
+                            "local attention window (no parameters; caps the KV cache of local layers)", minimum=1),
+    "layer_types": Field((list, type(None)), None, ATTENTION,
+                         "with a window: per layer, `sliding_attention` or `full_attention`", "all local"),
+    "sliding_window_pattern": Field(_OPT_INT, None, ATTENTION,
+                                    "with a window: layer i is global when i + 1 is a multiple of it (Gemma-2: 2); "
+                                    "the others are local", minimum=1),
+    "relative_attention_num_buckets": Field(_INT, 0, ATTENTION,
+                                            "T5's relative position bias, buckets × heads, in the first layer of "
+                                            "each stack", minimum=0),
+    "localized_filtering": Field(_BOOL, False, ATTENTION,
+                                 "Yuan2's two 2×1 convolutions (with bias) and an RMSNorm before Q and K"),
+    "kv_lora_rank": Field(_OPT_INT, None, ATTENTION,
+                          "MLA (DeepSeek-V2/V3): rank of the compressed KV latent; setting it selects MLA", minimum=1),
+    "q_lora_rank": Field(_OPT_INT, None, ATTENTION, "MLA: rank of the query latent; `null` projects queries directly",
+                         minimum=0),
+    "qk_nope_head_dim": Field(_OPT_INT, None, ATTENTION, "MLA: per-head query/key width without RoPE (required "
+                                                         "with `kv_lora_rank`)", minimum=1),
+    "qk_rope_head_dim": Field(_OPT_INT, None, ATTENTION, "MLA: per-head decoupled RoPE width (required with "
+                                                         "`kv_lora_rank`)", minimum=1),
+    "v_head_dim": Field(_OPT_INT, None, ATTENTION, "MLA: per-head value width (required with `kv_lora_rank`)",
+                        minimum=1),
+    "intermediate_size": Field(_OPT_INT, None, FFN, "FFN width I; an integer or a per-layer list (OpenELM)",
+                               "4·H", minimum=1, per_layer=True),
+    "gated_ffn": Field(_BOOL, True, FFN, "gated SwiGLU/GeGLU (gate, up, down: 3·H·I) or plain (up, down: 2·H·I)"),
+    "mlp_bias": Field(_BOOL, False, FFN, "biases on the FFN projections"),
+    "num_experts": Field(_OPT_INT, None, FFN,
+                         "routed experts per layer; `num_local_experts` (Mixtral) and `n_routed_experts` (DeepSeek) "
+                         "mean the same", minimum=1),
+    "num_experts_per_tok": Field(_OPT_INT, None, FFN, "top-k, required with experts", minimum=1),
+    "moe_intermediate_size": Field(_OPT_INT, None, FFN, "width of one routed expert", "`intermediate_size`",
+                                   minimum=1),
+    "shared_expert_intermediate_size": Field(_INT, 0, FFN, "width of an always-on shared expert (Qwen-MoE)",
+                                             minimum=0),
+    "n_shared_experts": Field(_INT, 0, FFN, "shared experts of `moe_intermediate_size` each (DeepSeek)", minimum=0),
+    "shared_expert_gate": Field(_BOOL, False, FFN, "the shared expert's H → 1 sigmoid gate (Qwen-MoE)"),
+    "first_k_dense_replace": Field(_INT, 0, FFN,
+                                   "leading layers with a dense FFN of `intermediate_size` (DeepSeek)", minimum=0),
+    "num_nextn_predict_layers": Field(_INT, 0, FFN,
+                                      "DeepSeek-V3's multi-token-prediction modules: recorded, not counted "
+                                      "(transformers does not build them)", minimum=0),
+    "attention_hidden_size": Field(_OPT_INT, None, FFN, "RWKV time-mix width", "H", minimum=1),
+    "norm": Field(_STR, "rmsnorm", NORMS,
+                  "`rmsnorm` (H), `layernorm` (2·H), `layernorm_no_bias` (H, Command-R), `nonparametric` (0, OLMo)"),
+    "norms_per_layer": Field(_INT, 2, NORMS,
+                             "hidden-size norms per block: 2 pre-norm, 1 for a shared norm before parallel attention "
+                             "+ FFN (Falcon-7B, Command-R), 4 for sandwich norms (Grok-1); a decoder with "
+                             "cross-attention adds one", minimum=1),
+    "final_norm": Field(_BOOL, True, NORMS, "a norm after the last layer (post-LN GPT and BERT have none)"),
+    "learned_position_embeddings": Field(_BOOL, False, NORMS,
+                                         "a learned `max_position_embeddings` × H table (GPT, GPT-2, BERT)"),
+    "type_vocab_size": Field(_INT, 0, NORMS, "BERT's token-type embeddings", minimum=0),
+    "embedding_norm": Field(_BOOL, False, NORMS, "a norm right after the embeddings (BLOOM, BERT)"),
+    "tie_word_embeddings": Field(_BOOL, False, NORMS,
+                                 "the LM head reuses the token embedding (counted once, shown as tied)"),
+    "lm_head": Field(_BOOL, True, NORMS, "`false` for a bare encoder (BertModel)"),
+    "lm_head_bias": Field(_BOOL, False, NORMS, "a bias on the LM head (GPT-J)"),
+    "pooler": Field(_BOOL, False, NORMS, "BERT's H × H pooler with bias"),
+}
+
+# Spellings from other configs that mean a schema field.
+SYNONYMS = {
+    "num_local_experts": "num_experts",  # Mixtral
+    "n_routed_experts": "num_experts",  # DeepSeek
+}
+
+
+def _type_name(types: tuple[type, ...]) -> str:
+    names = {int: "an integer", bool: "true or false", str: "a string", list: "a list",
+             dict: "a mapping", type(None): "null"}
+    return " or ".join(names[t] for t in types)
+
+
+def _is_instance(value: Any, types: tuple[type, ...]) -> bool:
+    # bool is an int subclass in Python; a size given as `true` is a mistake, not 1.
+    if isinstance(value, bool) and bool not in types:
+        return False
+    return isinstance(value, types)
+
+
+def _check_bounds(name: str, field: Field, value: Any, source: str) -> None:
+    for item in value if isinstance(value, list) else [value]:
+        if not isinstance(item, int) or isinstance(item, bool) or field.minimum is None:
+            continue
+        if item < field.minimum:
+            wanted = "a positive integer" if field.minimum == 1 else "zero or positive"
+            raise SpecError(source, name, f"must be {wanted}, got {item}")
+        if item > field.maximum:
+            raise SpecError(source, name, f"{item:,} is over the largest accepted, {field.maximum:,}")
+
+
+def normalise_fields(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Check names, types and bounds of a flat mapping; return it with defaults filled in."""
+    fields: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str):
+            raise SpecError(source, str(key), "keys must be strings")
+        name = SYNONYMS.get(key, key)
+        if name not in SCHEMA:
+            close = difflib.get_close_matches(key, list(SCHEMA) + list(SYNONYMS), n=3, cutoff=0.6)
+            hint = f"did you mean {', '.join(close)}?" if close else "see presets/README.md for the keys"
+            raise SpecError(source, key, f"unknown key; {hint}")
+        if name in fields:
+            raise SpecError(source, key, f"given twice (also as {name!r})")
+        field = SCHEMA[name]
+        if field.per_layer and isinstance(value, list):
+            for item in value:
+                if not _is_instance(item, (int,)):
+                    raise SpecError(source, key, f"per-layer list must hold integers, got {item!r}")
+        elif not _is_instance(value, field.types):
+            raise SpecError(source, key, f"must be {_type_name(field.types)}, got {value!r}")
+        _check_bounds(name, field, value, source)
+        fields[name] = value
+    for name, field in SCHEMA.items():
+        if name not in fields:
+            if field.default is REQUIRED:
+                raise SpecError(source, name, "missing; it is required")
+            fields[name] = list(field.default) if isinstance(field.default, list) else field.default
+    return fields
+
+
+def _dtype(fields: Mapping[str, Any], name: str, source: str) -> DType | None:
+    text = fields[name]
+    if not text:
+        return None
+    found = find_dtype(text)
+    if found is None:
+        from llmcalc.memory import DTYPE_CHOICES
+
+        raise SpecError(source, name, f"unknown dtype {text!r}; use one of {DTYPE_CHOICES}")
+    return found
+
+
+def build_spec(raw: Mapping[str, Any], source: str) -> ModelSpec:
+    """Validate a flat mapping of preset fields and build the ModelSpec."""
+    fields = normalise_fields(raw, source)
+    try:
+        return _build(fields, source)
+    except InvalidPart as exc:  # a part's own invariant: name the file it came from
+        raise SpecError(source, exc.key, exc.problem) from None
+
+
+def _build(fields: dict[str, Any], source: str) -> ModelSpec:
+    architecture = _choice(fields, "architecture", ARCHITECTURES, source)
+    norm = _choice(fields, "norm", NORM_KINDS, source)
+    _choice(fields, "qk_norm", QK_NORMS, source)
+    layers = fields["num_hidden_layers"]
+
+    if architecture == "rwkv":
+        stacks = (_rwkv_stack(fields),)
+    else:
+        main_name = "encoder" if architecture in ("encoder", "encoder-decoder") else "decoder"
+        stacks_list = [_transformer_stack(fields, main_name, layers, cross_attention=False, source=source)]
+        if architecture == "encoder-decoder":
+            decoder_layers = fields["num_decoder_layers"] or layers
+            stacks_list.append(
+                _transformer_stack(fields, "decoder", decoder_layers, cross_attention=True, source=source)
+            )
+        stacks = tuple(stacks_list)
+
+    reference = None
+    if fields["reference"] is not None:
+        reference = _reference(fields["reference"], source)
+
+    if not fields["lm_head"]:
+        head = "none"
+    else:
+        head = "tied" if fields["tie_word_embeddings"] else "untied"
+
+    return ModelSpec(
+        name=fields["name"],
+        family=fields["family"],
+        architecture=architecture,
+        hidden_size=fields["hidden_size"],
+        norm=norm,
+        embeddings=Embeddings(
+            vocab_size=fields["vocab_size"],
+            learned_positions=(fields["max_position_embeddings"] or 0)
+            if fields["learned_position_embeddings"] else 0,
+            token_types=fields["type_vocab_size"],
+            norm=fields["embedding_norm"],
+            head=head,
+            head_bias=fields["lm_head_bias"],
+        ),
+        stacks=stacks,
+        pooler=fields["pooler"],
+        context_length=fields["max_position_embeddings"],
+        torch_dtype=_dtype(fields, "torch_dtype", source),
+        quantization=_dtype(fields, "quantization", source),
+        hf_repo=fields["hf_repo"],
+        aliases=tuple(str(alias) for alias in fields["aliases"]),
+        reference=reference,
+        notes=fields["notes"],
+        fields=fields,
+    )
+
+
+def key_tables() -> str:
+    """The Markdown key tables of presets/README.md, one per section, from SCHEMA."""
+    sections: dict[str, list[str]] = {}
+    for name, field in SCHEMA.items():
+        if field.shown_default:
+            default = field.shown_default
+        elif field.default is REQUIRED:
+            default = "required"
+        elif field.default is None:
+            default = "none"
+        elif isinstance(field.default, bool):
+            default = f"`{str(field.default).lower()}`"
+        elif isinstance(field.default, str):
+            default = f"`{field.default}`" if field.default else '`""`'
+        elif isinstance(field.default, list):
+            default = "`[]`"
+        else:
+            default = str(field.default)
+        sections.setdefault(field.section, []).append(f"| `{name}` | {default} | {field.doc} |")
+    parts = []
+    for section, rows in sections.items():
+        parts.append(f"### {section}\n\n| key | default | meaning |\n|---|---|---|\n" + "\n".join(rows) + "\n")
+    return "\n".join(parts)
+def _per_layer(fields: Mapping[str, Any], name: str, layers: int, source: str) -> list[int]:
+    value = fields[name]
+    if isinstance(value, list):
+        if len(value) != layers:
+            raise SpecError(source, name, f"per-layer list has {len(value)} values for {layers} layers")
+        return list(value)
+    return [value] * layers
+
+
+def _choice(fields: Mapping[str, Any], name: str, allowed: tuple[str, ...], source: str) -> str:
+    value = fields[name]
+    if value not in allowed:
+        raise SpecError(source, name, f"must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _reference(value: Mapping[str, Any], source: str) -> Reference:
+    params, origin = value.get("params"), value.get("source")
+    if not _is_instance(params, (int,)) or params <= 0:
+        raise SpecError(source, "reference.params", f"must be a positive integer, got {params!r}")
+    if not isinstance(origin, str) or not origin.strip():
+        raise SpecError(source, "reference.source", "must say where the number comes from")
+    extra = set(value) - {"params", "source"}
+    if extra:
+        raise SpecError(source, "reference", f"unknown key {sorted(extra)[0]!r}; allowed: params, source")
+    return Reference(params=params, source=origin)
+
+
+def _transformer_stack(
+    fields: Mapping[str, Any], name: str, layers: int, cross_attention: bool, source: str
+) -> Stack:
+    hidden = fields["hidden_size"]
+    if fields["num_attention_heads"] is None:
+        raise SpecError(source, "num_attention_heads", "missing; it is required")
+    # Per-layer lists describe the main stack; an encoder-decoder's stacks are uniform.
+    heads = _per_layer(fields, "num_attention_heads", layers, source)
+    kv_field = "num_key_value_heads" if fields["num_key_value_heads"] is not None else "num_attention_heads"
+    kv_heads = _per_layer(fields, kv_field, layers, source)
+    if fields["intermediate_size"] is None:
+        widths = [4 * hidden] * layers
+    else:
+        widths = _per_layer(fields, "intermediate_size", layers, source)
+    windows = _windows(fields, layers, source)
+    uses_mla = fields["kv_lora_rank"] is not None
+    uses_moe = fields["num_experts"] is not None
+    if uses_moe and fields["num_experts_per_tok"] is None:
+        raise SpecError(source, "num_experts_per_tok", "missing; MoE models need top-k")
+
+    built = []
+    for index in range(layers):
+        n_heads, n_kv = heads[index], kv_heads[index]
+        if uses_mla:
+            attention: AttentionKind = _latent_attention(fields, n_heads, source)
+        else:
+            attention = Attention(
+                num_heads=n_heads,
+                num_kv_heads=n_kv,
+                head_dim=_head_dim(fields, n_heads, source),
+                qkv_bias=fields["attention_bias"] or fields["qkv_bias"],
+                o_bias=fields["attention_bias"],
+                qk_norm=fields["qk_norm"],
+                sliding_window=windows[index],
+                relative_attention_buckets=fields["relative_attention_num_buckets"] if index == 0 else 0,
+                localized_filtering=fields["localized_filtering"],
+            )
+        if uses_moe and index >= fields["first_k_dense_replace"]:
+            expert_width = fields["moe_intermediate_size"] or widths[index]
+            ffn: FeedForwardKind = MixtureOfExperts(
+                num_experts=fields["num_experts"],
+                num_experts_per_tok=fields["num_experts_per_tok"],
+                expert_intermediate_size=expert_width,
+                gated=fields["gated_ffn"],
+                shared_expert_intermediate_size=fields["shared_expert_intermediate_size"]
+                + fields["n_shared_experts"] * expert_width,
+                shared_expert_gate=fields["shared_expert_gate"],
+            )
+        else:
+            ffn = FeedForward(widths[index], gated=fields["gated_ffn"], bias=fields["mlp_bias"])
+        cross = None
+        if cross_attention:
+            cross = Attention(
+                num_heads=n_heads,
+                num_kv_heads=n_kv,
+                head_dim=_head_dim(fields, n_heads, source),
+                qkv_bias=fields["attention_bias"] or fields["qkv_bias"],
+                o_bias=fields["attention_bias"],
+            )
+        norms = fields["norms_per_layer"] + (1 if cross_attention else 0)
+        built.append(Layer(attention=attention, ffn=ffn, norms=norms, cross_attention=cross))
+    return Stack(name=name, layers=tuple(built), final_norm=fields["final_norm"])
+
+
+def _windows(fields: Mapping[str, Any], layers: int, source: str) -> list[int | None]:
+    """Each layer's attention window: all local (Mistral), or a local/global schedule (Gemma-2)."""
+    window = fields["sliding_window"]
+    types, pattern = fields["layer_types"], fields["sliding_window_pattern"]
+    if types is not None and pattern is not None:
+        raise SpecError(source, "layer_types", "give layer_types or sliding_window_pattern, not both")
+    if window is None:
+        if types is not None or pattern is not None:
+            raise SpecError(source, "sliding_window", "missing; a local/global schedule needs the window size")
+        return [None] * layers
+    if types is not None:
+        if len(types) != layers or any(kind not in LAYER_TYPES for kind in types):
+            raise SpecError(source, "layer_types",
+                            f"must list {layers} values, each one of {', '.join(LAYER_TYPES)}")
+        return [window if kind == "sliding_attention" else None for kind in types]
+    if pattern is not None:
+        # As Gemma's configs: layer i is global when (i + 1) is a multiple of the pattern.
+        return [None if (index + 1) % pattern == 0 else window for index in range(layers)]
+    return [window] * layers
+
+
+def _head_dim(fields: Mapping[str, Any], heads: int, source: str) -> int:
+    if fields["head_dim"] is not None:
+        return fields["head_dim"]
+    hidden = fields["hidden_size"]
+    if hidden % heads:
+        raise SpecError(source, "head_dim",
+                        f"hidden_size {hidden} is not divisible by num_attention_heads {heads}; give head_dim")
+    return hidden // heads
+
+
+def _latent_attention(fields: Mapping[str, Any], heads: int, source: str) -> LatentAttention:
+    for name in ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
+        if fields[name] is None:
+            raise SpecError(source, name, "missing; MLA (kv_lora_rank) needs it")
+    return LatentAttention(
+        num_heads=heads,
+        q_lora_rank=fields["q_lora_rank"] or 0,
+        kv_lora_rank=fields["kv_lora_rank"],
+        qk_nope_head_dim=fields["qk_nope_head_dim"],
+        qk_rope_head_dim=fields["qk_rope_head_dim"],
+        v_head_dim=fields["v_head_dim"],
+        bias=fields["attention_bias"],
+    )
+
+
+def _rwkv_stack(fields: Mapping[str, Any]) -> Stack:
+    hidden = fields["hidden_size"]
+    time_mix = TimeMix(fields["attention_hidden_size"] or hidden)
+    channel_mix = ChannelMix(fields["intermediate_size"] if isinstance(fields["intermediate_size"], int)
+                             else 4 * hidden)
+    # The first block also normalises the embeddings (RWKV's pre_ln).
+    first = Layer(attention=time_mix, ffn=channel_mix, norms=fields["norms_per_layer"] + 1)
+    rest = Layer(attention=time_mix, ffn=channel_mix, norms=fields["norms_per_layer"])
+    layers = (first,) + (rest,) * (fields["num_hidden_layers"] - 1)
+    return Stack(name="blocks", layers=layers, final_norm=fields["final_norm"])
