@@ -87,7 +87,7 @@ SCHEMA: dict[str, Field] = {
     "max_position_embeddings": Field(_OPT_INT, None, LAYOUT,
                                      "context length; also the size of learned position tables", minimum=1),
     "num_attention_heads": Field(_OPT_INT, None, ATTENTION,
-                                 "query heads; an integer or a per-layer list; required but for RWKV",
+                                 "query heads; an integer or a per-layer list (RWKV has none)",
                                  "required", minimum=1, per_layer=True),
     "num_key_value_heads": Field(_OPT_INT, None, ATTENTION,
                                  "KV heads (1 = MQA, fewer = GQA); an integer or a per-layer list; must divide "

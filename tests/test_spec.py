@@ -161,11 +161,63 @@ def test_rwkv_needs_no_heads() -> None:
     assert first.norms == second.norms + 1  # the first block's extra LayerNorm (pre_ln)
 
 
-def test_every_schema_key_is_documented() -> None:
+def test_presets_readme_key_tables_are_generated_from_the_schema() -> None:
+    import importlib.util
     from pathlib import Path
 
     from llmcalc.schema import SCHEMA, SYNONYMS
 
-    readme = (Path(__file__).resolve().parent.parent / "presets" / "README.md").read_text(encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("build_preset_index", root / "tools" / "build_preset_index.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    readme = (root / "presets" / "README.md").read_text(encoding="utf-8")
+    assert tool.readme_with_key_tables(readme) == readme, "stale key tables: run python tools/build_preset_index.py"
     missing = [key for key in [*SCHEMA, *SYNONYMS] if f"`{key}`" not in readme]
     assert not missing, f"presets/README.md does not document {missing}"
+
+
+@pytest.mark.parametrize("key, value, word", [
+    ("hidden_size", 10**200, "largest accepted"), ("num_hidden_layers", 100_001, "largest accepted"),
+    ("num_attention_heads", [4, 2**31], "largest accepted"), ("n_shared_experts", -1, "zero or positive"),
+])
+def test_sizes_are_bounded(key: str, value: Any, word: str) -> None:
+    fields = {"num_hidden_layers": 2} if key == "num_attention_heads" else {}
+    err = error(**fields, **{key: value})
+    assert err.key == key and word in err.problem
+
+
+def test_largest_sizes_are_accepted() -> None:
+    assert build(num_hidden_layers=100_000).num_layers == 100_000
+
+
+@pytest.mark.parametrize("value, expected", [("bfloat16", "bf16"), ("float32", "fp32"), ("float64", "fp64")])
+def test_torch_dtype_is_typed(value: str, expected: str) -> None:
+    spec = build(torch_dtype=value)
+    assert spec.torch_dtype is not None and spec.torch_dtype.name == expected
+
+
+def test_unknown_torch_dtype_names_the_key() -> None:
+    err = error(torch_dtype="float128")
+    assert err.key == "torch_dtype" and "float128" in err.problem
+
+
+@pytest.mark.parametrize("kv_heads, layout", [(4, "MHA"), (2, "GQA"), (1, "MQA")])
+def test_attention_layout(kv_heads: int, layout: str) -> None:
+    spec = build(num_key_value_heads=kv_heads)
+    assert spec.attention_layout == layout
+    assert spec.with_kv_heads(4).attention_layout == "MHA"
+    assert spec.with_kv_heads(1).attention_layout == "MQA"
+
+
+def test_parts_check_their_own_invariants() -> None:
+    from llmcalc.errors import InvalidPart
+
+    with pytest.raises(InvalidPart, match="num_key_value_heads"):
+        Attention(num_heads=6, num_kv_heads=4, head_dim=8)
+    with pytest.raises(InvalidPart, match="num_experts_per_tok"):
+        MixtureOfExperts(num_experts=4, num_experts_per_tok=5, expert_intermediate_size=8, gated=True)
+    with pytest.raises(InvalidPart, match="kv_lora_rank"):
+        LatentAttention(num_heads=2, q_lora_rank=0, kv_lora_rank=0, qk_nope_head_dim=8, qk_rope_head_dim=8,
+                        v_head_dim=8)
