@@ -35,6 +35,11 @@ SetOption = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY=VALUE", help="Override any preset field, e.g. num_key_value_heads=8.")]
 AssumeOption = Annotated[Optional[str], typer.Option(
     "--assume", help="Read a config.json of an unsupported model_type as this one (e.g. llama), with a warning.")]
+SeqOption = Annotated[Optional[str], typer.Option(
+    "--seq", help="Tokens per sequence: 4096, 4k, 32K, 1m; kvcache also takes a comma list \\[default: the model's "
+                  "context length (compare: the shortest of the models'), else 4096].")]
+BatchOption = Annotated[Optional[str], typer.Option(
+    "--batch", help="Sequences; kvcache also takes a comma list \\[default: 1].")]
 DtypeOption = Annotated[Optional[str], typer.Option(
     "--dtype", help="KV-cache precision: fp32, fp16, bf16, fp8_e4m3, fp8_e5m2, int8, int4, q8_0, q4_0 "
                     "\\[default: the model's torch_dtype, else bf16].")]
@@ -60,9 +65,10 @@ def reports_errors(command: Command) -> Command:
     return wrapper  # type: ignore[return-value]
 
 
-def warn(warnings: list[str]) -> None:
-    for warning in warnings:
-        sys.stderr.write(f"llmcalc: warning: {warning}\n")
+def warn(*groups: list[str]) -> None:
+    for warnings in groups:
+        for warning in warnings:
+            sys.stderr.write(f"llmcalc: warning: {warning}\n")
 
 
 def emit(output_format: Optional[str], json_output: bool, writers: dict[str, Callable[[], None]]) -> None:
@@ -153,11 +159,8 @@ def params(
 @reports_errors
 def kvcache(
     model: ModelArgument,
-    seq: Annotated[Optional[str], typer.Option(
-        "--seq", help="Tokens per sequence: 4096, 4k, 32K, 1m or a comma list "
-                      "\\[default: the model's context length, else 4096].")] = None,
-    batch: Annotated[Optional[str], typer.Option("--batch", help="Sequences: a number or a comma list "
-                                                                 "\\[default: 1].")] = None,
+    seq: SeqOption = None,
+    batch: BatchOption = None,
     dtype: DtypeOption = None,
     weights_dtype: WeightsDtypeOption = None,
     no_window: Annotated[bool, typer.Option("--no-window", help="Ignore sliding windows: every layer keeps "
@@ -186,7 +189,7 @@ def kvcache(
     scenario = Scenario.parse(seq, batch, dtype, weights_dtype, not no_window, encoder_seq, sweep=True)
     spec, warnings = resolve_model(model, None, assignments, assume)
     points, more = scenario.resolve(spec)
-    warn(warnings + more)
+    warn(warnings, more)
     count = count_params(spec)
     caches = [kv_cache(spec, point) for point in points]
     needs = [footprint(cache, count) for cache in caches]
@@ -217,9 +220,7 @@ def compare(
     json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     dtype: DtypeOption = None,
     weights_dtype: WeightsDtypeOption = None,
-    seq: Annotated[Optional[str], typer.Option(
-        "--seq", help="Tokens for the KV-cache row: 4096, 4k, 32K, 1m \\[default: the shortest context length "
-                      "of the models, else 4096].")] = None,
+    seq: SeqOption = None,
     assume: AssumeOption = None,
 ) -> None:
     """Models side by side, component by component, with ratios against the first.
@@ -232,12 +233,11 @@ def compare(
 
       llmcalc compare gpt2 t5-base --json
     """
-    from llmcalc.compare import MAX_MODELS, MIN_MODELS, compare as compare_models
+    from llmcalc.compare import check_count, compare as compare_models
     from llmcalc.models import resolve_model
     from llmcalc.scenario import Scenario
 
-    if not MIN_MODELS <= len(models) <= MAX_MODELS:
-        raise UsageError(f"compare takes {MIN_MODELS} to {MAX_MODELS} models, got {len(models)}")
+    check_count(len(models))
     scenario = Scenario.parse(seq, None, dtype, weights_dtype)
     # Every model is resolved before anything is printed: one bad name, no partial output.
     resolved = [resolve_model(model, None, None, assume) for model in models]
@@ -262,7 +262,7 @@ def compare(
 
     writers = {"table": as_table, "json": as_json, "csv": as_text(formats.compare_csv),
                "markdown": as_text(formats.compare_markdown)}
-    warn([warning for _, model_warnings in resolved for warning in model_warnings] + more)
+    warn(*(model_warnings for _, model_warnings in resolved), more)
     emit(output_format, json_output, writers)
 
 
@@ -273,11 +273,8 @@ def explain(
     topic: Annotated[str, typer.Option("--topic", help="params, kvcache, gqa or estimate.")] = "params",
     output_format: Annotated[Optional[str], typer.Option("--format", help="rich, markdown or json.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
-    seq: Annotated[Optional[str], typer.Option(
-        "--seq", help="Tokens, for --topic kvcache and gqa: 4096, 4k, 32K, 1m "
-                      "\\[default: the model's context length, else 4096].")] = None,
-    batch: Annotated[Optional[str], typer.Option("--batch", help="Sequences, for --topic kvcache and gqa "
-                                                                 "\\[default: 1].")] = None,
+    seq: SeqOption = None,
+    batch: BatchOption = None,
     dtype: DtypeOption = None,
     assignments: SetOption = None,
     assume: AssumeOption = None,
@@ -292,16 +289,15 @@ def explain(
 
       llmcalc explain mistral-7b --topic gqa --format markdown
     """
-    from llmcalc.explain import TOPICS, explain as derive
+    from llmcalc.explain import check_topic, explain as derive
     from llmcalc.models import resolve_model
     from llmcalc.scenario import Scenario
 
-    if topic not in TOPICS:
-        raise UsageError(f"--topic {topic!r}: use one of {', '.join(TOPICS)}")
+    check_topic(topic)
     scenario = Scenario.parse(seq, batch, dtype)
     spec, warnings = resolve_model(model, None, assignments, assume)
     points, more = scenario.resolve(spec)
-    warn(warnings + more)
+    warn(warnings, more)
     explanation = derive(spec, topic, points[0])
 
     def as_rich() -> None:

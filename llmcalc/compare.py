@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from llmcalc.errors import UsageError
 from llmcalc.kvcache import CacheSize, footprint, kv_cache
 from llmcalc.params import ParamCount, count_params
 from llmcalc.scenario import Point
@@ -17,6 +18,11 @@ from llmcalc.terms import Term, component_totals
 from llmcalc.text import Cell
 
 MIN_MODELS, MAX_MODELS = 2, 8
+
+
+def check_count(count: int) -> None:
+    if not MIN_MODELS <= count <= MAX_MODELS:
+        raise UsageError(f"compare takes {MIN_MODELS} to {MAX_MODELS} models, got {count}")
 
 
 @dataclass(frozen=True, eq=False)

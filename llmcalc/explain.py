@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from llmcalc.errors import UsageError
 from llmcalc.kvcache import LAYOUT_NOTES, CacheSize, kv_cache
 from llmcalc.params import ESTIMATE_FORMULA, ParamCount, count_params, textbook_estimate
 from llmcalc.rows import layer_groups, summarised
@@ -19,6 +20,11 @@ from llmcalc.terms import Term
 from llmcalc.text import exact, human_count, plural, product, signed
 
 TOPICS = ("params", "kvcache", "gqa", "estimate")
+
+
+def check_topic(topic: str) -> None:
+    if topic not in TOPICS:
+        raise UsageError(f"--topic {topic!r}: use one of {', '.join(TOPICS)}")
 
 # What each formula symbol stands for, and the preset / config.json field it comes from.
 SYMBOLS: dict[str, tuple[str, str]] = {

@@ -1,0 +1,72 @@
+"""The house's layering (DESIGN.md): each module imports only from layers below its own,
+lazy imports inside functions included. Type-only imports (under TYPE_CHECKING) are not
+dependencies and are left out."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "llmcalc"
+
+LAYERS: dict[str, int] = {
+    "__init__": 0, "errors": 0,
+    "text": 1, "terms": 1, "memory": 1, "files": 1,  # number-to-text, the Term tree, dtypes, file I/O
+    "spec": 2, "rows": 2,  # the typed model; a Term tree laid out as display rows
+    "schema": 3, "scenario": 3,  # preset fields → ModelSpec; what is asked → concrete points
+    "presets": 4, "hf_config": 4, "checkpoint": 4,  # readers
+    "models": 5, "params": 5, "kvcache": 5,  # the one door for models; the core
+    "compare": 6, "explain": 6,  # zip and narrate the core's trees
+    "formats": 7, "render": 7,  # JSON/CSV/Markdown and Rich, siblings
+    "cli": 8, "__main__": 9,
+}
+
+
+def _type_checking_block(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every llmcalc module a file imports, wherever the import stands."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if _type_checking_block(node):
+            return
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "llmcalc":
+            if node.module == "llmcalc":
+                found.update(alias.name for alias in node.names if alias.name in LAYERS)
+                found.add("__init__")
+            else:
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[1] for alias in node.names
+                         if alias.name.startswith("llmcalc."))
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_module_has_a_layer() -> None:
+    modules = {path.stem for path in PACKAGE.glob("*.py")}
+    assert modules == set(LAYERS), f"give these a layer: {sorted(modules - set(LAYERS))}"
+
+
+def test_modules_import_only_from_lower_layers() -> None:
+    wrong = []
+    for path in sorted(PACKAGE.glob("*.py")):
+        for imported in imported_modules(path):
+            if imported != "__init__" and LAYERS[imported] >= LAYERS[path.stem]:
+                wrong.append(f"{path.stem} (layer {LAYERS[path.stem]}) imports {imported} "
+                             f"(layer {LAYERS[imported]})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_cli_holds_no_arithmetic() -> None:
+    """cli.py: Typer signatures, shared options, calls and output dispatch; numbers are computed elsewhere."""
+    tree = ast.parse((PACKAGE / "cli.py").read_text(encoding="utf-8"))
+    arithmetic = [ast.unparse(node) for node in ast.walk(tree)
+                  if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Mod)]
+    assert not arithmetic, arithmetic
