@@ -256,7 +256,10 @@ def compare(
         write_json(compare_document(comparison))
 
     def as_text(render_text: Callable[..., str]) -> Callable[[], None]:
-        return lambda: sys.stdout.write(render_text(comparison))
+        def write() -> None:
+            sys.stdout.write(render_text(comparison))
+
+        return write
 
     from llmcalc import formats
 

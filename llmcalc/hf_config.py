@@ -509,6 +509,8 @@ def config_fields(data: dict[str, Any], source: str, assume: str | None = None,
     if "text_config" in data and isinstance(data["text_config"], dict) and model_type not in READERS:
         data = {**data["text_config"], **{k: v for k, v in data.items() if k in ("torch_dtype",)}}
         model_type = data.get("model_type")
+    if model_type is not None and not isinstance(model_type, str):
+        raise SpecError(source, "model_type", f"must be a string, got {model_type!r}")
     model_type = MODEL_TYPE_SPELLINGS.get(model_type, model_type)
     if model_type not in READERS:
         if assume is None:

@@ -258,7 +258,7 @@ def _build(fields: dict[str, Any], source: str) -> ModelSpec:
             stacks_list.append(
                 _transformer_stack(fields, "decoder", decoder_layers, cross_attention=True, source=source)
             )
-        stacks = tuple(stacks_list)
+        stacks = tuple(stacks_list)  # type: ignore[assignment]  # one stack or two
 
     reference = None
     if fields["reference"] is not None:
@@ -338,13 +338,13 @@ def _choice(fields: Mapping[str, Any], name: str, allowed: tuple[str, ...], sour
 
 def _reference(value: Mapping[str, Any], source: str) -> Reference:
     params, origin = value.get("params"), value.get("source")
-    if not _is_instance(params, (int,)) or params <= 0:
+    if not isinstance(params, int) or isinstance(params, bool) or params <= 0:
         raise SpecError(source, "reference.params", f"must be a positive integer, got {params!r}")
     if not isinstance(origin, str) or not origin.strip():
         raise SpecError(source, "reference.source", "must say where the number comes from")
-    extra = set(value) - {"params", "source"}
+    extra = sorted(str(key) for key in set(value) - {"params", "source"})
     if extra:
-        raise SpecError(source, "reference", f"unknown key {sorted(extra)[0]!r}; allowed: params, source")
+        raise SpecError(source, "reference", f"unknown key {extra[0]!r}; allowed: params, source")
     return Reference(params=params, source=origin)
 
 
