@@ -15,7 +15,7 @@ from typing import Any
 
 from llmcalc.errors import ModelFileError, SpecError
 from llmcalc.files import load_json
-from llmcalc.schema import build_spec
+from llmcalc.schema import MAX_SIZE, SCHEMA, build_spec, shown
 from llmcalc.spec import ModelSpec
 
 REQUIRED = object()
@@ -39,7 +39,15 @@ class Config:
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
             names = " or ".join(k.__name__ for k in kinds)
-            raise SpecError(self.source, key, f"must be {names}, got {value!r}")
+            raise SpecError(self.source, key, f"must be {names}, got {shown(value)}")
+        if isinstance(value, int) and not isinstance(value, bool):
+            # Readers compute with these before the schema sees them (a layer count drives
+            # a loop): bound them here, by the schema's bounds where the key is a field.
+            field = SCHEMA.get(key)
+            low = field.minimum if field is not None and field.minimum is not None else 0
+            high = field.maximum if field is not None else MAX_SIZE
+            if not low <= value <= high:
+                raise SpecError(self.source, key, f"must be from {low} to {high:,}, got {shown(value)}")
         return value
 
     def first(self, keys: tuple[str, ...], default: Any = REQUIRED) -> Any:
@@ -153,6 +161,8 @@ def _moe_layers(c: Config, fields: dict[str, Any]) -> None:
     """Qwen-MoE: layers listed in mlp_only_layers, or off the sparse step, keep a dense FFN."""
     layers = fields["num_hidden_layers"]
     step = c.get("decoder_sparse_step", 1)
+    if step < 1:
+        raise SpecError(c.source, "decoder_sparse_step", f"must be 1 or more, got {step}")
     dense_only = c.get("mlp_only_layers", [], list)
     dense = [index in dense_only or (index + 1) % step != 0 for index in range(layers)]
     leading = dense.index(False) if False in dense else layers
@@ -501,17 +511,21 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def _model_type(data: dict[str, Any], source: str) -> str | None:
+    model_type = data.get("model_type")
+    if model_type is not None and not isinstance(model_type, str):
+        raise SpecError(source, "model_type", f"must be a string, got {shown(model_type)}")
+    return MODEL_TYPE_SPELLINGS.get(model_type, model_type) if model_type else model_type
+
+
 def config_fields(data: dict[str, Any], source: str, assume: str | None = None,
                   name: str | None = None) -> tuple[dict[str, Any], list[str]]:
     """Preset fields for a config.json mapping, and any warnings to show."""
     warnings: list[str] = []
-    model_type = data.get("model_type")
+    model_type = _model_type(data, source)
     if "text_config" in data and isinstance(data["text_config"], dict) and model_type not in READERS:
         data = {**data["text_config"], **{k: v for k, v in data.items() if k in ("torch_dtype",)}}
-        model_type = data.get("model_type")
-    if model_type is not None and not isinstance(model_type, str):
-        raise SpecError(source, "model_type", f"must be a string, got {model_type!r}")
-    model_type = MODEL_TYPE_SPELLINGS.get(model_type, model_type)
+        model_type = _model_type(data, source)
     if model_type not in READERS:
         if assume is None:
             raise SpecError(source, "model_type", f"{model_type!r} is not supported; supported: "

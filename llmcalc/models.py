@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from llmcalc.errors import SpecError, UnknownModelError, UsageError
+from llmcalc.files import home, is_dir, is_file, listing, user_path
 from llmcalc.schema import SYNONYMS, build_spec
 from llmcalc.spec import ModelSpec
 
@@ -18,16 +19,17 @@ from llmcalc.spec import ModelSpec
 def hf_hub_cache() -> Path:
     """HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub (as huggingface_hub does)."""
     if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+        return user_path(os.environ["HF_HUB_CACHE"])
     if os.environ.get("HF_HOME"):
-        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
-    return Path.home() / ".cache" / "huggingface" / "hub"
+        return user_path(os.environ["HF_HOME"]) / "hub"
+    home_folder = home()
+    return (home_folder or Path(".")) / ".cache" / "huggingface" / "hub"
 
 
 def cached_snapshot(repo_id: str) -> tuple[Path | None, Path]:
     """(the newest cached snapshot folder holding a config.json, or None; where it looked)."""
     repo = hf_hub_cache() / f"models--{repo_id.replace('/', '--')}"
-    snapshots = [path for path in (repo / "snapshots").glob("*") if (path / "config.json").is_file()]
+    snapshots = [path for path in listing(repo / "snapshots", "*") if is_file(path / "config.json")]
     if not snapshots:
         return None, repo
     return max(snapshots, key=lambda path: (path / "config.json").stat().st_mtime), repo
@@ -35,13 +37,15 @@ def cached_snapshot(repo_id: str) -> tuple[Path | None, Path]:
 
 def load(name: str, assume: str | None = None) -> tuple[ModelSpec, list[str]]:
     """The model a name, path or cached repo id means, and any warnings about how it was read."""
-    from llmcalc.presets import resolve as resolve_preset
+    from llmcalc.presets import lookup
 
-    path = Path(name).expanduser()
-    if path.is_dir() or path.suffix == ".json":
+    if not name.strip():
+        raise UsageError("the model name is empty; give a preset name, a YAML or config.json file, or a folder")
+    path = user_path(name)
+    if is_dir(path) or path.suffix == ".json":
         return _from_config(path, assume)
     try:
-        return resolve_preset(name), []
+        return lookup(name)
     except UnknownModelError:
         if name.count("/") != 1:  # not shaped like a repo id (org/name)
             raise
@@ -54,9 +58,9 @@ def load(name: str, assume: str | None = None) -> tuple[ModelSpec, list[str]]:
 
 def config_path(path: Path) -> Path:
     """A config.json, or the one inside a model folder."""
-    if path.is_dir():
+    if is_dir(path):
         config = path / "config.json"
-        if not config.is_file():
+        if not is_file(config):
             raise SpecError(str(path), "config.json", "this folder has none; give a preset, a YAML or config.json")
         return config
     return path
@@ -72,7 +76,8 @@ def parse_assignments(assignments: list[str]) -> dict[str, Any]:
     """`--set key=value` pairs; values are read as YAML scalars or lists (8, true, null, [1, 2])."""
     if not assignments:
         return {}
-    import yaml
+    from llmcalc.errors import ModelFileError
+    from llmcalc.files import YamlSyntaxError, parse_yaml
 
     overrides: dict[str, Any] = {}
     for assignment in assignments:
@@ -80,9 +85,11 @@ def parse_assignments(assignments: list[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise UsageError(f"--set {assignment!r}: expected key=value, e.g. --set num_key_value_heads=8")
         try:
-            value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
-            value = text
+            value = parse_yaml(text, f"--set {key.strip()}") if text.strip() else None
+        except YamlSyntaxError:
+            value = text  # not YAML: the text as it is
+        except ModelFileError as exc:
+            raise UsageError(str(exc)) from None
         overrides[SYNONYMS.get(key.strip(), key.strip())] = value
     return overrides
 
@@ -134,7 +141,7 @@ def import_preset(config: str, name: str | None, assume: str | None) -> tuple[st
     from llmcalc.hf_config import config_fields, read_config_file
     from llmcalc.presets import preset_yaml
 
-    path = config_path(Path(config).expanduser())
+    path = config_path(user_path(config))
     fields, warnings = config_fields(read_config_file(path), str(path), assume, name.lower() if name else None)
     build_spec(fields, str(path))  # the preset must be valid before it is written
     return preset_yaml(fields, f"written by `llmcalc import {path}`"), warnings
@@ -144,8 +151,8 @@ def load_folder(folder: str, assume: str | None) -> tuple[Path, ModelSpec, list[
     """A model folder for `verify`: its path, the model its config.json describes, warnings."""
     from llmcalc.hf_config import load_config
 
-    path = Path(folder).expanduser()
-    if not path.is_dir():
+    path = user_path(folder)
+    if not is_dir(path):
         raise UsageError(f"{path} is not a folder")
     spec, warnings = load_config(path / "config.json", assume)
     return path, spec, warnings

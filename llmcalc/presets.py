@@ -13,13 +13,12 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from llmcalc.errors import ModelFileError, UnknownModelError
-from llmcalc.files import load_yaml
+from llmcalc.errors import LlmcalcError, ModelFileError, UnknownModelError
+from llmcalc.files import home, is_dir, listing, load_yaml, user_path
 from llmcalc.schema import build_spec
 from llmcalc.spec import ModelSpec
 
@@ -31,7 +30,7 @@ def presets_dir() -> Path:
     """Where the bundled presets are: inside the installed package, or the checkout's top level."""
     here = Path(__file__).resolve().parent
     installed = here / "presets"
-    return installed if installed.is_dir() else here.parent / "presets"
+    return installed if is_dir(installed) else here.parent / "presets"
 
 
 def preset_paths() -> list[Path]:
@@ -80,41 +79,57 @@ def _bundled_spec(name: str) -> ModelSpec:
 
 def user_preset_dirs() -> list[Path]:
     """$LLMCALC_PRESETS (a path list), then ~/.config/llmcalc/presets (XDG_CONFIG_HOME honoured)."""
-    dirs = [Path(entry).expanduser() for entry in os.environ.get("LLMCALC_PRESETS", "").split(os.pathsep) if entry]
-    config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    dirs.append(config_home / "llmcalc" / "presets")
-    return [directory for directory in dirs if directory.is_dir()]
+    dirs = [user_path(entry) for entry in os.environ.get("LLMCALC_PRESETS", "").split(os.pathsep) if entry]
+    config_home = os.environ.get("XDG_CONFIG_HOME")
+    home_folder = home()
+    if config_home:
+        dirs.append(user_path(config_home) / "llmcalc" / "presets")
+    elif home_folder is not None:
+        dirs.append(home_folder / ".config" / "llmcalc" / "presets")
+    return [directory for directory in dirs if is_dir(directory)]
 
 
 def user_preset_paths() -> list[Path]:
-    return [path for directory in user_preset_dirs() for path in sorted(directory.glob(f"*{PRESET_SUFFIX}"))]
+    return [path for directory in user_preset_dirs() for path in listing(directory, f"*{PRESET_SUFFIX}")]
 
 
-def _user_preset(name: str) -> Path | None:
-    """A user preset by file name or alias; it shadows a bundled preset of the same name."""
+def _user_preset(name: str, warnings: list[str]) -> Path | None:
+    """A user preset by file name or alias; it shadows a bundled preset of the same name.
+    A user preset that cannot be read is skipped with a warning, unless it is the one named."""
     wanted = name.lower()
     paths = user_preset_paths()
     for path in paths:
         if path.stem.lower() == wanted:
             return path
     for path in paths:
-        aliases = load_yaml_file(path).get("aliases") or []
+        try:
+            aliases = load_yaml_file(path).get("aliases") or []
+        except LlmcalcError as exc:
+            warnings.append(f"skipped a user preset: {exc}")
+            continue
         if isinstance(aliases, list) and wanted in (str(alias).lower() for alias in aliases):
             return path
     return None
 
 
-def resolve(name: str) -> ModelSpec:
-    """A preset name or alias (case-insensitive; user presets first), or a preset YAML file."""
+def lookup(name: str) -> tuple[ModelSpec, list[str]]:
+    """A preset name or alias (case-insensitive; user presets first), or a preset YAML file;
+    and warnings about user presets that were skipped."""
     if name.endswith((".yaml", ".yml")):
-        return load_preset_file(Path(name).expanduser())
-    user = _user_preset(name)
+        return load_preset_file(user_path(name)), []
+    warnings: list[str] = []
+    user = _user_preset(name, warnings)
     if user is not None:
-        return load_preset_file(user)
+        return load_preset_file(user), warnings
     canonical = bundled_index()["names"].get(name.lower())
     if canonical is None:
         raise UnknownModelError(name, suggest(name))
-    return _bundled_spec(canonical)
+    return _bundled_spec(canonical), warnings
+
+
+def resolve(name: str) -> ModelSpec:
+    """The preset a name or alias means (see `lookup`)."""
+    return lookup(name)[0]
 
 
 def suggest(name: str) -> list[str]:
@@ -127,15 +142,24 @@ def suggest(name: str) -> list[str]:
     return suggestions[:3]
 
 
-def all_presets() -> Iterator[tuple[ModelSpec, str]]:
-    """Every preset and where it comes from: "bundled", or the user preset file (which wins)."""
+def all_presets() -> tuple[list[tuple[ModelSpec, str]], list[str]]:
+    """Every preset and where it comes from: "bundled", or the user preset file (which wins);
+    and warnings for user presets that cannot be read (they are left out)."""
     users = {path.stem.lower(): path for path in reversed(user_preset_paths())}
-    for name in sorted(set(bundled_index()["presets"]) | set(users)):
+    bundled = bundled_index()["presets"]
+    found: list[tuple[ModelSpec, str]] = []
+    warnings: list[str] = []
+    for name in sorted(set(bundled) | set(users)):
         if name in users:
-            shadow = " (shadows bundled)" if name in bundled_index()["presets"] else ""
-            yield load_preset_file(users[name]), f"{users[name]}{shadow}"
-        else:
-            yield _bundled_spec(name), "bundled"
+            try:
+                shadow = " (shadows bundled)" if name in bundled else ""
+                found.append((load_preset_file(users[name]), f"{users[name]}{shadow}"))
+                continue
+            except LlmcalcError as exc:
+                warnings.append(f"skipped a user preset: {exc}")
+        if name in bundled:
+            found.append((_bundled_spec(name), "bundled"))
+    return found, warnings
 
 
 def preset_yaml(fields: dict[str, Any], origin: str) -> str:

@@ -167,6 +167,14 @@ SYNONYMS = {
 }
 
 
+def shown(value: Any) -> str:
+    """A value for an error message: a huge number or text is cut, never printed whole."""
+    if isinstance(value, int) and abs(value) >= 10**30:  # str() of a 5,000-digit number fails
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _type_name(types: tuple[type, ...]) -> str:
     names = {int: "an integer", bool: "true or false", str: "a string", list: "a list",
              dict: "a mapping", type(None): "null"}
@@ -186,9 +194,9 @@ def _check_bounds(name: str, field: Field, value: Any, source: str) -> None:
             continue
         if item < field.minimum:
             wanted = "a positive integer" if field.minimum == 1 else "zero or positive"
-            raise SpecError(source, name, f"must be {wanted}, got {item}")
+            raise SpecError(source, name, f"must be {wanted}, got {shown(item)}")
         if item > field.maximum:
-            raise SpecError(source, name, f"{item:,} is over the largest accepted, {field.maximum:,}")
+            raise SpecError(source, name, f"{shown(item)} is over the largest accepted, {field.maximum:,}")
 
 
 def normalise_fields(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
@@ -208,9 +216,9 @@ def normalise_fields(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
         if field.per_layer and isinstance(value, list):
             for item in value:
                 if not _is_instance(item, (int,)):
-                    raise SpecError(source, key, f"per-layer list must hold integers, got {item!r}")
+                    raise SpecError(source, key, f"per-layer list must hold integers, got {shown(item)}")
         elif not _is_instance(value, field.types):
-            raise SpecError(source, key, f"must be {_type_name(field.types)}, got {value!r}")
+            raise SpecError(source, key, f"must be {_type_name(field.types)}, got {shown(value)}")
         _check_bounds(name, field, value, source)
         fields[name] = value
     for name, field in SCHEMA.items():
@@ -332,7 +340,7 @@ def _per_layer(fields: Mapping[str, Any], name: str, layers: int, source: str) -
 def _choice(fields: Mapping[str, Any], name: str, allowed: tuple[str, ...], source: str) -> str:
     value = fields[name]
     if value not in allowed:
-        raise SpecError(source, name, f"must be one of {', '.join(allowed)}, got {value!r}")
+        raise SpecError(source, name, f"must be one of {', '.join(allowed)}, got {shown(value)}")
     return value
 
 
