@@ -16,7 +16,7 @@ from typing import Annotated, Any, Optional, TypeVar
 import typer
 
 from llmcalc import __version__
-from llmcalc.errors import LlmcalcError, UsageError
+from llmcalc.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, LlmcalcError, UsageError
 
 app = typer.Typer(
     add_completion=False,
@@ -407,7 +407,9 @@ def presets(json_output: Annotated[bool, typer.Option("--json", help="Print JSON
     from llmcalc.params import count_params
     from llmcalc.presets import all_presets
 
-    rows = [(spec, count_params(spec), source) for spec, source in all_presets()]
+    found, warnings = all_presets()
+    warn(warnings)
+    rows = [(spec, count_params(spec), source) for spec, source in found]
 
     def as_json() -> None:
         from llmcalc.formats import presets_document, write_json
@@ -415,21 +417,52 @@ def presets(json_output: Annotated[bool, typer.Option("--json", help="Print JSON
         write_json(presets_document(rows))
 
     def as_table() -> None:
-        from llmcalc.render import make_console, presets_table
+        from llmcalc.render import print_presets
 
-        make_console().print(presets_table(rows))
+        print_presets(rows)
 
     emit(None, json_output, {"table": as_table, "json": as_json})
 
 
 def _interrupted(signum: int, frame: object) -> None:
     sys.stderr.write("llmcalc: interrupted\n")
-    sys.exit(130)
+    sys.exit(EXIT_INTERRUPTED)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    # An exception, not the default instant death: a file being written is cleaned up.
+    sys.exit(EXIT_TERMINATED)
 
 
 def main() -> None:
     import signal
 
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError as ClickUsageError
+    from typer.exceptions import Abort
+
+    from llmcalc.streams import guard_stdout
+
     # Click would turn Ctrl-C into "Aborted!" and exit 1; the documented code is 130.
     signal.signal(signal.SIGINT, _interrupted)
-    app()
+    signal.signal(signal.SIGTERM, _terminated)
+    problem = guard_stdout()
+    if problem is not None:
+        sys.stderr.write(f"llmcalc: {problem}\n")
+        sys.exit(1)
+    try:
+        # Not standalone: Click's own error display is a box of several lines; ours is one or two.
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        if exc.ctx is not None:
+            print(exc.ctx.get_help())
+        code = 0
+    except ClickUsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "llmcalc"
+        sys.stderr.write(f"llmcalc: {exc.format_message()}\nRun `{command} --help` for the options.\n")
+        code = exc.exit_code
+    except ClickException as exc:
+        sys.stderr.write(f"llmcalc: {exc.format_message()}\n")
+        code = exc.exit_code
+    except Abort:  # end of input where Click asked for some
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)

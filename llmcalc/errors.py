@@ -4,6 +4,8 @@ from __future__ import annotations
 
 EXIT_MODEL_ERROR = 1  # a model or file that is wrong
 EXIT_USAGE = 2  # unknown model name, bad option value
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 class LlmcalcError(Exception):

@@ -63,7 +63,10 @@ def params_document(spec: ModelSpec, count: ParamCount, estimate: Term | None) -
 
 
 def write_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    from llmcalc.streams import can_encode
+
+    # Escaped where the output cannot hold the characters: the same JSON, read back.
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=not can_encode(sys.stdout, "×—")) + "\n")
 
 
 def presets_document(rows: list[tuple[ModelSpec, ParamCount, str]]) -> list[dict[str, Any]]:

@@ -37,6 +37,8 @@ from llmcalc.text import (
 
 # Characters of the longest bar in a sweep.
 BAR_WIDTH = 24
+# Wide enough for any table of ours, to measure how wide it must be.
+UNLIMITED_WIDTH = 10_000
 # Below this terminal width the formula column is left out so that every number fits.
 FORMULA_MIN_WIDTH = 100
 
@@ -45,6 +47,30 @@ def make_console() -> Console:
     """A console for our own output: no markup, emoji or repr highlighting to interpret
     (styled cells are Text objects), which also spares compiling the highlighter."""
     return Console(highlight=False, markup=False, emoji=False)
+
+
+def show(console: Console, table: Table) -> None:
+    """Print a table no narrower than it needs: on a terminal too narrow for its numbers the
+    lines run long and the terminal wraps them, but Rich never cuts a number to `…`."""
+    from rich.cells import cell_len
+    from rich.measure import Measurement
+
+    # Rich measures a no-wrap cell by its longest word, then cuts it to that width: make
+    # each such column as wide as its widest cell ("13.05 GiB") so the measure is true.
+    for column in table.columns:
+        if column.no_wrap:
+            cells = [str(column.header), *(str(cell) for cell in column.cells)]
+            column.min_width = max(column.min_width or 0, *(cell_len(cell) for cell in cells))
+    # Measured against a wide page: Rich clamps a measurement to the width it is offered.
+    needed = Measurement.get(console, console.options.update(width=UNLIMITED_WIDTH), table).minimum
+    terminal = console.width
+    console.width = max(terminal, needed)  # print(width=...) would be clamped to the terminal
+    console.print(table)
+    console.width = terminal
+
+
+def print_presets(rows: list[tuple[ModelSpec, ParamCount, str]]) -> None:
+    show(make_console(), presets_table(rows))
 
 
 # One table line: component, formula, per unit × n, value, human, share.
@@ -110,10 +136,9 @@ def params_table(spec: ModelSpec, count: ParamCount, estimate: Term | None, widt
 
 def memory_table(params: int) -> Table:
     table = Table(title="weight memory", box=box.SIMPLE_HEAD)
-    table.add_column("dtype")
-    table.add_column("bytes", justify="right")
-    table.add_column("GB (10⁹)", justify="right")
-    table.add_column("GiB (2³⁰)", justify="right")
+    table.add_column("dtype", no_wrap=True)
+    for header in ("bytes", "GB (10⁹)", "GiB (2³⁰)"):
+        table.add_column(header, justify="right", no_wrap=True)
     for memory in weight_memory(params):
         table.add_row(memory.dtype, exact(memory.bytes), gigabytes(memory.bytes), gibibytes(memory.bytes))
     return table
@@ -121,14 +146,14 @@ def memory_table(params: int) -> Table:
 
 def print_params(spec: ModelSpec, count: ParamCount, estimate: Term | None) -> None:
     console = make_console()
-    console.print(params_table(spec, count, estimate, console.width))
+    show(console, params_table(spec, count, estimate, console.width))
     if spec.reference is not None:
         agrees = spec.reference.params == count.total
         mark = Text("matches", style="green") if agrees else Text("DIFFERS FROM", style="bold red")
         console.print(Text.assemble(mark, f" reference {spec.reference.params:,} — {spec.reference.source}"))
     if spec.embeddings.head == "tied":
         console.print("LM head is tied to the token embedding: counted once.")
-    console.print(memory_table(count.total))
+    show(console, memory_table(count.total))
 
 
 def presets_table(specs: list[tuple[ModelSpec, ParamCount, str]]) -> Table:
@@ -138,7 +163,7 @@ def presets_table(specs: list[tuple[ModelSpec, ParamCount, str]]) -> Table:
     for name, justify in (("name", "left"), ("family", "left"), ("params", "right"), ("", "right"),
                           ("layers", "right"), ("hidden", "right"), ("heads/KV", "right"),
                           ("context", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     if users:
         table.add_column("source", overflow="fold")
     for spec, count, source in specs:
@@ -174,7 +199,7 @@ def print_kvcache(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> None:
     if cache.encoder_tokens:
         title += f", {exact(cache.encoder_tokens)} encoder tokens"
     footer = ("total", "", "", exact(cache.total), binary_bytes(cache.total), share(cache.total, cache.total))
-    console.print(term_table(title, KIND_NOTES[cache.kind], _table_cells(term_rows(cache.root), binary_bytes,
+    show(console, term_table(title, KIND_NOTES[cache.kind], _table_cells(term_rows(cache.root), binary_bytes,
                                                                           cache.total),
                              footer, console.width, unit_header="per layer × n", value_header="bytes"))
     lines = []
@@ -222,7 +247,7 @@ def print_kvcache_sweep(spec: ModelSpec, caches: list[CacheSize], needs: list[Fo
         table.add_row(exact(cache.tokens), exact(cache.batch), exact(cache.bytes_per_token), exact(cache.total),
                       gigabytes(cache.total), gibibytes(cache.total), Text(bar, style="cyan"),
                       f"{gibibytes(need.total)} GiB")
-    console.print(table)
+    show(console, table)
     console.print(f"weights at {first.point.weight_dtype}: {both_units(needs[0].weights)}; "
                   "'+ weights' is weights and cache together.")
 
@@ -248,7 +273,7 @@ def print_compare(comparison: Comparison) -> None:
         cells = [Text(cell(value), style="" if index == 0 or value == first else "bold")
                  for index, value in enumerate(row.cells)]
         table.add_row(row.name, *cells, *(ratio(value, first) for value in row.cells[1:]))
-    console.print(table)
+    show(console, table)
 
 
 def print_explanation(explanation: Explanation) -> None:
@@ -257,7 +282,9 @@ def print_explanation(explanation: Explanation) -> None:
     console = make_console()
     human = human_count if explanation.unit == "params" else binary_bytes
     for number, step in enumerate(explanation.steps, 1):
-        console.print(Rule(Text(f"{number}. {step.title}", style="bold"), align="left"))
+        heading = Text(f"{number}. {step.title}", style="bold")
+        # A rule cuts a title that does not fit; on a narrow terminal the title stands alone.
+        console.print(Rule(heading, align="left") if heading.cell_len + 4 < console.width else heading)
         console.print(step.text)
         if step.entries:
             table = Table(box=None, pad_edge=False, show_header=False)
@@ -273,7 +300,7 @@ def print_explanation(explanation: Explanation) -> None:
                 value = entry.value_text
                 table.add_row(entry.title, entry.formula, detail, value,
                               human(entry.value) if value and entry.value else "")
-            console.print(table)
+            show(console, table)
         if step.result is not None:
             console.print(Text(f"= {exact(step.result)}  ({human(step.result)})", style="bold"), justify="right")
         console.print()
@@ -282,16 +309,16 @@ def print_explanation(explanation: Explanation) -> None:
 def print_verification(spec: ModelSpec, result: Verification) -> None:
     console = make_console()
     table = Table(title=f"{spec.name} — checkpoint against formula", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("")
-    table.add_column("elements", justify="right")
-    table.add_column("", justify="right")
+    table.add_column("", overflow="fold")
+    table.add_column("elements", justify="right", no_wrap=True)
+    table.add_column("", justify="right", no_wrap=True)
     for dtype, elements in sorted(result.per_dtype.items()):
         table.add_row(f"parameters stored as {dtype}", exact(elements), human_count(elements))
     table.add_section()
     table.add_row("parameters stored", exact(result.stored), human_count(result.stored))
     table.add_row("formula (from config.json)", exact(result.formula), human_count(result.formula))
     table.add_row("difference", signed(result.stored - result.formula), "")
-    console.print(table)
+    show(console, table)
     console.print(f"{len(result.tensors):,} tensors in {len(result.files)} file(s); headers read, no tensor data.")
     for reason, tensors in result.not_in_formula.items():
         elements = sum(t.numel for t in tensors)

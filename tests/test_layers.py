@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "llmcalc"
 
 LAYERS: dict[str, int] = {
     "__init__": 0, "errors": 0,
-    "text": 1, "terms": 1, "memory": 1, "files": 1,  # number-to-text, the Term tree, dtypes, file I/O
+    "text": 1, "terms": 1, "memory": 1, "files": 1, "streams": 1,  # number-to-text, the Term tree, dtypes, I/O
     "spec": 2, "rows": 2,  # the typed model; a Term tree laid out as display rows
     "schema": 3, "scenario": 3,  # preset fields → ModelSpec; what is asked → concrete points
     "presets": 4, "hf_config": 4, "checkpoint": 4,  # readers
