@@ -136,14 +136,14 @@ def _has_cross_attention(spec: ModelSpec) -> bool:
 def _cache_tree(spec: ModelSpec, point: Point, mha: bool) -> Term:
     stacks = []
     for stack in spec.cached_stacks:
-        # Identical layers are built once; layers are then grouped by what they cache,
-        # wherever they stand: Gemma-2's alternating local and global layers make two
-        # groups, not 42.
-        by_layer: dict[Layer, list[int]] = {}
+        # Each layer object is built once (a spec shares one object among identical layers);
+        # layers are then grouped by what they cache, wherever they stand: Gemma-2's
+        # alternating local and global layers make two groups, not 42.
+        by_layer: dict[int, tuple[Layer, list[int]]] = {}
         for index, layer in enumerate(stack.layers):
-            by_layer.setdefault(layer, []).append(index)
+            by_layer.setdefault(id(layer), (layer, []))[1].append(index)
         shapes: dict[tuple, tuple[list[Term], list[int]]] = {}
-        for layer, indices in by_layer.items():
+        for layer, indices in by_layer.values():
             terms = _layer_cache(spec, layer, point, mha)
             shapes.setdefault(_shape(terms), (terms, []))[1].extend(indices)
         parts = [group(f"layers.{_spans(sorted(indices))}", _layers_label(sorted(indices)), terms,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 
 from llmcalc.spec import (
@@ -112,15 +112,36 @@ def _head(spec: ModelSpec) -> Term:
     return group("lm_head", f"LM head ({emb.head})", parts)
 
 
-def _stack(spec: ModelSpec, stack: Stack) -> Term:
-    """Consecutive identical layers become one Term repeated."""
-    parts: list[Term] = []
+def layer_runs(stack: Stack) -> list[tuple[str, Layer, int]]:
+    """(span, layer, count) for each run of consecutive layers with the same parameters.
+
+    A sliding window holds no parameters, so Gemma-2's alternating local and global layers
+    are one run. Each layer object is looked at once: a spec shares one object among
+    identical layers, so a 100,000-layer model costs a handful of comparisons' worth.
+    """
+    shapes: dict[int, Layer] = {}
+
+    def parameters_of(layer: Layer) -> Layer:
+        if id(layer) not in shapes:
+            attention = layer.attention
+            if isinstance(attention, Attention) and attention.sliding_window is not None:
+                attention = replace(attention, sliding_window=None)
+            shapes[id(layer)] = replace(layer, attention=attention)
+        return shapes[id(layer)]
+
+    runs = []
     start = 0
-    for layer, run in groupby(stack.layers):
+    for layer, run in groupby(stack.layers, key=parameters_of):
         count = len(list(run))
-        span = layer_span(start, start + count - 1)
-        parts.append(group(f"layers.{span}", f"layers {span}", _layer(spec, layer), repeat=count))
+        runs.append((layer_span(start, start + count - 1), layer, count))
         start += count
+    return runs
+
+
+def _stack(spec: ModelSpec, stack: Stack) -> Term:
+    """Consecutive layers with the same parameters become one Term repeated."""
+    parts = [group(f"layers.{span}", f"layers {span}", _layer(spec, layer), repeat=count)
+             for span, layer, count in layer_runs(stack)]
     if stack.final_norm:
         parts.append(_hidden_norms(spec, "final_norm", "final norm", 1))
     return group(stack.name, f"{stack.name} ({len(stack.layers)} layers)", parts)
@@ -271,11 +292,7 @@ def textbook_estimate(spec: ModelSpec) -> Term | None:
     hidden, vocab = spec.hidden_size, spec.embeddings.vocab_size
     parts = [leaf("embedding", "embedding", "V × H", {"V": vocab, "H": hidden})]
     for stack in spec.stacks:
-        start = 0
-        for layer, run in groupby(stack.layers):
-            count = len(list(run))
-            span = layer_span(start, start + count - 1)
-            start += count
+        for span, layer, count in layer_runs(stack):
             width, factor = _estimate_width(layer)
             b = {"L": count, "H": hidden, "I": width}
             attention = "L × 4 × H × H" if layer.cross_attention is None else "L × 2 × 4 × H × H"

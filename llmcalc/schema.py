@@ -376,13 +376,26 @@ def _transformer_stack(
     if uses_moe and fields["num_experts_per_tok"] is None:
         raise SpecError(source, "num_experts_per_tok", "missing; MoE models need top-k")
 
+    # One object per distinct part: a 100,000-layer model holds a handful, and everything
+    # downstream that groups layers compares them by identity first.
+    parts: dict[tuple[Any, ...], Any] = {}
+
+    def once(kind: type, **values: Any) -> Any:
+        key = (kind, *values.items())
+        if key not in parts:
+            parts[key] = kind(**values)
+        return parts[key]
+
     built = []
     for index in range(layers):
         n_heads, n_kv = heads[index], kv_heads[index]
         if uses_mla:
-            attention: AttentionKind = _latent_attention(fields, n_heads, source)
+            if ("mla", n_heads) not in parts:
+                parts[("mla", n_heads)] = _latent_attention(fields, n_heads, source)
+            attention: AttentionKind = parts[("mla", n_heads)]
         else:
-            attention = Attention(
+            attention = once(
+                Attention,
                 num_heads=n_heads,
                 num_kv_heads=n_kv,
                 head_dim=_head_dim(fields, n_heads, source),
@@ -395,7 +408,8 @@ def _transformer_stack(
             )
         if uses_moe and index >= fields["first_k_dense_replace"]:
             expert_width = fields["moe_intermediate_size"] or widths[index]
-            ffn: FeedForwardKind = MixtureOfExperts(
+            ffn: FeedForwardKind = once(
+                MixtureOfExperts,
                 num_experts=fields["num_experts"],
                 num_experts_per_tok=fields["num_experts_per_tok"],
                 expert_intermediate_size=expert_width,
@@ -405,10 +419,11 @@ def _transformer_stack(
                 shared_expert_gate=fields["shared_expert_gate"],
             )
         else:
-            ffn = FeedForward(widths[index], gated=fields["gated_ffn"], bias=fields["mlp_bias"])
+            ffn = once(FeedForward, intermediate_size=widths[index], gated=fields["gated_ffn"], bias=fields["mlp_bias"])
         cross = None
         if cross_attention:
-            cross = Attention(
+            cross = once(
+                Attention,
                 num_heads=n_heads,
                 num_kv_heads=n_kv,
                 head_dim=_head_dim(fields, n_heads, source),
@@ -416,7 +431,7 @@ def _transformer_stack(
                 o_bias=fields["attention_bias"],
             )
         norms = fields["norms_per_layer"] + (1 if cross_attention else 0)
-        built.append(Layer(attention=attention, ffn=ffn, norms=norms, cross_attention=cross))
+        built.append(once(Layer, attention=attention, ffn=ffn, norms=norms, cross_attention=cross))
     return Stack(name=name, layers=tuple(built), final_norm=fields["final_norm"])
 
 

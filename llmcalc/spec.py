@@ -270,10 +270,14 @@ class ModelSpec:
                 return dataclasses.replace(attention, num_kv_heads=kv_heads)
             return attention
 
-        stacks = tuple(
-            dataclasses.replace(stack, layers=tuple(
-                dataclasses.replace(layer, attention=regroup(layer.attention),
-                                    cross_attention=regroup(layer.cross_attention))
-                for layer in stack.layers))
-            for stack in self.stacks)
+        regrouped: dict[int, Layer] = {}  # by identity: the same layer object is rebuilt once
+
+        def rebuild(layer: Layer) -> Layer:
+            if id(layer) not in regrouped:
+                regrouped[id(layer)] = dataclasses.replace(layer, attention=regroup(layer.attention),
+                                                           cross_attention=regroup(layer.cross_attention))
+            return regrouped[id(layer)]
+
+        stacks = tuple(dataclasses.replace(stack, layers=tuple(rebuild(layer) for layer in stack.layers))
+                       for stack in self.stacks)
         return dataclasses.replace(self, stacks=stacks, reference=None)
