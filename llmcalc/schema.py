@@ -389,6 +389,11 @@ def _transformer_stack(
     built = []
     for index in range(layers):
         n_heads, n_kv = heads[index], kv_heads[index]
+        projections: dict[str, Any] = {}
+        if not uses_mla or cross_attention:  # MLA has no head_dim of its own
+            projections = {"num_heads": n_heads, "num_kv_heads": n_kv, "head_dim": _head_dim(fields, n_heads, source),
+                           "qkv_bias": fields["attention_bias"] or fields["qkv_bias"],
+                           "o_bias": fields["attention_bias"]}
         if uses_mla:
             if ("mla", n_heads) not in parts:
                 parts[("mla", n_heads)] = _latent_attention(fields, n_heads, source)
@@ -396,11 +401,7 @@ def _transformer_stack(
         else:
             attention = once(
                 Attention,
-                num_heads=n_heads,
-                num_kv_heads=n_kv,
-                head_dim=_head_dim(fields, n_heads, source),
-                qkv_bias=fields["attention_bias"] or fields["qkv_bias"],
-                o_bias=fields["attention_bias"],
+                **projections,
                 qk_norm=fields["qk_norm"],
                 sliding_window=windows[index],
                 relative_attention_buckets=fields["relative_attention_num_buckets"] if index == 0 else 0,
@@ -420,16 +421,7 @@ def _transformer_stack(
             )
         else:
             ffn = once(FeedForward, intermediate_size=widths[index], gated=fields["gated_ffn"], bias=fields["mlp_bias"])
-        cross = None
-        if cross_attention:
-            cross = once(
-                Attention,
-                num_heads=n_heads,
-                num_kv_heads=n_kv,
-                head_dim=_head_dim(fields, n_heads, source),
-                qkv_bias=fields["attention_bias"] or fields["qkv_bias"],
-                o_bias=fields["attention_bias"],
-            )
+        cross = once(Attention, **projections) if cross_attention else None
         norms = fields["norms_per_layer"] + (1 if cross_attention else 0)
         built.append(once(Layer, attention=attention, ffn=ffn, norms=norms, cross_attention=cross))
     return Stack(name=name, layers=tuple(built), final_norm=fields["final_norm"])
