@@ -339,9 +339,7 @@ def import_config(
 
       llmcalc import ./Llama-3.2-1B -o ~/.config/llmcalc/presets/llama3.2-1b.yaml
     """
-    from pathlib import Path
-
-    from llmcalc.files import write_preset
+    from llmcalc.files import user_path, write_preset
     from llmcalc.models import import_preset
 
     text, warnings = import_preset(config, name, assume)
@@ -349,7 +347,7 @@ def import_config(
     if output is None:
         sys.stdout.write(text)
         return
-    target = Path(output).expanduser()
+    target = user_path(output)
     write_preset(target, text, force)
     sys.stderr.write(f"llmcalc: wrote {target}\n")
 
