@@ -16,7 +16,6 @@ from llmcalc.errors import InvalidPart
 from llmcalc.memory import DType
 
 NORM_KINDS = ("rmsnorm", "layernorm", "layernorm_no_bias", "nonparametric")
-HEAD_KINDS = ("untied", "tied", "none")
 ARCHITECTURES = ("decoder", "encoder", "encoder-decoder", "rwkv")
 QK_NORMS = ("none", "head", "full")
 LAYER_TYPES = ("sliding_attention", "full_attention")
@@ -198,7 +197,7 @@ class Embeddings:
     learned_positions: int = 0
     token_types: int = 0
     norm: bool = False
-    head: str = "untied"  # one of HEAD_KINDS; "tied" reuses the token embedding
+    head: str = "untied"  # "untied", "tied" (reuses the token embedding) or "none" (a bare encoder)
     head_bias: bool = False
 
 
