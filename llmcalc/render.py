@@ -53,18 +53,22 @@ def show(console: Console, table: Table) -> None:
     """Print a table no narrower than it needs: on a terminal too narrow for its numbers the
     lines run long and the terminal wraps them, but Rich never cuts a number to `…`."""
     from rich.cells import cell_len
-    from rich.measure import Measurement
 
     # Rich measures a no-wrap cell by its longest word, then cuts it to that width: make
     # each such column as wide as its widest cell ("13.05 GiB") so the measure is true.
+    natural = 2  # the table's width with nothing wrapped: cells, their padding, the edges
     for column in table.columns:
+        widest = max(cell_len(text) for text in (str(column.header), *(str(cell) for cell in column.cells)))
+        natural += widest + 2
         if column.no_wrap:
-            cells = [str(column.header), *(str(cell) for cell in column.cells)]
-            column.min_width = max(column.min_width or 0, *(cell_len(cell) for cell in cells))
-    # Measured against a wide page: Rich clamps a measurement to the width it is offered.
-    needed = Measurement.get(console, console.options.update(width=UNLIMITED_WIDTH), table).minimum
+            column.min_width = max(column.min_width or 0, widest)
     terminal = console.width
-    console.width = max(terminal, needed)  # print(width=...) would be clamped to the terminal
+    if natural > terminal:  # only then is the table's true minimum worth a measuring pass
+        from rich.measure import Measurement
+
+        # Measured against a wide page: Rich clamps a measurement to the width it is offered.
+        needed = Measurement.get(console, console.options.update(width=UNLIMITED_WIDTH), table).minimum
+        console.width = max(terminal, needed)  # print(width=...) would be clamped to the terminal
     console.print(table)
     console.width = terminal
 
