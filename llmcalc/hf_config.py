@@ -2,9 +2,11 @@
 
 Each supported `model_type` is read the way its reference implementation reads it: a key
 that is absent means that class's default (taken from `transformers` 5.23's config
-classes, or the model's own remote code), not zero. Architectural facts a config leaves
-implicit (norm kind, biases, gated FFN, norms per layer) are set per model type here,
-as the modelling code builds them.
+classes, or the model's own remote code), not zero; a key set to null means what that class
+makes of None (NULLS: an undeclared null is an error), and a key is read under each spelling
+the class reads (SPELLINGS). Architectural facts a config leaves implicit (norm kind,
+biases, gated FFN, norms per layer) are set per model type here, as the modelling code
+builds them.
 """
 
 from __future__ import annotations
@@ -19,45 +21,134 @@ from llmcalc.schema import MAX_SIZE, SCHEMA, build_spec, shown
 from llmcalc.spec import ModelSpec
 
 REQUIRED = object()
+# A null that means what leaving the key out means: the class's own default for the key is
+# None, and the reader's default is what the class makes of None (num_key_value_heads →
+# num_attention_heads, n_inner → 4·n_embd, ...).
+AS_ABSENT = object()
+_UNDECLARED = object()
+
+# What an explicit JSON null means, per model type and key as the file spells it. transformers
+# hands a null to the config class as None, and the class or the modelling code decides what
+# None means, which is often not the class default: MistralConfig defaults sliding_window to
+# 4096, but None is no window at all. A null for a key not listed here is an error, never a
+# default: transformers 5.23 rejects it too (a field typed `int` or `bool` fails the class's
+# strict validation) or fails building the model. Each entry names the 5.23 line that decides.
+_KV_HEADS = {"num_key_value_heads": AS_ABSENT}  # __post_init__: None → num_attention_heads
+NULLS: dict[str, dict[str, object]] = {
+    "*": {"torch_dtype": AS_ABSENT, "dtype": AS_ABSENT},  # configuration_utils.py:419, 440
+    "llama": {**_KV_HEADS, "head_dim": AS_ABSENT},  # configuration_llama.py:87-90
+    # head_dim: configuration_mistral.py:84; no window: modeling_mistral.py:353
+    "mistral": {"head_dim": AS_ABSENT, "sliding_window": None},
+    "mixtral": {"head_dim": AS_ABSENT, "sliding_window": AS_ABSENT},  # configuration_mixtral.py:73, 83
+    "qwen2": {**_KV_HEADS, "sliding_window": None},  # configuration_qwen2.py:85, 91
+    "qwen2_moe": {"mlp_only_layers": AS_ABSENT},  # configuration_qwen2_moe.py:112
+    "qwen3": {**_KV_HEADS, "sliding_window": None},  # configuration_qwen3.py:88, 94
+    # configuration_qwen3_moe.py:112; modeling_qwen3_moe.py:472
+    "qwen3_moe": {"mlp_only_layers": AS_ABSENT, "sliding_window": None},
+    "gemma2": {"layer_types": AS_ABSENT},  # configuration_gemma2.py:95
+    "gemma3_text": {"layer_types": AS_ABSENT},  # configuration_gemma3.py:108
+    "phi3": {**_KV_HEADS, "sliding_window": AS_ABSENT},  # configuration_phi3.py:84, 81
+    "cohere": {**_KV_HEADS, "use_qk_norm": False},  # configuration_cohere.py:89; modeling_cohere.py:229
+    "olmo": _KV_HEADS,  # configuration_olmo.py:87
+    "olmo2": _KV_HEADS,  # configuration_olmo2.py:91
+    "starcoder2": {"head_dim": AS_ABSENT, "sliding_window": AS_ABSENT},  # modeling_starcoder2.py:147; config :76
+    "stablelm": {"head_dim": AS_ABSENT},  # modeling_stablelm.py:226 takes hidden_size // heads
+    "gpt2": {"n_inner": AS_ABSENT},  # modeling_gpt2.py:250
+    "gpt_bigcode": {"n_inner": AS_ABSENT},  # modeling_gpt_bigcode.py:263
+    "gptj": {"n_inner": AS_ABSENT},  # modeling_gptj.py:386
+    # configuration_falcon.py:95, 97, 70; the flags are tested for truth: modeling_falcon.py:230-239, 555
+    "falcon": {"num_kv_heads": AS_ABSENT, "ffn_hidden_size": AS_ABSENT, "num_ln_in_parallel_attn": AS_ABSENT,
+               "new_decoder_architecture": False, "multi_query": False, "parallel_attn": False, "bias": False},
+    # q_lora_rank None: queries projected directly (modeling_deepseek_v2.py:378); head_dim is
+    # replaced by qk_rope_head_dim (configuration_deepseek_v2.py:125) and the reader drops it.
+    "deepseek_v2": {**_KV_HEADS, "head_dim": AS_ABSENT, "q_lora_rank": None},
+    "deepseek_v3": {**_KV_HEADS, "head_dim": AS_ABSENT, "q_lora_rank": None},  # modeling_deepseek_v3.py:437
+    "t5": {"num_decoder_layers": AS_ABSENT, "tie_word_embeddings": AS_ABSENT},  # configuration_t5.py:66, 82
+    "rwkv": {"attention_hidden_size": AS_ABSENT, "intermediate_size": AS_ABSENT},  # configuration_rwkv.py:69, 71
+    "internlm2": _KV_HEADS,  # InternLM2Config (remote code) sets None to num_attention_heads
+}
+
+# Spellings transformers 5.23 reads as one setting, per model type: the config classes'
+# attribute_map, and legacy keywords a __post_init__ still takes (n_embed). A reader asks for
+# one spelling and gets whichever the file uses; two spellings that disagree are an error.
+_GPT2_NAMES = (("n_embd", "hidden_size"), ("n_positions", "max_position_embeddings"),
+               ("n_head", "num_attention_heads"), ("n_layer", "num_hidden_layers"))
+SPELLINGS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "*": (("torch_dtype", "dtype"),),  # configuration_utils.py:440
+    "mixtral": (("num_local_experts", "num_experts"),),
+    "qwen3_moe": (("num_experts", "num_local_experts"),),  # transformers 5 writes num_local_experts
+    "gpt2": _GPT2_NAMES, "gpt_bigcode": _GPT2_NAMES, "gptj": _GPT2_NAMES,
+    "bloom": (("hidden_size", "n_embed"), ("n_layer", "num_hidden_layers"), ("n_head", "num_attention_heads")),
+    # n_head, n_layer and n_head_kv: the RefinedWeb remote code's own names (configuration_RW.py)
+    "falcon": (("hidden_size", "n_embed"), ("num_attention_heads", "n_head"), ("num_hidden_layers", "n_layer"),
+               ("num_kv_heads", "n_head_kv")),
+    "deepseek_v2": (("n_routed_experts", "num_experts"),),
+    "deepseek_v3": (("n_routed_experts", "num_local_experts"), ("num_nextn_predict_layers", "num_mtp_layers")),
+    "t5": (("d_model", "hidden_size"), ("num_heads", "num_attention_heads"), ("num_layers", "num_hidden_layers"),
+           ("d_kv", "head_dim")),
+    "rwkv": (("context_length", "max_position_embeddings"),),
+}
 
 
 class Config:
-    """A config.json mapping with typed look-ups that name the file and key on error."""
+    """A config.json mapping with typed look-ups that name the file and key on error.
 
-    def __init__(self, data: dict[str, Any], source: str) -> None:
-        self.data, self.source = data, source
+    A key is looked up under every spelling its model type reads; absent, it gets the
+    reader's default; null, what NULLS declares for it, and is an error where nothing is.
+    """
+
+    def __init__(self, data: dict[str, Any], source: str, model_type: str) -> None:
+        self.data, self.source, self.model_type = data, source, model_type
+        self.nulls = {**NULLS["*"], **NULLS.get(model_type, {})}
+        self.spellings: dict[str, tuple[str, ...]] = {}
+        for group in SPELLINGS["*"] + SPELLINGS.get(model_type, ()):
+            for key in group:
+                self.spellings[key] = (key, *(other for other in group if other != key))
+
+    def _written(self, key: str) -> str | None:
+        """The spelling of `key` the file uses (None: absent); an error if two disagree."""
+        present = [spelling for spelling in self.spellings.get(key, (key,)) if spelling in self.data]
+        for other in present[1:]:
+            if self.data[other] != self.data[present[0]]:
+                raise SpecError(self.source, f"{present[0]} and {other}",
+                                f"two spellings of one setting disagree: {shown(self.data[present[0]])} "
+                                f"and {shown(self.data[other])}")
+        return present[0] if present else None
 
     def has(self, key: str) -> bool:
-        return self.data.get(key) is not None
+        return self._written(key) is not None
 
     def get(self, key: str, default: Any = REQUIRED, kind: type | tuple[type, ...] = int) -> Any:
-        value = self.data.get(key)
-        if value is None:
+        written = self._written(key)
+        value = self.data[written] if written is not None else None
+        if written is not None and value is None:
+            meaning = self.nulls.get(written, _UNDECLARED)
+            if meaning is _UNDECLARED:
+                raise SpecError(self.source, written, f"is null, and what null means in a {self.model_type} "
+                                                      "config is not declared: give a value, or leave the key "
+                                                      "out for the default")
+            if meaning is not AS_ABSENT:
+                return meaning
+            written = None
+        if written is None:
             if default is REQUIRED:
-                raise SpecError(self.source, key, "missing; this model type needs it")
+                others = self.spellings.get(key, (key,))[1:]
+                also = f" (also looked for {', '.join(others)})" if others else ""
+                raise SpecError(self.source, key, f"missing{also}; this model type needs it")
             return default
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
             names = " or ".join(k.__name__ for k in kinds)
-            raise SpecError(self.source, key, f"must be {names}, got {shown(value)}")
+            raise SpecError(self.source, written, f"must be {names}, got {shown(value)}")
         if isinstance(value, int) and not isinstance(value, bool):
             # Readers compute with these before the schema sees them (a layer count drives
             # a loop): bound them here, by the schema's bounds where the key is a field.
-            field = SCHEMA.get(key)
+            field = next((SCHEMA[name] for name in self.spellings.get(key, (key,)) if name in SCHEMA), None)
             low = field.minimum if field is not None and field.minimum is not None else 0
             high = field.maximum if field is not None else MAX_SIZE
             if not low <= value <= high:
-                raise SpecError(self.source, key, f"must be from {low} to {high:,}, got {shown(value)}")
+                raise SpecError(self.source, written, f"must be from {low} to {high:,}, got {shown(value)}")
         return value
-
-    def first(self, keys: tuple[str, ...], default: Any = REQUIRED) -> Any:
-        """The first of several spellings that is present (n_embd / hidden_size / d_model)."""
-        for key in keys:
-            if self.has(key):
-                return self.get(key)
-        if default is REQUIRED:
-            raise SpecError(self.source, keys[0], f"missing (also looked for {', '.join(keys[1:])})")
-        return default
 
     def flag(self, key: str, default: bool) -> bool:
         return self.get(key, default, bool)
@@ -69,8 +160,8 @@ DTYPE_NAMES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
 def _common(c: Config) -> dict[str, Any]:
     """What every reader records: provenance and the checkpoint's dtype and quantization."""
     fields: dict[str, Any] = {}
-    dtype = c.data.get("torch_dtype") or c.data.get("dtype")
-    if isinstance(dtype, str):
+    dtype = c.get("torch_dtype", None, str)
+    if dtype is not None:
         fields["torch_dtype"] = dtype
     quantization = c.data.get("quantization_config")
     if isinstance(quantization, dict):
@@ -107,11 +198,13 @@ def _windows(c: Config, fields: dict[str, Any], default_window: int | None = Non
     if window is None or window == 0:
         return
     fields["sliding_window"] = window
-    types = c.data.get("layer_types")
-    if isinstance(types, list):
+    types = c.get("layer_types", None, list)
+    if types is not None:
         fields["layer_types"] = types
-    elif c.has("sliding_window_pattern") or default_pattern is not None:
-        fields["sliding_window_pattern"] = c.get("sliding_window_pattern", default_pattern)
+        return
+    pattern = c.get("sliding_window_pattern", default_pattern)
+    if pattern is not None:
+        fields["sliding_window_pattern"] = pattern
 
 
 def llama(c: Config, **extra: Any) -> dict[str, Any]:
@@ -142,11 +235,13 @@ def mixtral(c: Config) -> dict[str, Any]:
 
 
 def _qwen_windows(c: Config, fields: dict[str, Any]) -> None:
-    # Qwen2/3 use a window only with use_sliding_window, in layers from max_window_layers on.
-    if c.flag("use_sliding_window", False) and c.has("sliding_window"):
+    # Qwen2/3 use a window only with use_sliding_window, in layers from max_window_layers on;
+    # their classes default the window to 4096 (a null window: none, where NULLS says so).
+    window = c.get("sliding_window", 4096) if c.flag("use_sliding_window", False) else None
+    if window is not None:
         layers = fields["num_hidden_layers"]
         start = c.get("max_window_layers", layers)
-        fields["sliding_window"] = c.get("sliding_window")
+        fields["sliding_window"] = window
         fields["layer_types"] = ["sliding_attention" if index >= start else "full_attention"
                                  for index in range(layers)]
 
@@ -264,16 +359,16 @@ def stablelm(c: Config) -> dict[str, Any]:
 
 
 def gpt2(c: Config, kv_heads: int | None = None) -> dict[str, Any]:
-    hidden = c.first(("n_embd", "hidden_size"), 768)
-    heads = c.first(("n_head", "num_attention_heads"), 12)
+    hidden = c.get("n_embd", 768)
+    heads = c.get("n_head", 12)
     return {
         "vocab_size": c.get("vocab_size", 50257),
         "hidden_size": hidden,
-        "num_hidden_layers": c.first(("n_layer", "num_hidden_layers"), 12),
+        "num_hidden_layers": c.get("n_layer", 12),
         "num_attention_heads": heads,
         "num_key_value_heads": kv_heads or heads,
         "intermediate_size": c.get("n_inner", 4 * hidden),
-        "max_position_embeddings": c.first(("n_positions", "max_position_embeddings"), 1024),
+        "max_position_embeddings": c.get("n_positions", 1024),
         "learned_position_embeddings": True,
         "norm": "layernorm",
         "gated_ffn": False,
@@ -288,14 +383,14 @@ def gpt_bigcode(c: Config) -> dict[str, Any]:
 
 
 def gptj(c: Config) -> dict[str, Any]:
-    hidden = c.first(("n_embd", "hidden_size"), 4096)
+    hidden = c.get("n_embd", 4096)
     return {
         "vocab_size": c.get("vocab_size", 50400),
         "hidden_size": hidden,
-        "num_hidden_layers": c.first(("n_layer", "num_hidden_layers"), 28),
-        "num_attention_heads": c.first(("n_head", "num_attention_heads"), 16),
+        "num_hidden_layers": c.get("n_layer", 28),
+        "num_attention_heads": c.get("n_head", 16),
         "intermediate_size": c.get("n_inner", 4 * hidden),
-        "max_position_embeddings": c.first(("n_positions", "max_position_embeddings"), 2048),
+        "max_position_embeddings": c.get("n_positions", 2048),
         "norm": "layernorm",
         "norms_per_layer": 1,  # attention and FFN in parallel behind ln_1
         "gated_ffn": False,
@@ -313,10 +408,10 @@ def gpt_neox(c: Config) -> dict[str, Any]:
 
 def falcon(c: Config) -> dict[str, Any]:
     hidden = c.get("hidden_size", 4544)
-    heads = c.first(("num_attention_heads", "n_head"), 71)
+    heads = c.get("num_attention_heads", 71)
     new_architecture = c.flag("new_decoder_architecture", False)
     if new_architecture:
-        kv_heads = c.first(("num_kv_heads", "n_head_kv"), heads)
+        kv_heads = c.get("num_kv_heads", heads)
         norms = 1 if c.get("num_ln_in_parallel_attn", 2) == 1 else 2
     else:
         kv_heads = 1 if c.flag("multi_query", True) else heads
@@ -325,7 +420,7 @@ def falcon(c: Config) -> dict[str, Any]:
     return {
         "vocab_size": c.get("vocab_size", 65024),
         "hidden_size": hidden,
-        "num_hidden_layers": c.first(("num_hidden_layers", "n_layer"), 32),
+        "num_hidden_layers": c.get("num_hidden_layers", 32),
         "num_attention_heads": heads,
         "num_key_value_heads": kv_heads,
         "head_dim": c.get("head_dim", None),
@@ -341,12 +436,12 @@ def falcon(c: Config) -> dict[str, Any]:
 
 
 def bloom(c: Config) -> dict[str, Any]:
-    hidden = c.first(("hidden_size", "n_embed"), 64)
+    hidden = c.get("hidden_size", 64)
     return {
         "vocab_size": c.get("vocab_size", 250880),
         "hidden_size": hidden,
-        "num_hidden_layers": c.first(("n_layer", "num_hidden_layers"), 2),
-        "num_attention_heads": c.first(("n_head", "num_attention_heads"), 8),
+        "num_hidden_layers": c.get("n_layer", 2),
+        "num_attention_heads": c.get("n_head", 8),
         "intermediate_size": 4 * hidden,
         "max_position_embeddings": c.get("seq_length", None),
         "norm": "layernorm",
@@ -361,10 +456,7 @@ def bloom(c: Config) -> dict[str, Any]:
 def deepseek(c: Config, defaults: dict[str, Any]) -> dict[str, Any]:
     fields = llama(c)
     fields.pop("head_dim")
-    # An explicit null means "no query LoRA"; an absent key means the class default (1536).
-    q_rank = c.data["q_lora_rank"] if "q_lora_rank" in c.data else defaults["q_lora_rank"]
-    if q_rank is not None and (not isinstance(q_rank, int) or isinstance(q_rank, bool)):
-        raise SpecError(c.source, "q_lora_rank", f"must be an integer or null, got {q_rank!r}")
+    q_rank = c.get("q_lora_rank", defaults["q_lora_rank"])  # null: no query LoRA (NULLS)
     layer_step = c.get("moe_layer_freq", 1)
     if layer_step != 1:
         raise SpecError(c.source, "moe_layer_freq", "only 1 (every layer after the dense ones) is supported")
@@ -534,7 +626,7 @@ def config_fields(data: dict[str, Any], source: str, assume: str | None = None,
             raise SpecError(source, "--assume", f"{assume!r} is not a supported model type")
         warnings.append(f"model_type {model_type!r} is not supported: counted as {assume!r}-like")
         model_type = assume
-    config = Config(data, source)
+    config = Config(data, source, model_type)
     fields = READERS[model_type](config)
     fields.update(_common(config))
     if not fields.get("head_dim"):
