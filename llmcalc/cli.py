@@ -450,10 +450,10 @@ def main() -> None:
     try:
         # Not standalone: Click's own error display is a box of several lines; ours is one or two.
         code = app(standalone_mode=False)
-    except NoArgsIsHelpError as exc:
+    except NoArgsIsHelpError as exc:  # no command given: the help, and the usage code as before
         if exc.ctx is not None:
             print(exc.ctx.get_help())
-        code = 0
+        code = exc.exit_code
     except ClickUsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "llmcalc"
         sys.stderr.write(f"llmcalc: {exc.format_message()}\nRun `{command} --help` for the options.\n")
