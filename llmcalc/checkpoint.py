@@ -37,8 +37,10 @@ DTYPE_BITS = {
     "I32": 32, "U32": 32, "F32": 32, "C64": 64, "F64": 64, "I64": 64, "U64": 64,
 }
 
-# Tensors that are stored but are not model parameters.
-BUFFER = re.compile(r"(inv_freq|rotary_emb\..*|\.attn\.(masked_)?bias|position_ids|[cs]in_cached)$")
+# Tensors that are stored but are not model parameters. e_score_correction_bias: DeepSeek-V3's
+# (and Kimi-K2's) router bias, a registered buffer in transformers' DeepseekV3TopkRouter.
+BUFFER = re.compile(r"(inv_freq|rotary_emb\..*|\.attn\.(masked_)?bias|position_ids|[cs]in_cached|"
+                    r"\.gate\.e_score_correction_bias)$")
 QUANTIZATION = re.compile(r"(weight_scale(_inv)?|input_scale|\.scales?|qzeros|g_idx|absmax|quant_map|"
                           r"quant_state.*|SCB)$")
 HEAD = re.compile(r"(^|\.)(lm_head|embed_out|output_layer|head)\.weight$")

@@ -241,6 +241,17 @@ def test_verify_disagrees_when_a_tensor_is_missing(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "DISAGREE" in result.stdout and "−384" in result.stdout
 
 
+def test_verify_knows_the_router_bias_buffer(tmp_path: Path) -> None:
+    # DeepSeek-V3 and Kimi-K2 checkpoints store model.layers.N.mlp.gate.e_score_correction_bias
+    # (one value per routed expert); transformers registers it as a buffer, not a parameter.
+    tensors = tiny_llama_tensors()
+    tensors["model.layers.1.mlp.gate.e_score_correction_bias"] = ("F32", [8])
+    doc = json.loads(run("verify", str(model_folder(tmp_path, TINY, tensors)), "--json").stdout)
+    assert doc["agrees"] is True
+    buffers = next(found for reason, found in doc["not_in_formula"].items() if reason.startswith("buffers"))
+    assert "model.layers.1.mlp.gate.e_score_correction_bias" in {tensor["name"] for tensor in buffers}
+
+
 def test_verify_tied_copy_extra_layers_and_scales(tmp_path: Path) -> None:
     tensors = tiny_llama_tensors(layers=3)  # one layer more than the config: like DeepSeek-V3's MTP
     tensors["model.layers.0.mlp.down_proj.weight_scale_inv"] = ("F32", [1, 1])
