@@ -258,13 +258,15 @@ def _moe_layers(c: Config, fields: dict[str, Any]) -> None:
     step = c.get("decoder_sparse_step", 1)
     if step < 1:
         raise SpecError(c.source, "decoder_sparse_step", f"must be 1 or more, got {step}")
-    dense_only = c.get("mlp_only_layers", [], list)
-    dense = [index in dense_only or (index + 1) % step != 0 for index in range(layers)]
-    leading = dense.index(False) if False in dense else layers
-    if any(dense[leading:]):
-        raise SpecError(c.source, "mlp_only_layers", "dense FFN layers are supported only before the MoE layers")
-    if leading:
-        fields["first_k_dense_replace"] = leading
+    listed = c.get("mlp_only_layers", [], list)
+    if not all(isinstance(index, int) and not isinstance(index, bool) for index in listed):
+        raise SpecError(c.source, "mlp_only_layers", f"must list layer indices, got {shown(listed)}")
+    dense_only = set(listed)
+    # As Qwen2MoeDecoderLayer decides: experts where the layer is not listed and (i + 1) is a
+    # multiple of the step; a dense FFN of intermediate_size elsewhere.
+    dense = [index for index in range(layers) if index in dense_only or (index + 1) % step != 0]
+    if dense:
+        fields["mlp_only_layers"] = dense
 
 
 def qwen2_moe(c: Config) -> dict[str, Any]:

@@ -138,6 +138,9 @@ SCHEMA: dict[str, Field] = {
     "shared_expert_gate": Field(_BOOL, False, FFN, "the shared expert's H → 1 sigmoid gate (Qwen-MoE)"),
     "first_k_dense_replace": Field(_INT, 0, FFN,
                                    "leading layers with a dense FFN of `intermediate_size` (DeepSeek)", minimum=0),
+    "mlp_only_layers": Field((list,), [], FFN,
+                             "indices of layers that keep a dense FFN of `intermediate_size` in an MoE model, "
+                             "wherever they stand (Qwen-MoE's `mlp_only_layers` and `decoder_sparse_step`)"),
     "num_nextn_predict_layers": Field(_INT, 0, FFN,
                                       "DeepSeek-V3's multi-token-prediction modules: recorded, not counted "
                                       "(transformers does not build them)", minimum=0),
@@ -375,6 +378,10 @@ def _transformer_stack(
     uses_moe = fields["num_experts"] is not None
     if uses_moe and fields["num_experts_per_tok"] is None:
         raise SpecError(source, "num_experts_per_tok", "missing; MoE models need top-k")
+    dense_layers = set(fields["mlp_only_layers"])
+    if any(not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < layers
+           for index in dense_layers):
+        raise SpecError(source, "mlp_only_layers", f"must list layer indices from 0 to {layers - 1}")
 
     # One object per distinct part: a 100,000-layer model holds a handful, and everything
     # downstream that groups layers compares them by identity first.
@@ -407,7 +414,7 @@ def _transformer_stack(
                 relative_attention_buckets=fields["relative_attention_num_buckets"] if index == 0 else 0,
                 localized_filtering=fields["localized_filtering"],
             )
-        if uses_moe and index >= fields["first_k_dense_replace"]:
+        if uses_moe and index >= fields["first_k_dense_replace"] and index not in dense_layers:
             expert_width = fields["moe_intermediate_size"] or widths[index]
             ffn: FeedForwardKind = once(
                 MixtureOfExperts,

@@ -299,3 +299,22 @@ def test_config_home_presets(tmp_path: Path) -> None:
                                       "num_attention_heads: 2\n")
     result = run("params", "tiny", "--json", XDG_CONFIG_HOME=str(tmp_path), LLMCALC_PRESETS="")
     assert result.exit_code == 0 and json.loads(result.stdout)["model"] == "tiny"
+
+
+@pytest.mark.parametrize("config, total, active", [
+    # Dense layers between MoE layers. Totals: transformers 5.23.0 AutoModelForCausalLM.from_config
+    # on the meta device, num_parameters(). Active: total less the idle experts of each MoE layer
+    # (here 2 of 4 experts × 3 × 32 × 16 per MoE layer).
+    ({"model_type": "qwen2_moe", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48,
+      "moe_intermediate_size": 16, "shared_expert_intermediate_size": 24, "num_hidden_layers": 6,
+      "num_attention_heads": 4, "num_key_value_heads": 2, "num_experts": 4, "num_experts_per_tok": 2,
+      "decoder_sparse_step": 2, "mlp_only_layers": [3]}, 58_976, 58_976 - 2 * 2 * 1536),  # MoE: layers 1, 5
+    ({"model_type": "qwen3_moe", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48,
+      "moe_intermediate_size": 16, "num_hidden_layers": 5, "num_attention_heads": 4, "num_key_value_heads": 2,
+      "head_dim": 8, "num_experts": 4, "num_experts_per_tok": 2, "decoder_sparse_step": 1,
+      "mlp_only_layers": [1, 3]}, 47_920, 47_920 - 3 * 2 * 1536),  # MoE: layers 0, 2, 4
+])
+def test_qwen_moe_with_dense_layers_anywhere(tmp_path: Path, config: dict, total: int, active: int) -> None:
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    doc = json.loads(run("params", str(tmp_path / "config.json"), "--json").stdout)
+    assert (doc["total_params"], doc["active_params"]) == (total, active)
