@@ -354,10 +354,10 @@ def starcoder2(c: Config) -> dict[str, Any]:
 
 
 def stablelm(c: Config) -> dict[str, Any]:
-    if c.flag("qk_layernorm", False):
-        raise SpecError(c.source, "qk_layernorm", "per-head LayerNorms of StableLM are not supported yet")
+    # qk_layernorm: StableLmLayerNormPerHead, one LayerNorm(head_dim, bias=False) per Q and KV head.
     return llama(c, qkv_bias=c.flag("use_qkv_bias", False), norm="layernorm",
-                 norms_per_layer=1 if c.flag("use_parallel_residual", False) else 2)
+                 norms_per_layer=1 if c.flag("use_parallel_residual", False) else 2,
+                 qk_norm="per_head" if c.flag("qk_layernorm", False) else "none")
 
 
 def gpt2(c: Config, kv_heads: int | None = None) -> dict[str, Any]:

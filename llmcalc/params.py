@@ -184,6 +184,8 @@ def _multi_head(att: Attention, hidden: int, per_feature: int, key: str, label: 
     if att.qk_norm == "full" and per_feature:
         parts.append(leaf("qk_norm", "Q and K norms (full width)",
                           norm_formula("(n_h × d + n_kv × d)", per_feature), b))
+    if att.qk_norm == "per_head":  # StableLM: a LayerNorm without bias for every Q and KV head
+        parts.append(leaf("qk_norm", "Q and K norms (one per head, weight only)", "n_h × d + n_kv × d", b))
     if att.relative_attention_buckets:
         parts.append(leaf("relative_bias", "relative position bias (buckets × heads)", "B × n_h",
                           {"B": att.relative_attention_buckets, "n_h": att.num_heads}))

@@ -99,7 +99,8 @@ SCHEMA: dict[str, Field] = {
                             "bias on the Q, K, V and O projections (GPT-2, BLOOM, BERT, ChatGLM-6B)"),
     "qkv_bias": Field(_BOOL, False, ATTENTION, "bias on Q, K and V only (Qwen, ChatGLM2/3)"),
     "qk_norm": Field(_STR, "none", ATTENTION,
-                     "`head`: a norm of head width on Q and one on K (OpenELM); `full`: over all heads"),
+                     "`head`: a norm of head width on Q and one on K (OpenELM); `full`: over all heads; "
+                     "`per_head`: a weight-only norm for every Q and KV head (StableLM's `qk_layernorm`)"),
     "sliding_window": Field(_OPT_INT, None, ATTENTION,
                             "local attention window (no parameters; caps the KV cache of local layers)", minimum=1),
     "layer_types": Field((list, type(None)), None, ATTENTION,

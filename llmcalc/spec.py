@@ -17,7 +17,7 @@ from llmcalc.memory import DType
 
 NORM_KINDS = ("rmsnorm", "layernorm", "layernorm_no_bias", "nonparametric")
 ARCHITECTURES = ("decoder", "encoder", "encoder-decoder", "rwkv")
-QK_NORMS = ("none", "head", "full")
+QK_NORMS = ("none", "head", "full", "per_head")
 LAYER_TYPES = ("sliding_attention", "full_attention")
 
 # Weight (scale) and bias per normalised feature, by norm kind.

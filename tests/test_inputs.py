@@ -318,3 +318,17 @@ def test_qwen_moe_with_dense_layers_anywhere(tmp_path: Path, config: dict, total
     (tmp_path / "config.json").write_text(json.dumps(config))
     doc = json.loads(run("params", str(tmp_path / "config.json"), "--json").stdout)
     assert (doc["total_params"], doc["active_params"]) == (total, active)
+
+
+@pytest.mark.parametrize("extra, total", [
+    # transformers 5.23.0 StableLmForCausalLM on the meta device, num_parameters(): qk_layernorm adds
+    # a weight-only LayerNorm per Q and KV head, 2 layers × (4 + 2) × 8.
+    ({}, 19_776),
+    ({"qk_layernorm": True}, 19_776 + 2 * (4 + 2) * 8),
+    ({"qk_layernorm": True, "use_parallel_residual": True, "use_qkv_bias": True}, 19_872),
+])
+def test_stablelm_qk_layernorm(tmp_path: Path, extra: dict, total: int) -> None:
+    config = {"model_type": "stablelm", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48,
+              "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, **extra}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert json.loads(run("params", str(tmp_path / "config.json"), "--json").stdout)["total_params"] == total
