@@ -30,7 +30,7 @@ def presets_dir() -> Path:
     """Where the bundled presets are: inside the installed package, or the checkout's top level."""
     here = Path(__file__).resolve().parent
     installed = here / "presets"
-    return installed if is_dir(installed) else here.parent / "presets"
+    return installed if os.path.isdir(installed) else here.parent / "presets"
 
 
 def preset_paths() -> list[Path]:

@@ -78,6 +78,19 @@ def test_empty_name_is_a_usage_error() -> None:
     assert_plain_error(2, result.exit_code, result.stderr, "empty")
 
 
+def test_a_folder_that_cannot_be_entered(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As root the tests cannot make a folder unreadable, so the look-up is made to fail as it
+    # does for other users (Path.is_dir raises PermissionError inside such a folder).
+    def refused(self: Path) -> bool:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "is_dir", refused)
+    monkeypatch.setattr(Path, "is_file", refused)
+    result = run("params", "locked/model")
+    assert_plain_error(2, result.exit_code, result.stderr, "unknown model")
+    assert run("params", "gpt2", "--json").exit_code == 0
+
+
 def test_no_home_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_home() -> Path:
         raise RuntimeError("Could not determine home directory.")
