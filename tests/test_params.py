@@ -100,6 +100,24 @@ def test_textbook_estimate_matches_the_notes() -> None:
     assert estimate.total == 2 * 32000 * 4096 + 32 * 4096**2 * 4 + 32 * 3 * 4096 * 14336 == 8_046_772_224
 
 
+@pytest.mark.parametrize("model, expected", [
+    # The notes' formula, worked out here from each model's published architecture:
+    # GPT-2: plain FFN (2·H·I); V = 50,257, H = 768, L = 12, I = 3,072.
+    ("gpt2", 2 * 50257 * 768 + 12 * 4 * 768**2 + 12 * 2 * 768 * 3072),
+    # T5-base: 12 encoder layers, 12 decoder layers with self- and cross-attention (two 4H²
+    # blocks), plain FFN; V = 32,128, H = 768, I = 3,072.
+    ("t5-base", 2 * 32128 * 768 + 12 * 4 * 768**2 + 12 * 2 * 768 * 3072
+     + 12 * 2 * 4 * 768**2 + 12 * 2 * 768 * 3072),
+    # Mixtral-8x7B: every expert's width counts in I (8 × 14,336), gated.
+    ("mixtral-8x7b", 2 * 32000 * 4096 + 32 * 4 * 4096**2 + 32 * 3 * 4096 * 8 * 14336),
+    # Qwen1.5-MoE-A2.7B: 60 experts of 1,408 plus the shared expert of 5,632, gated.
+    ("qwen1.5-moe-a2.7b", 2 * 151936 * 2048 + 24 * 4 * 2048**2 + 24 * 3 * 2048 * (60 * 1408 + 5632)),
+])
+def test_textbook_estimate_of_other_layouts(model: str, expected: int) -> None:
+    estimate = textbook_estimate(resolve(model))
+    assert estimate is not None and estimate.total == expected
+
+
 def test_no_textbook_estimate_for_rwkv() -> None:
     assert textbook_estimate(resolve("rwkv-4-169m")) is None
 

@@ -221,3 +221,15 @@ def test_parts_check_their_own_invariants() -> None:
     with pytest.raises(InvalidPart, match="kv_lora_rank"):
         LatentAttention(num_heads=2, q_lora_rank=0, kv_lora_rank=0, qk_nope_head_dim=8, qk_rope_head_dim=8,
                         v_head_dim=8)
+
+
+def test_with_kv_heads_regroups_cross_attention_and_drops_the_reference() -> None:
+    from llmcalc.presets import resolve
+
+    t5 = resolve("t5-base")  # 12 heads, self- and cross-attention in the decoder
+    mqa = t5.with_kv_heads(1)
+    decoder = mqa.stacks[1].layers[0]
+    assert decoder.attention.num_kv_heads == 1 and decoder.cross_attention is not None
+    assert decoder.cross_attention.num_kv_heads == 1
+    assert t5.reference is not None and mqa.reference is None  # the reference counts the real model
+    assert mqa.stacks[0].layers[1] is mqa.stacks[0].layers[2]  # identical layers stay one object (0 has T5's bias)
