@@ -150,3 +150,20 @@ def test_markdown_has_no_escape_codes() -> None:
 def test_errors(args: tuple[str, ...], fragment: str) -> None:
     result = run(*args)
     assert result.exit_code == 2 and fragment in result.stderr and "Traceback" not in result.output
+
+
+def test_reconciliation_names_every_difference_of_bert() -> None:
+    # BERT-base-cased (BertModel, 108,310,272 in transformers): V = 28,996, H = 768, L = 12,
+    # I = 3,072, plain FFN, LayerNorm with bias, 512 learned positions, 2 token types, a pooler.
+    doc = json.loads(runner.invoke(app, ["explain", "bert-base-cased", "--json"]).stdout)
+    entries = {step["title"]: step["value"] for step in doc["steps"] if step["section"].startswith("Reconciliation")}
+    assert entries == {
+        "textbook estimate": 2 * 28996 * 768 + 12 * 4 * 768**2 + 12 * 2 * 768 * 3072,
+        "no LM head (encoder)": -28996 * 768,
+        "position embeddings (not in the estimate)": 512 * 768,
+        "token-type embeddings (not in the estimate)": 2 * 768,
+        "norms (not in the estimate)": 2 * 768 + 12 * 2 * 2 * 768,  # embedding norm, 2 per layer
+        "biases (not in the estimate)": 12 * (4 * 768 + 3072 + 768),  # Q, K, V, O; FFN up and down
+        "pooler (not in the estimate)": 768 * 768 + 768,
+    }
+    assert sum(entries.values()) == doc["total"] == 108_310_272
