@@ -2,7 +2,7 @@
 # Mutation testing of llmcalc's core modules with mutmut: which code changes do the tests
 # fail to notice? Dev-time only: not a dependency of the package, not run by CI.
 #
-# Usage: bash tools/mutation.sh [REV]      (REV defaults to HEAD)
+# Usage: bash tools/mutation.sh [REV]      (REV defaults to HEAD); a full run takes ~75 min here
 # Clones REV into a temporary directory (the work tree is never touched), creates or
 # reuses the virtual environment $MUTVENV (default /tmp/mutvenv), writes mutmut's
 # configuration into the clone's pyproject.toml only, runs mutmut with one child process,
@@ -17,7 +17,7 @@ mutmut_version=3.8.1
 work=$(mktemp -d /tmp/llmcalc-mutation.XXXXXX)
 
 git clone -q "$repo" "$work"
-git -C "$work" checkout -q --detach "$rev"
+git -C "$work" checkout -q --detach "$(git -C "$repo" rev-parse --verify "$rev^{commit}")"
 cd "$work"
 
 if [ ! -x "$venv/bin/mutmut" ]; then
@@ -29,17 +29,22 @@ fi
 # first on sys.path, and the tests that start a subprocess find a working llmcalc.
 "$venv/bin/pip" install -q '.[test]' && "$venv/bin/pip" install -q --force-reinstall --no-deps .
 
-core=(terms params kvcache memory spec compare explain scenario schema text rows)
+# The core modules (those of them present at REV); MUTATE="terms kvcache" narrows the run.
 only=()
-for name in "${core[@]}"; do
-    [ -f "llmcalc/$name.py" ] && only+=("\"llmcalc/$name.py\"")
+for name in ${MUTATE:-terms params kvcache memory spec compare explain scenario schema text rows}; do
+    if [ -f "llmcalc/$name.py" ]; then only+=("\"llmcalc/$name.py\""); fi
+done
+# mutmut runs the tests inside mutants/: copy every other top-level file the tests read.
+copy=()
+for entry in $(git ls-tree --name-only HEAD); do
+    case $entry in llmcalc|tests|pyproject.toml) ;; *) copy+=("\"$entry\"") ;; esac
 done
 cat >>pyproject.toml <<EOF
 
 [tool.mutmut]
 source_paths = ["llmcalc"]
 only_mutate = [$(IFS=,; echo "${only[*]}")]
-also_copy = ["presets", "README.md", ".ci", "tools"]
+also_copy = [$(IFS=,; echo "${copy[*]}")]
 EOF
 
 start=$(date +%s)
