@@ -167,3 +167,15 @@ def test_reconciliation_names_every_difference_of_bert() -> None:
         "pooler (not in the estimate)": 768 * 768 + 768,
     }
     assert sum(entries.values()) == doc["total"] == 108_310_272
+
+
+def test_rwkv_estimate_topic_says_there_is_none() -> None:
+    doc = json.loads(runner.invoke(app, ["explain", "rwkv-4-169m", "--topic", "estimate", "--json"]).stdout)
+    assert [section["title"] for section in doc["sections"]][-1] == "No textbook estimate"
+
+
+def test_encoder_cache_topic() -> None:
+    doc = json.loads(runner.invoke(app, ["explain", "bert-base-cased", "--topic", "kvcache", "--json"]).stdout)
+    assert doc["total"] == 0 and doc["sections"][0]["title"] == "No KV cache"
+    kv = json.loads(runner.invoke(app, ["kvcache", "bert-base-cased", "--json"]).stdout)
+    assert kv["total_bytes"] == 0 and kv["saving_factor"] is None and kv["kind"] == "none"

@@ -128,6 +128,19 @@ def test_evaluate_rejects_anything_but_arithmetic() -> None:
     assert evaluate("2 × (a + b) · 3 - 1", {"a": 1, "b": 2}) == 17
 
 
+@pytest.mark.parametrize("formula", ["7 / 2", "a / 0", "(T × 3) / 2"])
+def test_division_must_be_exact(formula: str) -> None:
+    # A packed format's bytes are whole blocks; a formula that would round is a bug, not a size.
+    with pytest.raises(ValueError, match="not exact"):
+        evaluate(formula, {"a": 4, "T": 1})
+    assert evaluate("(T × 4) / 2", {"T": 3}) == 6
+
+
+def test_rwkv_uses_every_parameter() -> None:
+    count = count_params(resolve("rwkv-4-169m"))
+    assert count.active == count.total and count.active_in_layers == sum(stack.total for stack in count.stacks)
+
+
 # --- properties over random architectures -----------------------------------------------
 
 @st.composite

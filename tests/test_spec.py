@@ -135,6 +135,22 @@ def test_mla_needs_its_head_dims() -> None:
     assert isinstance(spec.stacks[0].layers[0].attention, LatentAttention)
 
 
+def test_layer_types_set_each_window() -> None:
+    spec = build(num_hidden_layers=3, sliding_window=8,
+                 layer_types=["full_attention", "sliding_attention", "full_attention"])
+    assert [layer.attention.sliding_window for layer in spec.layers] == [None, 8, None]
+    pattern = build(num_hidden_layers=4, sliding_window=8, sliding_window_pattern=2)
+    assert [layer.attention.sliding_window for layer in pattern.layers] == [8, None, 8, None]
+    assert error(num_hidden_layers=2, sliding_window=8, layer_types=["full_attention"] * 2,
+                 sliding_window_pattern=2).key == "layer_types"
+    assert error(num_hidden_layers=2, layer_types=["full_attention"] * 2).key == "sliding_window"
+
+
+@pytest.mark.parametrize("params", [0, -1, True])
+def test_reference_count_must_be_positive(params: object) -> None:
+    assert error(reference={"params": params, "source": "card"}).key == "reference.params"
+
+
 def test_reference_must_be_complete() -> None:
     assert error(reference={"params": "7B", "source": "x"}).key == "reference.params"
     assert error(reference={"params": 7}).key == "reference.source"
