@@ -154,9 +154,6 @@ class Config:
         return self.get(key, default, bool)
 
 
-DTYPE_NAMES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
-
-
 def _common(c: Config) -> dict[str, Any]:
     """What every reader records: provenance and the checkpoint's dtype and quantization."""
     fields: dict[str, Any] = {}

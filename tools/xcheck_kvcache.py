@@ -23,9 +23,16 @@ from typing import Any
 import torch
 import transformers
 
-from llmcalc.kvcache import kv_cache
+from llmcalc.kvcache import kv_cache as cache_of
 from llmcalc.memory import DTYPES
-from llmcalc.spec import build_spec
+from llmcalc.scenario import point
+from llmcalc.schema import build_spec
+
+
+def kv_cache(spec, tokens, batch, dtype, encoder_tokens=None):  # type: ignore[no-untyped-def]
+    """llmcalc's cache at one point, resolved as the commands resolve it."""
+    return cache_of(spec, point(spec, tokens, batch, dtype, encoder_tokens=encoder_tokens))
+
 
 TOKENS = 20
 WINDOW = 8
