@@ -93,7 +93,7 @@ def _architecture_rows(specs: list[ModelSpec]) -> list[Row]:
         "vocabulary", "hidden size", "layers", "attention heads", "KV heads", "head dim", "attention",
         "FFN width", "FFN kind", "experts (active / routed)", "norm", "context length", "LM head")}
     for spec in specs:
-        attentions = [layer.attention for layer in spec.layers]
+        attentions = [layer.mixer for layer in spec.layers]
         ffns = [layer.ffn for layer in spec.layers]
         facts["vocabulary"].append(spec.embeddings.vocab_size)
         facts["hidden size"].append(spec.hidden_size)

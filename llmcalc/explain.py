@@ -267,7 +267,7 @@ def _reconciliation_step(spec: ModelSpec, estimate: Term, count: ParamCount) -> 
 
 def _attention_reason(spec: ModelSpec) -> str:
     sharing = spec.attention_layout
-    attention = spec.stacks[0].layers[0].attention
+    attention = spec.stacks[0].layers[0].mixer
     reasons = []
     if sharing in ("GQA", "MQA"):
         reasons.append(f"{sharing}: K and V are H × (n_kv·d), not H × H")
@@ -313,7 +313,7 @@ def _kvcache_steps(spec: ModelSpec, cache: CacheSize) -> list[Step]:
 # --- gqa --------------------------------------------------------------------------------------------
 
 def _gqa_steps(spec: ModelSpec, count: ParamCount, point: Point) -> list[Step]:
-    attentions = [layer.attention for layer in spec.layers if isinstance(layer.attention, Attention)]
+    attentions = [layer.mixer for layer in spec.layers if isinstance(layer.mixer, Attention)]
     title = "MHA, GQA and MQA"
     symbols = _symbols_step(spec, count.root)
     if not attentions:

@@ -184,7 +184,7 @@ def _values(count: str, dtype: DType) -> str:
 def _layer_cache(spec: ModelSpec, layer: Layer, point: Point, mha: bool) -> list[Term]:
     dtype = point.cache_dtype.dtype
     size = {"B": point.batch, "b": dtype.block_bytes, "v": dtype.block_values}
-    attention = layer.attention
+    attention = layer.mixer
     if isinstance(attention, TimeMix):
         state = {**size, "H": spec.hidden_size, "f": RWKV_FP32_BYTES}
         model_dtype = "2 × H × b" if dtype.block_values == 1 else "(2 × H / v) × b"

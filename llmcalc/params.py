@@ -7,7 +7,7 @@ from itertools import groupby
 
 from llmcalc.spec import (
     Attention,
-    AttentionKind,
+    MixerKind,
     FeedForward,
     FeedForwardKind,
     LatentAttention,
@@ -123,10 +123,10 @@ def layer_runs(stack: Stack) -> list[tuple[str, Layer, int]]:
 
     def parameters_of(layer: Layer) -> Layer:
         if id(layer) not in shapes:
-            attention = layer.attention
+            attention = layer.mixer
             if isinstance(attention, Attention) and attention.sliding_window is not None:
                 attention = replace(attention, sliding_window=None)
-            shapes[id(layer)] = replace(layer, attention=attention)
+            shapes[id(layer)] = replace(layer, mixer=attention)
         return shapes[id(layer)]
 
     runs = []
@@ -148,7 +148,7 @@ def _stack(spec: ModelSpec, stack: Stack) -> Term:
 
 
 def _layer(spec: ModelSpec, layer: Layer) -> list[Term]:
-    parts = [_attention(spec, layer.attention, "attention", "self-attention")]
+    parts = [_attention(spec, layer.mixer, "attention", "self-attention")]
     if layer.cross_attention is not None:
         parts.append(_attention(spec, layer.cross_attention, "cross_attention", "cross-attention"))
     parts.append(_ffn(layer.ffn, spec.hidden_size))
@@ -157,7 +157,7 @@ def _layer(spec: ModelSpec, layer: Layer) -> list[Term]:
     return parts
 
 
-def _attention(spec: ModelSpec, attention: AttentionKind, key: str, label: str) -> Term:
+def _attention(spec: ModelSpec, attention: MixerKind, key: str, label: str) -> Term:
     hidden = spec.hidden_size
     per = spec.norm_params_per_feature
     if isinstance(attention, Attention):

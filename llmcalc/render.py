@@ -181,7 +181,7 @@ def presets_table(specs: list[tuple[ModelSpec, ParamCount, str]]) -> Table:
 
 def _heads_summary(spec: ModelSpec) -> str:
     """`32/8` query/KV heads, `128/MLA`, `per layer` when layers differ, — without attention."""
-    attentions = [layer.attention for layer in spec.stacks[0].layers]
+    attentions = [layer.mixer for layer in spec.stacks[0].layers]
     first = attentions[0]
     if first.query_heads is None:
         return MISSING

@@ -22,7 +22,7 @@ from llmcalc.spec import (
     NORM_KINDS,
     QK_NORMS,
     Attention,
-    AttentionKind,
+    MixerKind,
     ChannelMix,
     Embeddings,
     FeedForward,
@@ -405,7 +405,7 @@ def _transformer_stack(
         if uses_mla:
             if ("mla", n_heads) not in parts:
                 parts[("mla", n_heads)] = _latent_attention(fields, n_heads, source)
-            attention: AttentionKind = parts[("mla", n_heads)]
+            attention: MixerKind = parts[("mla", n_heads)]
         else:
             attention = once(
                 Attention,
@@ -431,7 +431,7 @@ def _transformer_stack(
             ffn = once(FeedForward, intermediate_size=widths[index], gated=fields["gated_ffn"], bias=fields["mlp_bias"])
         cross = once(Attention, **projections) if cross_attention else None
         norms = fields["norms_per_layer"] + (1 if cross_attention else 0)
-        built.append(once(Layer, attention=attention, ffn=ffn, norms=norms, cross_attention=cross))
+        built.append(once(Layer, mixer=attention, ffn=ffn, norms=norms, cross_attention=cross))
     return Stack(name=name, layers=tuple(built), final_norm=fields["final_norm"])
 
 
@@ -487,7 +487,7 @@ def _rwkv_stack(fields: Mapping[str, Any]) -> Stack:
     channel_mix = ChannelMix(fields["intermediate_size"] if isinstance(fields["intermediate_size"], int)
                              else 4 * hidden)
     # The first block also normalises the embeddings (RWKV's pre_ln).
-    first = Layer(attention=time_mix, ffn=channel_mix, norms=fields["norms_per_layer"] + 1)
-    rest = Layer(attention=time_mix, ffn=channel_mix, norms=fields["norms_per_layer"])
+    first = Layer(mixer=time_mix, ffn=channel_mix, norms=fields["norms_per_layer"] + 1)
+    rest = Layer(mixer=time_mix, ffn=channel_mix, norms=fields["norms_per_layer"])
     layers = (first,) + (rest,) * (fields["num_hidden_layers"] - 1)
     return Stack(name="blocks", layers=layers, final_norm=fields["final_norm"])

@@ -165,13 +165,13 @@ class ChannelMix:
         _positive("intermediate_size", self.intermediate_size)
 
 
-AttentionKind = Union[Attention, LatentAttention, TimeMix]
+MixerKind = Union[Attention, LatentAttention, TimeMix]
 FeedForwardKind = Union[FeedForward, MixtureOfExperts, ChannelMix]
 
 
 @dataclass(frozen=True)
 class Layer:
-    attention: AttentionKind
+    mixer: MixerKind  # what mixes tokens: attention, MLA, a linear-attention or SSM state
     ffn: FeedForwardKind
     norms: int  # hidden-size norms in this block (2 pre-norm, 1 parallel, 4 sandwich, ...)
     cross_attention: Attention | None = None
@@ -251,12 +251,12 @@ class ModelSpec:
     def cache_kind(self) -> str:
         """`kv`, `latent` (MLA), `state` (RWKV), or `none` (an encoder keeps no cache)."""
         stacks = self.cached_stacks
-        return stacks[0].layers[0].attention.cache_kind if stacks else "none"
+        return stacks[0].layers[0].mixer.cache_kind if stacks else "none"
 
     @property
     def attention_layout(self) -> str:
         """MHA, GQA or MQA (over every attention layer), MLA, or '' for RWKV."""
-        layouts = {layer.attention.layout for layer in self.layers}
+        layouts = {layer.mixer.layout for layer in self.layers}
         if len(layouts) == 1:
             return layouts.pop()
         return "GQA"  # layers that differ in KV sharing (OpenELM) share in groups overall
@@ -273,7 +273,7 @@ class ModelSpec:
 
         def rebuild(layer: Layer) -> Layer:
             if id(layer) not in regrouped:
-                regrouped[id(layer)] = dataclasses.replace(layer, attention=regroup(layer.attention),
+                regrouped[id(layer)] = dataclasses.replace(layer, mixer=regroup(layer.mixer),
                                                            cross_attention=regroup(layer.cross_attention))
             return regrouped[id(layer)]
 

@@ -79,8 +79,8 @@ def test_qwen2_window_absent_or_null(tmp_path: Path, window: dict[str, Any], exp
     spec, _ = load_config(write(tmp_path, {**config, **window}))
     windows = []
     for layer in spec.stacks[0].layers:
-        assert isinstance(layer.attention, Attention)
-        windows.append(layer.attention.sliding_window)
+        assert isinstance(layer.mixer, Attention)
+        windows.append(layer.mixer.sliding_window)
     assert windows == expected
 
 

@@ -71,14 +71,14 @@ def test_config_dtype_and_quantization_flow_into_kvcache() -> None:
 
 def test_gemma3_sliding_schedule_from_config() -> None:
     spec, _ = load_config(FIXTURES / "gemma3_1b_it.json")
-    windows = [layer.attention.sliding_window for layer in spec.stacks[0].layers]
+    windows = [layer.mixer.sliding_window for layer in spec.stacks[0].layers]
     # sliding_window_pattern 6: every 6th layer global, the others keep 512 tokens
     assert windows[:6] == [512] * 5 + [None] and windows.count(None) == 26 // 6
 
 
 def test_qwen_sliding_window_only_when_enabled() -> None:
     spec, _ = load_config(FIXTURES / "qwen2_7b.json")  # use_sliding_window: false
-    assert all(layer.attention.sliding_window is None for layer in spec.stacks[0].layers)
+    assert all(layer.mixer.sliding_window is None for layer in spec.stacks[0].layers)
 
 
 @pytest.mark.parametrize("content, fragments", [

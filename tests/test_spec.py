@@ -33,7 +33,7 @@ def error(**changes: Any) -> SpecError:
 
 def test_minimal_spec_defaults() -> None:
     spec = build()
-    attention = spec.stacks[0].layers[0].attention
+    attention = spec.stacks[0].layers[0].mixer
     assert isinstance(attention, Attention)
     assert (attention.num_kv_heads, attention.head_dim) == (4, 16)
     assert spec.stacks[0].layers[0].ffn.intermediate_size == 4 * 64
@@ -84,7 +84,7 @@ def test_kv_heads_cannot_exceed_heads() -> None:
 def test_hidden_not_divisible_by_heads_needs_head_dim() -> None:
     err = error(num_attention_heads=5)
     assert err.key == "head_dim" and "not divisible" in err.problem
-    assert build(num_attention_heads=5, head_dim=16).stacks[0].layers[0].attention.head_dim == 16
+    assert build(num_attention_heads=5, head_dim=16).stacks[0].layers[0].mixer.head_dim == 16
 
 
 @pytest.mark.parametrize("key, value", [("norm", "batchnorm"), ("architecture", "mamba"), ("qk_norm", "x")])
@@ -106,7 +106,7 @@ def test_per_layer_lists_build_distinct_layers() -> None:
     spec = build(num_attention_heads=[4, 8], num_key_value_heads=[1, 2], head_dim=16,
                  intermediate_size=[128, 256])
     first, second = spec.stacks[0].layers
-    assert (first.attention.num_heads, second.attention.num_heads) == (4, 8)
+    assert (first.mixer.num_heads, second.mixer.num_heads) == (4, 8)
     assert (first.ffn.intermediate_size, second.ffn.intermediate_size) == (128, 256)
 
 
@@ -132,15 +132,15 @@ def test_synonym_and_canonical_key_together_is_an_error() -> None:
 def test_mla_needs_its_head_dims() -> None:
     assert error(kv_lora_rank=32).key == "qk_nope_head_dim"
     spec = build(kv_lora_rank=32, qk_nope_head_dim=8, qk_rope_head_dim=4, v_head_dim=8)
-    assert isinstance(spec.stacks[0].layers[0].attention, LatentAttention)
+    assert isinstance(spec.stacks[0].layers[0].mixer, LatentAttention)
 
 
 def test_layer_types_set_each_window() -> None:
     spec = build(num_hidden_layers=3, sliding_window=8,
                  layer_types=["full_attention", "sliding_attention", "full_attention"])
-    assert [layer.attention.sliding_window for layer in spec.layers] == [None, 8, None]
+    assert [layer.mixer.sliding_window for layer in spec.layers] == [None, 8, None]
     pattern = build(num_hidden_layers=4, sliding_window=8, sliding_window_pattern=2)
-    assert [layer.attention.sliding_window for layer in pattern.layers] == [8, None, 8, None]
+    assert [layer.mixer.sliding_window for layer in pattern.layers] == [8, None, 8, None]
     assert error(num_hidden_layers=2, sliding_window=8, layer_types=["full_attention"] * 2,
                  sliding_window_pattern=2).key == "layer_types"
     assert error(num_hidden_layers=2, layer_types=["full_attention"] * 2).key == "sliding_window"
@@ -168,7 +168,7 @@ def test_encoder_decoder_has_two_stacks_with_cross_attention() -> None:
 
 def test_relative_bias_only_in_first_layer() -> None:
     layers = build(relative_attention_num_buckets=32).stacks[0].layers
-    assert [layer.attention.relative_attention_buckets for layer in layers] == [32, 0]
+    assert [layer.mixer.relative_attention_buckets for layer in layers] == [32, 0]
 
 
 def test_rwkv_needs_no_heads() -> None:
@@ -245,7 +245,7 @@ def test_with_kv_heads_regroups_cross_attention_and_drops_the_reference() -> Non
     t5 = resolve("t5-base")  # 12 heads, self- and cross-attention in the decoder
     mqa = t5.with_kv_heads(1)
     decoder = mqa.stacks[1].layers[0]
-    assert decoder.attention.num_kv_heads == 1 and decoder.cross_attention is not None
+    assert decoder.mixer.num_kv_heads == 1 and decoder.cross_attention is not None
     assert decoder.cross_attention.num_kv_heads == 1
     assert t5.reference is not None and mqa.reference is None  # the reference counts the real model
     assert mqa.stacks[0].layers[1] is mqa.stacks[0].layers[2]  # identical layers stay one object (0 has T5's bias)
