@@ -94,7 +94,7 @@ def _architecture_rows(specs: list[ModelSpec]) -> list[Row]:
         "FFN width", "FFN kind", "experts (active / routed)", "norm", "context length", "LM head")}
     for spec in specs:
         attentions = [layer.mixer for layer in spec.layers]
-        ffns = [layer.ffn for layer in spec.layers]
+        ffns = [layer.ffn for layer in spec.layers if layer.ffn is not None]
         facts["vocabulary"].append(spec.embeddings.vocab_size)
         facts["hidden size"].append(spec.hidden_size)
         facts["layers"].append(spec.num_layers)
@@ -103,7 +103,7 @@ def _architecture_rows(specs: list[ModelSpec]) -> list[Row]:
         facts["head dim"].append(_span([a.head_width for a in attentions]))
         facts["attention"].append(spec.attention_layout or None)
         facts["FFN width"].append(_span([_ffn_width(f) for f in ffns]))
-        facts["FFN kind"].append(_ffn_kind(ffns))
+        facts["FFN kind"].append(_ffn_kind(ffns) or None)
         moe = next((f for f in ffns if isinstance(f, MixtureOfExperts)), None)
         facts["experts (active / routed)"].append(
             f"{moe.num_experts_per_tok} / {moe.num_experts}" if moe else None)

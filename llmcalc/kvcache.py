@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from llmcalc.memory import DType, dtype_bytes
 from llmcalc.scenario import Point
-from llmcalc.spec import Layer, LatentAttention, ModelSpec, TimeMix
+from llmcalc.spec import Layer, LatentAttention, LinearAttention, ModelSpec, StateSpace, TimeMix
 from llmcalc.terms import Term, evaluate, group, leaf
 from llmcalc.text import layer_span
 
@@ -26,8 +26,9 @@ KIND_NOTES = {
     "kv": "K and V of every layer for every cached token",
     "latent": "MLA: one compressed latent (kv_lora_rank + qk_rope_head_dim) per token and layer, "
               "instead of K and V per head",
-    "state": "RWKV keeps no KV cache: a fixed recurrent state per sequence (5 vectors of H per layer; "
-             "3 of them float32, as transformers' RwkvModel keeps them)",
+    "state": "no KV cache: a fixed recurrent state per sequence and layer, the same at any length",
+    "hybrid": "K and V of the attention layers for every cached token; a fixed recurrent state in the "
+              "others (Mamba, linear attention), the same at any length",
     "none": "an encoder has no autoregressive cache",
 }
 
@@ -37,7 +38,7 @@ LAYOUT_NOTES = {
     "MQA": "MQA shares one K/V head among all query heads",
     "MLA": "MLA caches a compressed latent instead of K and V per head",
     "MHA": "MHA: every query head has its own K and V; GQA or MQA would shrink this cache",
-    "": "RWKV keeps a fixed state instead of a cache",
+    "": "no attention: a fixed recurrent state instead of a cache",
 }
 
 # RWKV-4's state: 2 vectors in the model dtype, 3 accumulators in float32 (transformers).
@@ -198,11 +199,20 @@ def _layer_cache(spec: ModelSpec, layer: Layer, point: Point, mha: bool) -> list
             return [leaf("k", "K per head (uncompressed)", _values("n_h × (d_nope + d_rope)", dtype), b),
                     leaf("v", "V per head (uncompressed)", _values("n_h × d_v", dtype), b)]
         return [leaf("latent", "compressed KV latent + shared RoPE key", _values("(r_kv + d_rope)", dtype), b)]
-    window = attention.sliding_window if point.windows else None
+    if isinstance(attention, StateSpace):
+        return _mamba_state(attention, size, dtype)
+    if isinstance(attention, LinearAttention):
+        b = {**size, "C": attention.conv_channels, "k": attention.conv_kernel, "n_v": attention.value_heads,
+             "d_k": attention.key_head_dim, "d_v": attention.value_head_dim}
+        return [leaf("conv_state", "convolution state (last k inputs of Q, K, V)", _state_values("C × k", dtype), b),
+                leaf("recurrent_state", "recurrent state (d_k × d_v per V head)",
+                     _state_values("n_v × d_k × d_v", dtype), b)]
+    window = attention.cached_window if point.windows else None
     cached = min(point.tokens, window) if window is not None else point.tokens
     b = {**size, "T": cached, "n_kv": attention.num_heads if mha else attention.num_kv_heads,
          "d": attention.head_dim}
-    window_note = f" (window {window})" if window is not None and window < point.tokens else ""
+    kind = "window" if attention.sliding_window is not None else "chunk"
+    window_note = f" ({kind} {window})" if window is not None and window < point.tokens else ""
     parts = [leaf("k", f"K{window_note}", _values("n_kv × d", dtype), b),
              leaf("v", f"V{window_note}", _values("n_kv × d", dtype), b)]
     cross = layer.cross_attention
@@ -212,6 +222,22 @@ def _layer_cache(spec: ModelSpec, layer: Layer, point: Point, mha: bool) -> list
         parts += [leaf("cross_k", "cross-attention K (encoder tokens)", _values("n_kv × d", dtype), c),
                   leaf("cross_v", "cross-attention V (encoder tokens)", _values("n_kv × d", dtype), c)]
     return parts
+
+
+def _state_values(count: str, dtype: DType) -> str:
+    """`B × count × b`: a state per sequence, whatever the number of tokens."""
+    if dtype.block_values == 1:
+        return f"B × {count} × b"
+    return f"B × ({count} / v) × b"
+
+
+def _mamba_state(ssm: StateSpace, size: dict[str, int], dtype: DType) -> list[Term]:
+    b = {**size, "C": ssm.conv_channels, "k": ssm.conv_kernel, "E": ssm.inner_size, "N": ssm.state_size}
+    conv = leaf("conv_state", "convolution state (last k inputs)", _state_values("C × k", dtype), b)
+    if ssm.version == 1:
+        return [conv, leaf("ssm_state", "SSM state (N per channel)", _state_values("E × N", dtype), b)]
+    b.update(n=ssm.heads, p=ssm.head_dim)
+    return [conv, leaf("ssm_state", "SSM state (head_dim × N per head)", _state_values("n × p × N", dtype), b)]
 
 
 @dataclass(frozen=True, eq=False)

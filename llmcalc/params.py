@@ -12,9 +12,11 @@ from llmcalc.spec import (
     FeedForwardKind,
     LatentAttention,
     Layer,
+    LinearAttention,
     MixtureOfExperts,
     ModelSpec,
     Stack,
+    StateSpace,
     TimeMix,
 )
 from llmcalc.terms import Term, absent, group, leaf
@@ -151,7 +153,8 @@ def _layer(spec: ModelSpec, layer: Layer) -> list[Term]:
     parts = [_attention(spec, layer.mixer, "attention", "self-attention")]
     if layer.cross_attention is not None:
         parts.append(_attention(spec, layer.cross_attention, "cross_attention", "cross-attention"))
-    parts.append(_ffn(layer.ffn, spec.hidden_size))
+    if layer.ffn is not None:
+        parts.append(_ffn(layer.ffn, spec.hidden_size))
     if layer.norms:
         parts.append(_hidden_norms(spec, "norms", f"{layer.norms} norms", layer.norms))
     return parts
@@ -164,13 +167,18 @@ def _attention(spec: ModelSpec, attention: MixerKind, key: str, label: str) -> T
         return _multi_head(attention, hidden, per, key, label)
     if isinstance(attention, LatentAttention):
         return _latent(attention, hidden, per, key)
+    if isinstance(attention, StateSpace):
+        return _state_space(attention, hidden)
+    if isinstance(attention, LinearAttention):
+        return _linear_attention(attention, hidden)
     return _time_mix(attention, hidden)
 
 
 def _multi_head(att: Attention, hidden: int, per_feature: int, key: str, label: str) -> Term:
     b = {"H": hidden, "n_h": att.num_heads, "n_kv": att.num_kv_heads, "d": att.head_dim}
     parts = [
-        leaf("q_proj", "Q projection", "H × (n_h × d)", b),
+        leaf("q_proj", "Q projection and output gate", "H × (2 × n_h × d)", b) if att.output_gate
+        else leaf("q_proj", "Q projection", "H × (n_h × d)", b),
         leaf("k_proj", "K projection", "H × (n_kv × d)", b),
         leaf("v_proj", "V projection", "H × (n_kv × d)", b),
         leaf("o_proj", "O projection", "(n_h × d) × H", b),
@@ -186,6 +194,8 @@ def _multi_head(att: Attention, hidden: int, per_feature: int, key: str, label: 
                           norm_formula("(n_h × d + n_kv × d)", per_feature), b))
     if att.qk_norm == "per_head":  # StableLM: a LayerNorm without bias for every Q and KV head
         parts.append(leaf("qk_norm", "Q and K norms (one per head, weight only)", "n_h × d + n_kv × d", b))
+    if att.sinks:
+        parts.append(leaf("sinks", "attention sinks (one logit per head)", "n_h", b))
     if att.relative_attention_buckets:
         parts.append(leaf("relative_bias", "relative position bias (buckets × heads)", "B × n_h",
                           {"B": att.relative_attention_buckets, "n_h": att.num_heads}))
@@ -223,6 +233,48 @@ def _latent(att: LatentAttention, hidden: int, per_feature: int, key: str) -> Te
         formula = "r_q + r_kv + d_rope + H" if att.q_lora_rank else "r_kv + d_rope + H"
         parts.append(leaf("bias", "down-projection and O biases", formula, b))
     return group(key, "multi-head latent attention (MLA)", parts)
+
+
+def _state_space(ssm: StateSpace, hidden: int) -> Term:
+    b = {"H": hidden, "E": ssm.inner_size, "N": ssm.state_size, "k": ssm.conv_kernel, "R": ssm.time_step_rank,
+         "n": ssm.heads, "G": ssm.groups, "C": ssm.conv_channels}
+    if ssm.version == 1:
+        parts = [leaf("in_proj", "input projection (x and gate z)", "H × 2 × E", b)]
+        if ssm.proj_bias:
+            parts.append(leaf("in_proj_bias", "input projection bias", "2 × E", b))
+    else:
+        parts = [leaf("in_proj", "input projection (z, x, B, C, Δt)", "H × (E + C + n)", b)]
+        if ssm.proj_bias:
+            parts.append(leaf("in_proj_bias", "input projection bias", "E + C + n", b))
+    parts.append(leaf("conv1d", "causal depthwise convolution", "C × k", b))
+    if ssm.conv_bias:
+        parts.append(leaf("conv1d_bias", "convolution bias", "C", b))
+    if ssm.version == 1:
+        parts += [leaf("x_proj", "Δt, B and C projection", "E × (R + 2 × N)", b),
+                  leaf("dt_proj", "Δt projection (with bias)", "R × E + E", b),
+                  leaf("A_log", "state matrix A (log)", "E × N", b),
+                  leaf("D", "skip connection D", "E", b)]
+    else:
+        parts.append(leaf("dt_bias_A_D", "Δt bias, A (log) and D, one each per head", "3 × n", b))
+        if ssm.gated_norm:
+            parts.append(leaf("norm", "gated RMSNorm", "E", b))
+    parts.append(leaf("out_proj", "output projection", "E × H", b))
+    if ssm.proj_bias:
+        parts.append(leaf("out_proj_bias", "output projection bias", "H", b))
+    return group("mamba", f"Mamba{'-2' if ssm.version == 2 else ''} mixer", parts)
+
+
+def _linear_attention(att: LinearAttention, hidden: int) -> Term:
+    b = {"H": hidden, "n_k": att.key_heads, "n_v": att.value_heads, "d_k": att.key_head_dim,
+         "d_v": att.value_head_dim, "k": att.conv_kernel}
+    return group("linear_attention", "Gated DeltaNet (linear attention)", [
+        leaf("in_proj_qkvz", "Q, K, V and output-gate projection", "H × (2 × n_k × d_k + 2 × n_v × d_v)", b),
+        leaf("in_proj_ba", "β and decay-gate projection", "H × 2 × n_v", b),
+        leaf("conv1d", "causal depthwise convolution over Q, K, V", "(2 × n_k × d_k + n_v × d_v) × k", b),
+        leaf("dt_bias_A", "decay bias and A (log), one each per V head", "2 × n_v", b),
+        leaf("norm", "gated RMSNorm (V head width)", "d_v", b),
+        leaf("out_proj", "output projection", "(n_v × d_v) × H", b),
+    ])
 
 
 def _time_mix(att: TimeMix, hidden: int) -> Term:
@@ -267,8 +319,10 @@ def _dense_ffn(key: str, label: str, width: int, gated: bool, bias: bool, hidden
 def _moe(moe: MixtureOfExperts, hidden: int) -> Term:
     # Each token is routed to top-k of the experts: the rest are held, not used.
     experts = _dense_ffn("experts", "routed experts", moe.expert_intermediate_size, moe.gated,
-                         False, hidden, repeat=moe.num_experts, used=moe.num_experts_per_tok)
-    parts = [leaf("router", "router", "H × E", {"H": hidden, "E": moe.num_experts}), experts]
+                         moe.expert_bias, hidden, repeat=moe.num_experts, used=moe.num_experts_per_tok)
+    router = {"H": hidden, "E": moe.num_experts}
+    parts = [leaf("router", "router (with bias)", "H × E + E", router) if moe.router_bias
+             else leaf("router", "router", "H × E", router), experts]
     if moe.shared_expert_intermediate_size:
         parts.append(_dense_ffn("shared_expert", "shared expert", moe.shared_expert_intermediate_size,
                                 moe.gated, False, hidden))
@@ -287,9 +341,11 @@ def textbook_estimate(spec: ModelSpec) -> Term | None:
 
     Attention is counted as full multi-head (4H² per attention block), no norms or
     biases, and the output layer always, tied or not. MoE layers count every expert's
-    width in I. RWKV has no attention blocks: no estimate.
+    width in I. A model with layers that are not attention + FFN (RWKV, Mamba, linear
+    attention) is outside what the estimate describes: no estimate.
     """
-    if spec.architecture == "rwkv":
+    if any(not isinstance(layer.mixer, (Attention, LatentAttention)) or layer.ffn is None
+           for layer in {id(layer): layer for layer in spec.layers}.values()):
         return None
     hidden, vocab = spec.hidden_size, spec.embeddings.vocab_size
     parts = [leaf("embedding", "embedding", "V × H", {"V": vocab, "H": hidden})]

@@ -18,6 +18,7 @@ from llmcalc.errors import InvalidPart, SpecError
 from llmcalc.memory import DType, find_dtype
 from llmcalc.spec import (
     ARCHITECTURES,
+    FFN_TYPES,
     LAYER_TYPES,
     NORM_KINDS,
     QK_NORMS,
@@ -29,9 +30,11 @@ from llmcalc.spec import (
     FeedForwardKind,
     LatentAttention,
     Layer,
+    LinearAttention,
     MixtureOfExperts,
     ModelSpec,
     Reference,
+    StateSpace,
     Stack,
     TimeMix,
 )
@@ -103,11 +106,39 @@ SCHEMA: dict[str, Field] = {
                      "`per_head`: a weight-only norm for every Q and KV head (StableLM's `qk_layernorm`)"),
     "sliding_window": Field(_OPT_INT, None, ATTENTION,
                             "local attention window (no parameters; caps the KV cache of local layers)", minimum=1),
-    "layer_types": Field((list, type(None)), None, ATTENTION,
-                         "with a window: per layer, `sliding_attention` or `full_attention`", "all local"),
+    "layer_types": Field((list, str, type(None)), None, ATTENTION,
+                         "each layer's token mixer, a list or one value for all: `full_attention`, "
+                         "`sliding_attention` (needs `sliding_window`), `chunked_attention` (needs "
+                         "`attention_chunk_size`), `linear_attention` (Gated DeltaNet), `mamba`",
+                         "all full (all local with a window)"),
     "sliding_window_pattern": Field(_OPT_INT, None, ATTENTION,
                                     "with a window: layer i is global when i + 1 is a multiple of it (Gemma-2: 2); "
                                     "the others are local", minimum=1),
+    "attention_chunk_size": Field(_OPT_INT, None, ATTENTION,
+                                  "chunked attention (Llama 4): a token attends within its chunk; caps the "
+                                  "cache of `chunked_attention` layers", minimum=1),
+    "attention_sinks": Field(_BOOL, False, ATTENTION, "a learned sink logit per query head (gpt-oss)"),
+    "attention_output_gate": Field(_BOOL, False, ATTENTION,
+                                   "Q projection twice as wide: half gates the attention output (Qwen3-Next)"),
+    "linear_num_key_heads": Field(_INT, 16, ATTENTION, "Gated DeltaNet layers: Q/K heads", minimum=1),
+    "linear_num_value_heads": Field(_INT, 32, ATTENTION, "Gated DeltaNet layers: V heads (one state each)",
+                                    minimum=1),
+    "linear_key_head_dim": Field(_INT, 128, ATTENTION, "Gated DeltaNet layers: Q/K head width", minimum=1),
+    "linear_value_head_dim": Field(_INT, 128, ATTENTION, "Gated DeltaNet layers: V head width", minimum=1),
+    "linear_conv_kernel_dim": Field(_INT, 4, ATTENTION, "Gated DeltaNet layers: causal convolution width",
+                                    minimum=1),
+    "mamba_version": Field(_INT, 2, ATTENTION, "`mamba` layers: 1 (Mamba) or 2 (Mamba-2)", minimum=1, maximum=2),
+    "mamba_d_inner": Field(_OPT_INT, None, ATTENTION, "`mamba` layers: expanded width E", "2·H", minimum=1),
+    "mamba_d_state": Field(_INT, 128, ATTENTION, "`mamba` layers: state size N per channel", minimum=1),
+    "mamba_d_conv": Field(_INT, 4, ATTENTION, "`mamba` layers: causal convolution width", minimum=1),
+    "mamba_dt_rank": Field(_OPT_INT, None, ATTENTION, "Mamba-1: rank of the Δt projection", "⌈H / 16⌉",
+                           minimum=1),
+    "mamba_n_heads": Field(_OPT_INT, None, ATTENTION, "Mamba-2: heads (each E / heads wide); required for "
+                                                      "Mamba-2", minimum=1),
+    "mamba_n_groups": Field(_INT, 1, ATTENTION, "Mamba-2: groups sharing B and C", minimum=1),
+    "mamba_conv_bias": Field(_BOOL, True, ATTENTION, "`mamba` layers: a bias on the convolution"),
+    "mamba_proj_bias": Field(_BOOL, False, ATTENTION, "`mamba` layers: biases on the input and output projections"),
+    "mamba_gated_norm": Field(_BOOL, True, ATTENTION, "Mamba-2: a gated RMSNorm over E before the output"),
     "relative_attention_num_buckets": Field(_INT, 0, ATTENTION,
                                             "T5's relative position bias, buckets × heads, in the first layer of "
                                             "each stack", minimum=0),
@@ -137,6 +168,12 @@ SCHEMA: dict[str, Field] = {
                                              minimum=0),
     "n_shared_experts": Field(_INT, 0, FFN, "shared experts of `moe_intermediate_size` each (DeepSeek)", minimum=0),
     "shared_expert_gate": Field(_BOOL, False, FFN, "the shared expert's H → 1 sigmoid gate (Qwen-MoE)"),
+    "router_bias": Field(_BOOL, False, FFN, "a bias on the router (gpt-oss)"),
+    "expert_bias": Field(_BOOL, False, FFN, "biases on every expert's projections (gpt-oss)"),
+    "ffn_types": Field((list, str, type(None)), None, FFN,
+                       "each layer's feed-forward, a list or one value for all: `dense`, `moe`, `none` (a Mamba "
+                       "block); instead of `first_k_dense_replace` and `mlp_only_layers`",
+                       "`moe` with experts, else `dense`"),
     "first_k_dense_replace": Field(_INT, 0, FFN,
                                    "leading layers with a dense FFN of `intermediate_size` (DeepSeek)", minimum=0),
     "mlp_only_layers": Field((list,), [], FFN,
@@ -332,6 +369,8 @@ def key_tables() -> str:
     for section, rows in sections.items():
         parts.append(f"### {section}\n\n| key | default | meaning |\n|---|---|---|\n" + "\n".join(rows) + "\n")
     return "\n".join(parts)
+
+
 def _per_layer(fields: Mapping[str, Any], name: str, layers: int, source: str) -> list[int]:
     value = fields[name]
     if isinstance(value, list):
@@ -364,7 +403,10 @@ def _transformer_stack(
     fields: Mapping[str, Any], name: str, layers: int, cross_attention: bool, source: str
 ) -> Stack:
     hidden = fields["hidden_size"]
-    if fields["num_attention_heads"] is None:
+    mixer_types = _mixer_types(fields, layers, source)
+    ffn_types = _ffn_types(fields, layers, source)
+    has_attention = any(kind in ("full_attention", "sliding_attention", "chunked_attention") for kind in mixer_types)
+    if fields["num_attention_heads"] is None and (has_attention or cross_attention):
         raise SpecError(source, "num_attention_heads", "missing; it is required")
     # Per-layer lists describe the main stack; an encoder-decoder's stacks are uniform.
     heads = _per_layer(fields, "num_attention_heads", layers, source)
@@ -374,19 +416,11 @@ def _transformer_stack(
         widths = [4 * hidden] * layers
     else:
         widths = _per_layer(fields, "intermediate_size", layers, source)
-    windows = _windows(fields, layers, source)
     uses_mla = fields["kv_lora_rank"] is not None
-    uses_moe = fields["num_experts"] is not None
-    if uses_moe and fields["num_experts_per_tok"] is None:
-        raise SpecError(source, "num_experts_per_tok", "missing; MoE models need top-k")
-    dense_layers = set(fields["mlp_only_layers"])
-    if any(not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < layers
-           for index in dense_layers):
-        raise SpecError(source, "mlp_only_layers", f"must list layer indices from 0 to {layers - 1}")
 
     # One object per distinct part: a 100,000-layer model holds a handful, and everything
     # downstream that groups layers compares them by identity first.
-    parts: dict[tuple[Any, ...], Any] = {}
+    parts: dict[Any, Any] = {}
 
     def once(kind: type, **values: Any) -> Any:
         key = (kind, *values.items())
@@ -396,28 +430,42 @@ def _transformer_stack(
 
     built = []
     for index in range(layers):
-        n_heads, n_kv = heads[index], kv_heads[index]
+        n_heads, n_kv, kind = heads[index], kv_heads[index], mixer_types[index]
         projections: dict[str, Any] = {}
-        if not uses_mla or cross_attention:  # MLA has no head_dim of its own
+        if n_heads is not None and (not uses_mla or cross_attention):  # MLA has no head_dim of its own
             projections = {"num_heads": n_heads, "num_kv_heads": n_kv, "head_dim": _head_dim(fields, n_heads, source),
                            "qkv_bias": fields["attention_bias"] or fields["qkv_bias"],
                            "o_bias": fields["attention_bias"]}
-        if uses_mla:
+        mixer: MixerKind
+        if kind == "mamba":
+            if "mamba" not in parts:
+                parts["mamba"] = _state_space(fields, source)
+            mixer = parts["mamba"]
+        elif kind == "linear_attention":
+            mixer = once(LinearAttention, key_heads=fields["linear_num_key_heads"],
+                         value_heads=fields["linear_num_value_heads"], key_head_dim=fields["linear_key_head_dim"],
+                         value_head_dim=fields["linear_value_head_dim"],
+                         conv_kernel=fields["linear_conv_kernel_dim"])
+        elif uses_mla:
             if ("mla", n_heads) not in parts:
                 parts[("mla", n_heads)] = _latent_attention(fields, n_heads, source)
-            attention: MixerKind = parts[("mla", n_heads)]
+            mixer = parts[("mla", n_heads)]
         else:
-            attention = once(
+            mixer = once(
                 Attention,
                 **projections,
                 qk_norm=fields["qk_norm"],
-                sliding_window=windows[index],
+                sliding_window=fields["sliding_window"] if kind == "sliding_attention" else None,
+                chunk_size=fields["attention_chunk_size"] if kind == "chunked_attention" else None,
+                sinks=fields["attention_sinks"],
+                output_gate=fields["attention_output_gate"],
                 relative_attention_buckets=fields["relative_attention_num_buckets"] if index == 0 else 0,
                 localized_filtering=fields["localized_filtering"],
             )
-        if uses_moe and index >= fields["first_k_dense_replace"] and index not in dense_layers:
+        ffn: FeedForwardKind | None = None
+        if ffn_types[index] == "moe":
             expert_width = fields["moe_intermediate_size"] or widths[index]
-            ffn: FeedForwardKind = once(
+            ffn = once(
                 MixtureOfExperts,
                 num_experts=fields["num_experts"],
                 num_experts_per_tok=fields["num_experts_per_tok"],
@@ -426,34 +474,85 @@ def _transformer_stack(
                 shared_expert_intermediate_size=fields["shared_expert_intermediate_size"]
                 + fields["n_shared_experts"] * expert_width,
                 shared_expert_gate=fields["shared_expert_gate"],
+                router_bias=fields["router_bias"],
+                expert_bias=fields["expert_bias"],
             )
-        else:
+        elif ffn_types[index] == "dense":
             ffn = once(FeedForward, intermediate_size=widths[index], gated=fields["gated_ffn"], bias=fields["mlp_bias"])
         cross = once(Attention, **projections) if cross_attention else None
         norms = fields["norms_per_layer"] + (1 if cross_attention else 0)
-        built.append(once(Layer, mixer=attention, ffn=ffn, norms=norms, cross_attention=cross))
+        built.append(once(Layer, mixer=mixer, ffn=ffn, norms=norms, cross_attention=cross))
     return Stack(name=name, layers=tuple(built), final_norm=fields["final_norm"])
 
 
-def _windows(fields: Mapping[str, Any], layers: int, source: str) -> list[int | None]:
-    """Each layer's attention window: all local (Mistral), or a local/global schedule (Gemma-2)."""
-    window = fields["sliding_window"]
-    types, pattern = fields["layer_types"], fields["sliding_window_pattern"]
-    if types is not None and pattern is not None:
-        raise SpecError(source, "layer_types", "give layer_types or sliding_window_pattern, not both")
-    if window is None:
-        if types is not None or pattern is not None:
-            raise SpecError(source, "sliding_window", "missing; a local/global schedule needs the window size")
-        return [None] * layers
-    if types is not None:
-        if len(types) != layers or any(kind not in LAYER_TYPES for kind in types):
-            raise SpecError(source, "layer_types",
-                            f"must list {layers} values, each one of {', '.join(LAYER_TYPES)}")
-        return [window if kind == "sliding_attention" else None for kind in types]
+def _listed(fields: Mapping[str, Any], name: str, layers: int, allowed: tuple[str, ...], source: str) -> list[str]:
+    """A per-layer list of names, or one name for every layer."""
+    value = fields[name]
+    values = [value] * layers if isinstance(value, str) else value
+    if len(values) != layers or any(kind not in allowed for kind in values):
+        raise SpecError(source, name, f"must be one value or {layers} values, each one of {', '.join(allowed)}")
+    return list(values)
+
+
+def _mixer_types(fields: Mapping[str, Any], layers: int, source: str) -> list[str]:
+    """Each layer's token mixer: from `layer_types`, a local/global pattern (Gemma-2), or the
+    same for all (local with a window: Mistral)."""
+    window, pattern = fields["sliding_window"], fields["sliding_window_pattern"]
+    if fields["layer_types"] is not None:
+        if pattern is not None:
+            raise SpecError(source, "layer_types", "give layer_types or sliding_window_pattern, not both")
+        types = _listed(fields, "layer_types", layers, LAYER_TYPES, source)
+        if "sliding_attention" in types and window is None:
+            raise SpecError(source, "sliding_window", "missing; `sliding_attention` layers need the window size")
+        if "chunked_attention" in types and fields["attention_chunk_size"] is None:
+            raise SpecError(source, "attention_chunk_size", "missing; `chunked_attention` layers need the chunk size")
+        return types
     if pattern is not None:
+        if window is None:
+            raise SpecError(source, "sliding_window", "missing; a local/global schedule needs the window size")
         # As Gemma's configs: layer i is global when (i + 1) is a multiple of the pattern.
-        return [None if (index + 1) % pattern == 0 else window for index in range(layers)]
-    return [window] * layers
+        return ["full_attention" if (index + 1) % pattern == 0 else "sliding_attention" for index in range(layers)]
+    return ["sliding_attention" if window is not None else "full_attention"] * layers
+
+
+def _ffn_types(fields: Mapping[str, Any], layers: int, source: str) -> list[str]:
+    """Each layer's feed-forward: from `ffn_types`, or experts after the first k dense layers
+    except those listed in `mlp_only_layers`."""
+    uses_moe = fields["num_experts"] is not None
+    if uses_moe and fields["num_experts_per_tok"] is None:
+        raise SpecError(source, "num_experts_per_tok", "missing; MoE models need top-k")
+    if fields["ffn_types"] is not None:
+        if fields["first_k_dense_replace"] or fields["mlp_only_layers"]:
+            raise SpecError(source, "ffn_types", "give ffn_types, or first_k_dense_replace and mlp_only_layers, "
+                                                 "not both")
+        types = _listed(fields, "ffn_types", layers, FFN_TYPES, source)
+        if "moe" in types and not uses_moe:
+            raise SpecError(source, "num_experts", "missing; `moe` layers need the experts")
+        return types
+    dense_layers = set(fields["mlp_only_layers"])
+    if any(not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < layers
+           for index in dense_layers):
+        raise SpecError(source, "mlp_only_layers", f"must list layer indices from 0 to {layers - 1}")
+    return ["moe" if uses_moe and index >= fields["first_k_dense_replace"] and index not in dense_layers
+            else "dense" for index in range(layers)]
+
+
+def _state_space(fields: Mapping[str, Any], source: str) -> StateSpace:
+    hidden, version = fields["hidden_size"], fields["mamba_version"]
+    if version == 2 and fields["mamba_n_heads"] is None:
+        raise SpecError(source, "mamba_n_heads", "missing; Mamba-2 layers need their heads")
+    return StateSpace(
+        version=version,
+        inner_size=fields["mamba_d_inner"] or 2 * hidden,
+        state_size=fields["mamba_d_state"],
+        conv_kernel=fields["mamba_d_conv"],
+        time_step_rank=(fields["mamba_dt_rank"] or -(-hidden // 16)) if version == 1 else 0,
+        heads=fields["mamba_n_heads"] or 0 if version == 2 else 0,
+        groups=fields["mamba_n_groups"],
+        conv_bias=fields["mamba_conv_bias"],
+        proj_bias=fields["mamba_proj_bias"],
+        gated_norm=fields["mamba_gated_norm"],
+    )
 
 
 def _head_dim(fields: Mapping[str, Any], heads: int, source: str) -> int:

@@ -8,7 +8,7 @@ preset fields into this tree and names the file. The core trusts what it receive
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Union
 
@@ -18,7 +18,10 @@ from llmcalc.memory import DType
 NORM_KINDS = ("rmsnorm", "layernorm", "layernorm_no_bias", "nonparametric")
 ARCHITECTURES = ("decoder", "encoder", "encoder-decoder", "rwkv")
 QK_NORMS = ("none", "head", "full", "per_head")
-LAYER_TYPES = ("sliding_attention", "full_attention")
+# The token mixer of each layer, as transformers' `layer_types` names them (plus `mamba`).
+LAYER_TYPES = ("full_attention", "sliding_attention", "chunked_attention", "linear_attention", "mamba")
+# The feed-forward of each layer: a dense FFN, a mixture of experts, or none (Mamba blocks).
+FFN_TYPES = ("dense", "moe", "none")
 
 # Weight (scale) and bias per normalised feature, by norm kind.
 NORM_PARAMS_PER_FEATURE = {"rmsnorm": 1, "layernorm": 2, "layernorm_no_bias": 1, "nonparametric": 0}
@@ -43,6 +46,9 @@ class Attention:
     o_bias: bool = False
     qk_norm: str = "none"
     sliding_window: int | None = None
+    chunk_size: int | None = None  # chunked attention (Llama 4): a token sees its own chunk only
+    sinks: bool = False  # one learned logit per head that absorbs attention (gpt-oss)
+    output_gate: bool = False  # Q projection also yields a sigmoid gate on the output (Qwen3-Next)
     relative_attention_buckets: int = 0
     localized_filtering: bool = False
 
@@ -53,6 +59,9 @@ class Attention:
         _positive("num_key_value_heads", self.num_kv_heads)
         _positive("head_dim", self.head_dim)
         _positive("sliding_window", self.sliding_window)
+        _positive("attention_chunk_size", self.chunk_size)
+        if self.sliding_window is not None and self.chunk_size is not None:
+            raise InvalidPart("attention_chunk_size", "a layer is sliding-window or chunked, not both")
         if self.num_kv_heads > self.num_heads or self.num_heads % self.num_kv_heads:
             raise InvalidPart("num_key_value_heads", f"{self.num_kv_heads} must divide num_attention_heads "
                                                      f"{self.num_heads} (1 = MQA, = heads: MHA)")
@@ -70,6 +79,11 @@ class Attention:
     @property
     def head_width(self) -> int:
         return self.head_dim
+
+    @property
+    def cached_window(self) -> int | None:
+        """The most tokens this layer's cache holds: its window or chunk (None: all)."""
+        return self.sliding_window if self.sliding_window is not None else self.chunk_size
 
     @property
     def layout(self) -> str:
@@ -128,6 +142,86 @@ class TimeMix:
 
 
 @dataclass(frozen=True)
+class LinearAttention:
+    """Gated DeltaNet (Qwen3-Next): linear attention that keeps a fixed-size state per value
+    head, and a short causal convolution over Q, K and V, instead of a KV cache."""
+
+    key_heads: int
+    value_heads: int
+    key_head_dim: int
+    value_head_dim: int
+    conv_kernel: int
+
+    cache_kind: ClassVar[str] = "state"
+    layout: ClassVar[str] = ""
+    query_heads: ClassVar[None] = None
+    kv_heads: ClassVar[None] = None
+    head_width: ClassVar[None] = None
+
+    def __post_init__(self) -> None:
+        for key, value in (("linear_num_key_heads", self.key_heads), ("linear_num_value_heads", self.value_heads),
+                           ("linear_key_head_dim", self.key_head_dim),
+                           ("linear_value_head_dim", self.value_head_dim),
+                           ("linear_conv_kernel_dim", self.conv_kernel)):
+            _positive(key, value)
+        if self.value_heads % self.key_heads:
+            raise InvalidPart("linear_num_value_heads", f"{self.value_heads} must be a multiple of "
+                                                        f"linear_num_key_heads {self.key_heads}")
+
+    @property
+    def conv_channels(self) -> int:
+        """Q, K and V pass the causal convolution: 2 × n_k × d_k + n_v × d_v channels."""
+        return 2 * self.key_heads * self.key_head_dim + self.value_heads * self.value_head_dim
+
+
+@dataclass(frozen=True)
+class StateSpace:
+    """A selective state-space mixer: Mamba (version 1) or Mamba-2."""
+
+    version: int
+    inner_size: int  # E, the expanded width (expand × H)
+    state_size: int  # N
+    conv_kernel: int
+    time_step_rank: int = 0  # Mamba-1: rank of the Δt projection
+    heads: int = 0  # Mamba-2: heads of E / heads channels each
+    groups: int = 1  # Mamba-2: groups sharing B and C
+    conv_bias: bool = True
+    proj_bias: bool = False
+    gated_norm: bool = True  # Mamba-2: a gated RMSNorm over E before the output projection
+
+    cache_kind: ClassVar[str] = "state"
+    layout: ClassVar[str] = ""
+    query_heads: ClassVar[None] = None
+    kv_heads: ClassVar[None] = None
+    head_width: ClassVar[None] = None
+
+    def __post_init__(self) -> None:
+        if self.version not in (1, 2):
+            raise InvalidPart("mamba_version", f"must be 1 or 2, got {self.version}")
+        for key, value in (("mamba_d_inner", self.inner_size), ("mamba_d_state", self.state_size),
+                           ("mamba_d_conv", self.conv_kernel), ("mamba_n_groups", self.groups)):
+            _positive(key, value)
+        if self.version == 1:
+            _positive("mamba_dt_rank", self.time_step_rank or None)
+            if not self.time_step_rank:
+                raise InvalidPart("mamba_dt_rank", "missing; Mamba-1 needs the rank of its Δt projection")
+        else:
+            if self.heads <= 0 or self.inner_size % self.heads:
+                raise InvalidPart("mamba_n_heads", f"must divide mamba_d_inner {self.inner_size}, got {self.heads}")
+            if self.heads % self.groups:
+                raise InvalidPart("mamba_n_groups", f"must divide mamba_n_heads {self.heads}, got {self.groups}")
+
+    @property
+    def conv_channels(self) -> int:
+        """Mamba-1 convolves x (E channels); Mamba-2 convolves x, B and C (E + 2·G·N)."""
+        return self.inner_size if self.version == 1 else self.inner_size + 2 * self.groups * self.state_size
+
+    @property
+    def head_dim(self) -> int:
+        return self.inner_size // self.heads if self.heads else 0
+
+
+@dataclass(frozen=True)
 class FeedForward:
     intermediate_size: int
     gated: bool
@@ -145,6 +239,8 @@ class MixtureOfExperts:
     gated: bool
     shared_expert_intermediate_size: int = 0
     shared_expert_gate: bool = False
+    router_bias: bool = False  # gpt-oss
+    expert_bias: bool = False  # biases on every expert's projections (gpt-oss)
 
     def __post_init__(self) -> None:
         _positive("num_experts", self.num_experts)
@@ -165,14 +261,14 @@ class ChannelMix:
         _positive("intermediate_size", self.intermediate_size)
 
 
-MixerKind = Union[Attention, LatentAttention, TimeMix]
+MixerKind = Union[Attention, LatentAttention, TimeMix, LinearAttention, StateSpace]
 FeedForwardKind = Union[FeedForward, MixtureOfExperts, ChannelMix]
 
 
 @dataclass(frozen=True)
 class Layer:
     mixer: MixerKind  # what mixes tokens: attention, MLA, a linear-attention or SSM state
-    ffn: FeedForwardKind
+    ffn: FeedForwardKind | None  # None: the block has no feed-forward (Mamba)
     norms: int  # hidden-size norms in this block (2 pre-norm, 1 parallel, 4 sandwich, ...)
     cross_attention: Attention | None = None
 
@@ -180,6 +276,11 @@ class Layer:
 # Creating a dataclass costs about a millisecond of start-up here (each generated method is
 # compiled), so value equality is generated only where it is used: layers and their parts
 # are compared to group identical layers.
+
+
+def _distinct(layers: Iterable[Layer]) -> list[Layer]:
+    """Each layer object once: a spec shares one object among identical layers."""
+    return list({id(layer): layer for layer in layers}.values())
 
 
 @dataclass(frozen=True, eq=False)
@@ -249,16 +350,20 @@ class ModelSpec:
 
     @property
     def cache_kind(self) -> str:
-        """`kv`, `latent` (MLA), `state` (RWKV), or `none` (an encoder keeps no cache)."""
-        stacks = self.cached_stacks
-        return stacks[0].layers[0].mixer.cache_kind if stacks else "none"
+        """`kv`, `latent` (MLA), `state` (RWKV, Mamba, linear attention), `hybrid` (K and V in
+        some layers, a state in others), or `none` (an encoder keeps no cache)."""
+        kinds = {layer.mixer.cache_kind for layer in _distinct(layer for stack in self.cached_stacks
+                                                              for layer in stack.layers)}
+        if not kinds:
+            return "none"
+        return kinds.pop() if len(kinds) == 1 else "hybrid"
 
     @property
     def attention_layout(self) -> str:
-        """MHA, GQA or MQA (over every attention layer), MLA, or '' for RWKV."""
-        layouts = {layer.mixer.layout for layer in self.layers}
-        if len(layouts) == 1:
-            return layouts.pop()
+        """MHA, GQA or MQA (over every attention layer), MLA, or '' without attention."""
+        layouts = {layer.mixer.layout for layer in _distinct(self.layers)} - {""}
+        if len(layouts) <= 1:
+            return layouts.pop() if layouts else ""
         return "GQA"  # layers that differ in KV sharing (OpenELM) share in groups overall
 
     def with_kv_heads(self, kv_heads: int) -> ModelSpec:

@@ -143,7 +143,11 @@ def test_layer_types_set_each_window() -> None:
     assert [layer.mixer.sliding_window for layer in pattern.layers] == [8, None, 8, None]
     assert error(num_hidden_layers=2, sliding_window=8, layer_types=["full_attention"] * 2,
                  sliding_window_pattern=2).key == "layer_types"
-    assert error(num_hidden_layers=2, layer_types=["full_attention"] * 2).key == "sliding_window"
+    assert error(num_hidden_layers=2, layer_types=["full_attention", "sliding_attention"]).key == "sliding_window"
+    assert error(num_hidden_layers=2, layer_types="chunked_attention").key == "attention_chunk_size"
+    assert error(num_hidden_layers=2, layer_types=["full_attention"]).key == "layer_types"
+    assert error(num_hidden_layers=2, layer_types="dense").key == "layer_types"
+    assert [layer.mixer.sliding_window for layer in build(layer_types="full_attention").layers] == [None, None]
 
 
 @pytest.mark.parametrize("params", [0, -1, True])
