@@ -1,17 +1,18 @@
-"""Hugging Face `config.json` → preset fields → ModelSpec.
+"""Hugging Face `config.json` → preset fields → ModelSpec, through one table of readers.
 
-Each supported `model_type` is read the way its reference implementation reads it: a key
-that is absent means that class's default (taken from `transformers` 5.23's config
-classes, or the model's own remote code), not zero; a key set to null means what that class
-makes of None (NULLS: an undeclared null is an error), and a key is read under each spelling
-the class reads (SPELLINGS). Architectural facts a config leaves implicit (norm kind,
-biases, gated FFN, norms per layer) are set per model type here, as the modelling code
-builds them.
+Each supported `model_type` is a row of READERS: which config key (and under which other
+spellings) gives each preset field, the class default when the key is absent (taken from
+`transformers` 5.23's config classes, or the model's own remote code), what an explicit null
+means (an undeclared null is an error, never a default), and the architectural facts a config
+leaves implicit (norm kind, biases, gated FFN, norms per layer), as the modelling code builds
+them. A row usually extends another (`like`); code appears only where the modelling code
+really decides something from several keys (steps: windows, MoE layer schedules, ...).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,82 +27,70 @@ REQUIRED = object()
 # num_attention_heads, n_inner → 4·n_embd, ...).
 AS_ABSENT = object()
 _UNDECLARED = object()
+Fields = dict[str, Any]
+Step = Callable[["Config", Fields], None]
 
-# What an explicit JSON null means, per model type and key as the file spells it. transformers
-# hands a null to the config class as None, and the class or the modelling code decides what
-# None means, which is often not the class default: MistralConfig defaults sliding_window to
-# 4096, but None is no window at all. A null for a key not listed here is an error, never a
-# default: transformers 5.23 rejects it too (a field typed `int` or `bool` fails the class's
-# strict validation) or fails building the model. Each entry names the 5.23 line that decides.
-_KV_HEADS = {"num_key_value_heads": AS_ABSENT}  # __post_init__: None → num_attention_heads
-NULLS: dict[str, dict[str, object]] = {
-    "*": {"torch_dtype": AS_ABSENT, "dtype": AS_ABSENT},  # configuration_utils.py:419, 440
-    "llama": {**_KV_HEADS, "head_dim": AS_ABSENT},  # configuration_llama.py:87-90
-    # head_dim: configuration_mistral.py:84; no window: modeling_mistral.py:353
-    "mistral": {"head_dim": AS_ABSENT, "sliding_window": None},
-    "mixtral": {"head_dim": AS_ABSENT, "sliding_window": AS_ABSENT},  # configuration_mixtral.py:73, 83
-    "qwen2": {**_KV_HEADS, "sliding_window": None},  # configuration_qwen2.py:85, 91
-    "qwen2_moe": {"mlp_only_layers": AS_ABSENT},  # configuration_qwen2_moe.py:112
-    "qwen3": {**_KV_HEADS, "sliding_window": None},  # configuration_qwen3.py:88, 94
-    # configuration_qwen3_moe.py:112; modeling_qwen3_moe.py:472
-    "qwen3_moe": {"mlp_only_layers": AS_ABSENT, "sliding_window": None},
-    "gemma2": {"layer_types": AS_ABSENT},  # configuration_gemma2.py:95
-    "gemma3_text": {"layer_types": AS_ABSENT},  # configuration_gemma3.py:108
-    "phi3": {**_KV_HEADS, "sliding_window": AS_ABSENT},  # configuration_phi3.py:84, 81
-    "cohere": {**_KV_HEADS, "use_qk_norm": False},  # configuration_cohere.py:89; modeling_cohere.py:229
-    "olmo": _KV_HEADS,  # configuration_olmo.py:87
-    "olmo2": _KV_HEADS,  # configuration_olmo2.py:91
-    "starcoder2": {"head_dim": AS_ABSENT, "sliding_window": AS_ABSENT},  # modeling_starcoder2.py:147; config :76
-    "stablelm": {"head_dim": AS_ABSENT},  # modeling_stablelm.py:226 takes hidden_size // heads
-    "gpt2": {"n_inner": AS_ABSENT},  # modeling_gpt2.py:250
-    "gpt_bigcode": {"n_inner": AS_ABSENT},  # modeling_gpt_bigcode.py:263
-    "gptj": {"n_inner": AS_ABSENT},  # modeling_gptj.py:386
-    # configuration_falcon.py:95, 97, 70; the flags are tested for truth: modeling_falcon.py:230-239, 555
-    "falcon": {"num_kv_heads": AS_ABSENT, "ffn_hidden_size": AS_ABSENT, "num_ln_in_parallel_attn": AS_ABSENT,
-               "new_decoder_architecture": False, "multi_query": False, "parallel_attn": False, "bias": False},
-    # q_lora_rank None: queries projected directly (modeling_deepseek_v2.py:378); head_dim is
-    # replaced by qk_rope_head_dim (configuration_deepseek_v2.py:125) and the reader drops it.
-    "deepseek_v2": {**_KV_HEADS, "head_dim": AS_ABSENT, "q_lora_rank": None},
-    "deepseek_v3": {**_KV_HEADS, "head_dim": AS_ABSENT, "q_lora_rank": None},  # modeling_deepseek_v3.py:437
-    "t5": {"num_decoder_layers": AS_ABSENT, "tie_word_embeddings": AS_ABSENT},  # configuration_t5.py:66, 82
-    "rwkv": {"attention_hidden_size": AS_ABSENT, "intermediate_size": AS_ABSENT},  # configuration_rwkv.py:69, 71
-    "internlm2": _KV_HEADS,  # InternLM2Config (remote code) sets None to num_attention_heads
-}
 
-# Spellings transformers 5.23 reads as one setting, per model type: the config classes'
-# attribute_map, and legacy keywords a __post_init__ still takes (n_embed). A reader asks for
-# one spelling and gets whichever the file uses; two spellings that disagree are an error.
-_GPT2_NAMES = (("n_embd", "hidden_size"), ("n_positions", "max_position_embeddings"),
-               ("n_head", "num_attention_heads"), ("n_layer", "num_hidden_layers"))
-SPELLINGS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "*": (("torch_dtype", "dtype"),),  # configuration_utils.py:440
-    "mixtral": (("num_local_experts", "num_experts"),),
-    "qwen3_moe": (("num_experts", "num_local_experts"),),  # transformers 5 writes num_local_experts
-    "gpt2": _GPT2_NAMES, "gpt_bigcode": _GPT2_NAMES, "gptj": _GPT2_NAMES,
-    "bloom": (("hidden_size", "n_embed"), ("n_layer", "num_hidden_layers"), ("n_head", "num_attention_heads")),
-    # n_head, n_layer and n_head_kv: the RefinedWeb remote code's own names (configuration_RW.py)
-    "falcon": (("hidden_size", "n_embed"), ("num_attention_heads", "n_head"), ("num_hidden_layers", "n_layer"),
-               ("num_kv_heads", "n_head_kv")),
-    "deepseek_v2": (("n_routed_experts", "num_experts"),),
-    "deepseek_v3": (("n_routed_experts", "num_local_experts"), ("num_nextn_predict_layers", "num_mtp_layers")),
-    "t5": (("d_model", "hidden_size"), ("num_heads", "num_attention_heads"), ("num_layers", "num_hidden_layers"),
-           ("d_kv", "head_dim")),
-    "rwkv": (("context_length", "max_position_embeddings"),),
-}
+@dataclass(frozen=True)
+class Key:
+    """Where a preset field comes from: a config key, its class default when absent (a
+    value, REQUIRED, or a function of the fields read before it), its JSON type, and an
+    optional mapping of the value read to the field's value."""
+
+    name: str
+    default: Any = REQUIRED
+    kind: type | tuple[type, ...] = int
+    means: Callable[[Any, Fields], Any] | None = None
+
+
+def same_as(field_name: str) -> Callable[[Fields], Any]:
+    """A default that is another field's value (KV heads default to the query heads)."""
+    return lambda fields: fields[field_name]
+
+
+def times_hidden(factor: int) -> Callable[[Fields], Any]:
+    return lambda fields: factor * fields["hidden_size"]
+
+
+def flag(name: str, default: bool) -> Key:
+    return Key(name, default, bool)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One model type: keys read (preset field → Key), fixed facts, steps of code, what a
+    null means per key (as the file spells it), and the spellings read as one setting."""
+
+    keys: Mapping[str, Key | None] = field(default_factory=dict)
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    steps: tuple[Step, ...] = ()
+    nulls: Mapping[str, object] = field(default_factory=dict)
+    spellings: tuple[tuple[str, ...], ...] = ()
+
+
+def like(base: Reader, keys: Mapping[str, Key | None] | None = None, facts: Mapping[str, Any] | None = None,
+         steps: tuple[Step, ...] = (), nulls: Mapping[str, object] | None = None,
+         spellings: tuple[tuple[str, ...], ...] = ()) -> Reader:
+    """`base` with more keys (None drops one), facts, steps (run after base's), nulls and
+    spellings. A key given again keeps its place, so defaults that refer to it still can."""
+    return Reader(keys={**base.keys, **(keys or {})}, facts={**base.facts, **(facts or {})},
+                  steps=base.steps + steps, nulls={**base.nulls, **(nulls or {})},
+                  spellings=base.spellings + spellings)
 
 
 class Config:
     """A config.json mapping with typed look-ups that name the file and key on error.
 
     A key is looked up under every spelling its model type reads; absent, it gets the
-    reader's default; null, what NULLS declares for it, and is an error where nothing is.
+    reader's default; null, what the reader's `nulls` declare for it, and is an error where
+    nothing is. This is the one place the absent/null rule is applied.
     """
 
-    def __init__(self, data: dict[str, Any], source: str, model_type: str) -> None:
+    def __init__(self, data: dict[str, Any], source: str, model_type: str, reader: Reader) -> None:
         self.data, self.source, self.model_type = data, source, model_type
-        self.nulls = {**NULLS["*"], **NULLS.get(model_type, {})}
+        self.nulls = {**ALL_TYPES.nulls, **reader.nulls}
         self.spellings: dict[str, tuple[str, ...]] = {}
-        for group in SPELLINGS["*"] + SPELLINGS.get(model_type, ()):
+        for group in ALL_TYPES.spellings + reader.spellings:
             for key in group:
                 self.spellings[key] = (key, *(other for other in group if other != key))
 
@@ -154,9 +143,28 @@ class Config:
         return self.get(key, default, bool)
 
 
-def _common(c: Config) -> dict[str, Any]:
-    """What every reader records: provenance and the checkpoint's dtype and quantization."""
-    fields: dict[str, Any] = {}
+def read(c: Config, reader: Reader) -> Fields:
+    """The preset fields a reader takes from a config: keys, then facts, then steps."""
+    fields: Fields = {}
+    for name, key in reader.keys.items():
+        if key is None:
+            continue
+        default = key.default
+        if callable(default):
+            written = c.get(key.name, None, key.kind)
+            value = default(fields) if written is None else written
+        else:
+            value = c.get(key.name, default, key.kind)
+        fields[name] = key.means(value, fields) if key.means is not None else value
+    fields.update(reader.facts)
+    for step in reader.steps:
+        step(c, fields)
+    return fields
+
+
+def _common(c: Config) -> Fields:
+    """What every reader records: the checkpoint's dtype and quantization."""
+    fields: Fields = {}
     dtype = c.get("torch_dtype", None, str)
     if dtype is not None:
         fields["torch_dtype"] = dtype
@@ -175,65 +183,28 @@ def _quantization(config: dict[str, Any]) -> str:
     return {4: "int4", 8: "int8"}.get(bits, "") if isinstance(bits, int) else ""
 
 
-def _attention_core(c: Config, heads_default: Any = REQUIRED) -> dict[str, Any]:
-    heads = c.get("num_attention_heads", heads_default)
-    return {
-        "vocab_size": c.get("vocab_size"),
-        "hidden_size": c.get("hidden_size"),
-        "num_hidden_layers": c.get("num_hidden_layers"),
-        "num_attention_heads": heads,
-        "num_key_value_heads": c.get("num_key_value_heads", heads),
-        "head_dim": c.get("head_dim", None),
-        "max_position_embeddings": c.get("max_position_embeddings", None),
-    }
+# --- steps: code where the modelling code decides from several keys -------------------------------
 
-
-def _windows(c: Config, fields: dict[str, Any], default_window: int | None = None,
-             default_pattern: int | None = None) -> None:
+def windows(default_window: int | None = None, default_pattern: int | None = None) -> Step:
     """Sliding windows and local/global schedules, as the config (or its class) sets them."""
-    window = c.get("sliding_window", default_window)
-    if window is None or window == 0:
-        return
-    fields["sliding_window"] = window
-    types = c.get("layer_types", None, list)
-    if types is not None:
-        fields["layer_types"] = types
-        return
-    pattern = c.get("sliding_window_pattern", default_pattern)
-    if pattern is not None:
-        fields["sliding_window_pattern"] = pattern
+    def step(c: Config, fields: Fields) -> None:
+        window = c.get("sliding_window", default_window)
+        if window is None or window == 0:
+            return
+        fields["sliding_window"] = window
+        types = c.get("layer_types", None, list)
+        if types is not None:
+            fields["layer_types"] = types
+            return
+        pattern = c.get("sliding_window_pattern", default_pattern)
+        if pattern is not None:
+            fields["sliding_window_pattern"] = pattern
+    return step
 
 
-def llama(c: Config, **extra: Any) -> dict[str, Any]:
-    """LLaMA and the models built like it (Mistral, Yi, DeepSeek-LLM, InternLM2, Baichuan...)."""
-    fields = {
-        **_attention_core(c),
-        "intermediate_size": c.get("intermediate_size"),
-        "attention_bias": c.flag("attention_bias", False),
-        "mlp_bias": c.flag("mlp_bias", False),
-        "tie_word_embeddings": c.flag("tie_word_embeddings", False),
-        "norm": "rmsnorm",
-        "gated_ffn": True,
-    }
-    fields.update(extra)
-    return fields
-
-
-def mistral(c: Config) -> dict[str, Any]:
-    fields = llama(c)
-    _windows(c, fields, default_window=4096)
-    return fields
-
-
-def mixtral(c: Config) -> dict[str, Any]:
-    fields = llama(c, num_experts=c.get("num_local_experts", 8), num_experts_per_tok=c.get("num_experts_per_tok", 2))
-    _windows(c, fields)
-    return fields
-
-
-def _qwen_windows(c: Config, fields: dict[str, Any]) -> None:
+def qwen_windows(c: Config, fields: Fields) -> None:
     # Qwen2/3 use a window only with use_sliding_window, in layers from max_window_layers on;
-    # their classes default the window to 4096 (a null window: none, where NULLS says so).
+    # their classes default the window to 4096 (a null window: none, where `nulls` says so).
     window = c.get("sliding_window", 4096) if c.flag("use_sliding_window", False) else None
     if window is not None:
         layers = fields["num_hidden_layers"]
@@ -243,13 +214,7 @@ def _qwen_windows(c: Config, fields: dict[str, Any]) -> None:
                                  for index in range(layers)]
 
 
-def qwen2(c: Config) -> dict[str, Any]:
-    fields = llama(c, qkv_bias=True, attention_bias=False, mlp_bias=False)
-    _qwen_windows(c, fields)
-    return fields
-
-
-def _moe_layers(c: Config, fields: dict[str, Any]) -> None:
+def qwen_moe_layers(c: Config, fields: Fields) -> None:
     """Qwen-MoE: layers listed in mlp_only_layers, or off the sparse step, keep a dense FFN."""
     layers = fields["num_hidden_layers"]
     step = c.get("decoder_sparse_step", 1)
@@ -266,331 +231,298 @@ def _moe_layers(c: Config, fields: dict[str, Any]) -> None:
         fields["mlp_only_layers"] = dense
 
 
-def qwen2_moe(c: Config) -> dict[str, Any]:
-    fields = llama(c, qkv_bias=True, attention_bias=False, num_experts=c.get("num_experts", 60),
-                   num_experts_per_tok=c.get("num_experts_per_tok", 4),
-                   moe_intermediate_size=c.get("moe_intermediate_size", 1408),
-                   shared_expert_intermediate_size=c.get("shared_expert_intermediate_size", 5632),
-                   shared_expert_gate=True)
-    _moe_layers(c, fields)
-    _qwen_windows(c, fields)
-    return fields
-
-
-def qwen3(c: Config) -> dict[str, Any]:
-    fields = llama(c, qk_norm="head")
-    fields["head_dim"] = c.get("head_dim", 128)
-    _qwen_windows(c, fields)
-    return fields
-
-
-def qwen3_moe(c: Config) -> dict[str, Any]:
-    fields = qwen3(c)
-    fields.update(num_experts=c.get("num_experts", 128), num_experts_per_tok=c.get("num_experts_per_tok", 8),
-                  moe_intermediate_size=c.get("moe_intermediate_size", 768))
-    _moe_layers(c, fields)
-    return fields
-
-
-def gemma(c: Config) -> dict[str, Any]:
-    fields = llama(c, tie_word_embeddings=c.flag("tie_word_embeddings", True))
-    fields["head_dim"] = c.get("head_dim", 256)
-    return fields
-
-
-def gemma2(c: Config) -> dict[str, Any]:
-    fields = gemma(c)
-    fields["norms_per_layer"] = 4  # before and after attention and the FFN
-    _windows(c, fields, default_window=4096, default_pattern=2)
-    return fields
-
-
-def gemma3_text(c: Config) -> dict[str, Any]:
-    fields = gemma2(c)
-    fields["qk_norm"] = "head"
-    fields.pop("sliding_window_pattern", None)
-    fields.pop("layer_types", None)
-    _windows(c, fields, default_window=4096, default_pattern=6)
-    return fields
-
-
-def phi3(c: Config) -> dict[str, Any]:
-    fields = llama(c)
-    _windows(c, fields)
-    return fields
-
-
-def cohere(c: Config) -> dict[str, Any]:
-    return llama(c, tie_word_embeddings=c.flag("tie_word_embeddings", True), norm="layernorm_no_bias",
-                 norms_per_layer=1, qk_norm="full" if c.flag("use_qk_norm", False) else "none")
-
-
-def olmo(c: Config) -> dict[str, Any]:
-    return llama(c, norm="nonparametric")
-
-
-def olmo2(c: Config) -> dict[str, Any]:
-    return llama(c, qk_norm="full")  # post-norms: still two per layer
-
-
-def internlm2(c: Config) -> dict[str, Any]:
-    bias = c.flag("bias", False)
-    return llama(c, attention_bias=bias)
-
-
-def baichuan(c: Config) -> dict[str, Any]:
-    return llama(c, num_key_value_heads=c.get("num_attention_heads"))
-
-
-def starcoder2(c: Config) -> dict[str, Any]:
-    bias = c.flag("use_bias", True)
-    fields = llama(c, attention_bias=bias, mlp_bias=bias, gated_ffn=False, norm="layernorm",
-                   tie_word_embeddings=c.flag("tie_word_embeddings", True))
-    _windows(c, fields)
-    return fields
-
-
-def stablelm(c: Config) -> dict[str, Any]:
-    # qk_layernorm: StableLmLayerNormPerHead, one LayerNorm(head_dim, bias=False) per Q and KV head.
-    return llama(c, qkv_bias=c.flag("use_qkv_bias", False), norm="layernorm",
-                 norms_per_layer=1 if c.flag("use_parallel_residual", False) else 2,
-                 qk_norm="per_head" if c.flag("qk_layernorm", False) else "none")
-
-
-def gpt2(c: Config, kv_heads: int | None = None) -> dict[str, Any]:
-    hidden = c.get("n_embd", 768)
-    heads = c.get("n_head", 12)
-    return {
-        "vocab_size": c.get("vocab_size", 50257),
-        "hidden_size": hidden,
-        "num_hidden_layers": c.get("n_layer", 12),
-        "num_attention_heads": heads,
-        "num_key_value_heads": kv_heads or heads,
-        "intermediate_size": c.get("n_inner", 4 * hidden),
-        "max_position_embeddings": c.get("n_positions", 1024),
-        "learned_position_embeddings": True,
-        "norm": "layernorm",
-        "gated_ffn": False,
-        "attention_bias": True,
-        "mlp_bias": True,
-        "tie_word_embeddings": c.flag("tie_word_embeddings", True),
-    }
-
-
-def gpt_bigcode(c: Config) -> dict[str, Any]:
-    return gpt2(c, kv_heads=1 if c.flag("multi_query", True) else None)
-
-
-def gptj(c: Config) -> dict[str, Any]:
-    hidden = c.get("n_embd", 4096)
-    return {
-        "vocab_size": c.get("vocab_size", 50400),
-        "hidden_size": hidden,
-        "num_hidden_layers": c.get("n_layer", 28),
-        "num_attention_heads": c.get("n_head", 16),
-        "intermediate_size": c.get("n_inner", 4 * hidden),
-        "max_position_embeddings": c.get("n_positions", 2048),
-        "norm": "layernorm",
-        "norms_per_layer": 1,  # attention and FFN in parallel behind ln_1
-        "gated_ffn": False,
-        "mlp_bias": True,
-        "lm_head_bias": True,
-        "tie_word_embeddings": c.flag("tie_word_embeddings", False),
-    }
-
-
-def gpt_neox(c: Config) -> dict[str, Any]:
-    fields = llama(c, attention_bias=c.flag("attention_bias", True), mlp_bias=True, gated_ffn=False,
-                   norm="layernorm")
-    return fields
-
-
-def falcon(c: Config) -> dict[str, Any]:
-    hidden = c.get("hidden_size", 4544)
-    heads = c.get("num_attention_heads", 71)
-    new_architecture = c.flag("new_decoder_architecture", False)
-    if new_architecture:
-        kv_heads = c.get("num_kv_heads", heads)
-        norms = 1 if c.get("num_ln_in_parallel_attn", 2) == 1 else 2
-    else:
-        kv_heads = 1 if c.flag("multi_query", True) else heads
-        norms = 1 if c.flag("parallel_attn", True) else 2
-    bias = c.flag("bias", False)
-    return {
-        "vocab_size": c.get("vocab_size", 65024),
-        "hidden_size": hidden,
-        "num_hidden_layers": c.get("num_hidden_layers", 32),
-        "num_attention_heads": heads,
-        "num_key_value_heads": kv_heads,
-        "head_dim": c.get("head_dim", None),
-        "intermediate_size": c.get("ffn_hidden_size", 4 * hidden),
-        "max_position_embeddings": c.get("max_position_embeddings", 2048),
-        "attention_bias": bias,
-        "mlp_bias": bias,
-        "norm": "layernorm",
-        "norms_per_layer": norms,
-        "gated_ffn": False,
-        "tie_word_embeddings": c.flag("tie_word_embeddings", True),
-    }
-
-
-def bloom(c: Config) -> dict[str, Any]:
-    hidden = c.get("hidden_size", 64)
-    return {
-        "vocab_size": c.get("vocab_size", 250880),
-        "hidden_size": hidden,
-        "num_hidden_layers": c.get("n_layer", 2),
-        "num_attention_heads": c.get("n_head", 8),
-        "intermediate_size": 4 * hidden,
-        "max_position_embeddings": c.get("seq_length", None),
-        "norm": "layernorm",
-        "embedding_norm": True,
-        "gated_ffn": False,
-        "attention_bias": True,
-        "mlp_bias": True,
-        "tie_word_embeddings": c.flag("tie_word_embeddings", True),
-    }
-
-
-def deepseek(c: Config, defaults: dict[str, Any]) -> dict[str, Any]:
-    fields = llama(c)
-    fields.pop("head_dim")
-    q_rank = c.get("q_lora_rank", defaults["q_lora_rank"])  # null: no query LoRA (NULLS)
-    layer_step = c.get("moe_layer_freq", 1)
-    if layer_step != 1:
+def deepseek_moe_layers(c: Config, fields: Fields) -> None:
+    if c.get("moe_layer_freq", 1) != 1:
         raise SpecError(c.source, "moe_layer_freq", "only 1 (every layer after the dense ones) is supported")
-    fields.update(
-        q_lora_rank=q_rank,
-        kv_lora_rank=c.get("kv_lora_rank", 512),
-        qk_nope_head_dim=c.get("qk_nope_head_dim", 128),
-        qk_rope_head_dim=c.get("qk_rope_head_dim", 64),
-        v_head_dim=c.get("v_head_dim", 128),
-        num_experts=c.get("n_routed_experts", defaults["n_routed_experts"]),
-        num_experts_per_tok=c.get("num_experts_per_tok", defaults["num_experts_per_tok"]),
-        moe_intermediate_size=c.get("moe_intermediate_size", defaults["moe_intermediate_size"]),
-        n_shared_experts=c.get("n_shared_experts", defaults["n_shared_experts"]),
-        first_k_dense_replace=c.get("first_k_dense_replace", defaults["first_k_dense_replace"]),
-        num_nextn_predict_layers=c.get("num_nextn_predict_layers", 0),
+
+
+# --- the rows ---------------------------------------------------------------------------------------
+
+LLAMA = Reader(
+    keys={
+        "vocab_size": Key("vocab_size"),
+        "hidden_size": Key("hidden_size"),
+        "num_hidden_layers": Key("num_hidden_layers"),
+        "num_attention_heads": Key("num_attention_heads"),
+        "num_key_value_heads": Key("num_key_value_heads", same_as("num_attention_heads")),
+        "head_dim": Key("head_dim", None),
+        "max_position_embeddings": Key("max_position_embeddings", None),
+        "intermediate_size": Key("intermediate_size"),
+        "attention_bias": flag("attention_bias", False),
+        "mlp_bias": flag("mlp_bias", False),
+        "tie_word_embeddings": flag("tie_word_embeddings", False),
+    },
+    facts={"norm": "rmsnorm", "gated_ffn": True},
+    # configuration_llama.py:87-90: None → num_attention_heads, hidden_size // heads
+    nulls={"num_key_value_heads": AS_ABSENT, "head_dim": AS_ABSENT},
+)
+_NO_KV_NULL = {"num_key_value_heads": _UNDECLARED}
+MISTRAL = like(LLAMA, steps=(windows(default_window=4096),),
+               # head_dim: configuration_mistral.py:84; no window: modeling_mistral.py:353
+               nulls={**_NO_KV_NULL, "sliding_window": None})
+MIXTRAL = like(LLAMA, keys={"num_experts": Key("num_local_experts", 8), "num_experts_per_tok": Key("num_experts_per_tok", 2)},
+               steps=(windows(),), spellings=(("num_local_experts", "num_experts"),),
+               nulls={**_NO_KV_NULL, "sliding_window": AS_ABSENT})  # configuration_mixtral.py:73, 83
+QWEN2 = like(LLAMA, keys={"attention_bias": None, "mlp_bias": None},
+             facts={"qkv_bias": True}, steps=(qwen_windows,),
+             nulls={"head_dim": _UNDECLARED, "sliding_window": None})  # configuration_qwen2.py:85, 91
+QWEN2_MOE = like(QWEN2, keys={"num_experts": Key("num_experts", 60), "num_experts_per_tok": Key("num_experts_per_tok", 4),
+                              "moe_intermediate_size": Key("moe_intermediate_size", 1408),
+                              "shared_expert_intermediate_size": Key("shared_expert_intermediate_size", 5632)},
+                 facts={"shared_expert_gate": True}, steps=(qwen_moe_layers,),
+                 nulls={"num_key_value_heads": _UNDECLARED, "sliding_window": _UNDECLARED,
+                        "mlp_only_layers": AS_ABSENT})  # configuration_qwen2_moe.py:112
+QWEN3 = like(LLAMA, keys={"head_dim": Key("head_dim", 128)}, facts={"qk_norm": "head"}, steps=(qwen_windows,),
+             nulls={"head_dim": _UNDECLARED, "sliding_window": None})  # configuration_qwen3.py:88, 94
+QWEN3_MOE = like(QWEN3, keys={"num_experts": Key("num_experts", 128), "num_experts_per_tok": Key("num_experts_per_tok", 8),
+                              "moe_intermediate_size": Key("moe_intermediate_size", 768)},
+                 steps=(qwen_moe_layers,), spellings=(("num_experts", "num_local_experts"),),  # transformers 5 writes num_local_experts
+                 # configuration_qwen3_moe.py:112; modeling_qwen3_moe.py:472
+                 nulls={"num_key_value_heads": _UNDECLARED, "mlp_only_layers": AS_ABSENT})
+GEMMA = like(LLAMA, keys={"head_dim": Key("head_dim", 256), "tie_word_embeddings": flag("tie_word_embeddings", True)},
+             nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED})
+GEMMA2 = like(GEMMA, facts={"norms_per_layer": 4},  # before and after attention and the FFN
+              steps=(windows(default_window=4096, default_pattern=2),),
+              nulls={"layer_types": AS_ABSENT})  # configuration_gemma2.py:95
+GEMMA3_TEXT = like(GEMMA, facts={"norms_per_layer": 4, "qk_norm": "head"},
+                   steps=(windows(default_window=4096, default_pattern=6),),
+                   nulls={"layer_types": AS_ABSENT})  # configuration_gemma3.py:108
+PHI3 = like(LLAMA, steps=(windows(),), nulls={"head_dim": _UNDECLARED, "sliding_window": AS_ABSENT})  # configuration_phi3.py:84, 81
+COHERE = like(LLAMA, keys={"tie_word_embeddings": flag("tie_word_embeddings", True),
+                           "qk_norm": Key("use_qk_norm", False, bool, lambda on, _: "full" if on else "none")},
+              facts={"norm": "layernorm_no_bias", "norms_per_layer": 1},
+              # configuration_cohere.py:89; modeling_cohere.py:229
+              nulls={"head_dim": _UNDECLARED, "use_qk_norm": False})
+OLMO = like(LLAMA, facts={"norm": "nonparametric"}, nulls={"head_dim": _UNDECLARED})  # configuration_olmo.py:87
+OLMO2 = like(LLAMA, facts={"qk_norm": "full"}, nulls={"head_dim": _UNDECLARED})  # post-norms: still two per layer; :91
+# InternLM2Config (remote code) sets a null num_key_value_heads to num_attention_heads
+INTERNLM2 = like(LLAMA, keys={"attention_bias": flag("bias", False)}, nulls={"head_dim": _UNDECLARED})
+BAICHUAN = like(LLAMA, keys={"num_key_value_heads": Key("num_attention_heads")},
+                nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED})
+STARCODER2 = like(LLAMA, keys={"attention_bias": flag("use_bias", True), "mlp_bias": flag("use_bias", True),
+                               "tie_word_embeddings": flag("tie_word_embeddings", True)},
+                  facts={"gated_ffn": False, "norm": "layernorm"}, steps=(windows(),),
+                  # modeling_starcoder2.py:147; configuration_starcoder2.py:76
+                  nulls={"num_key_value_heads": _UNDECLARED, "sliding_window": AS_ABSENT})
+# qk_layernorm: StableLmLayerNormPerHead, one LayerNorm(head_dim, bias=False) per Q and KV head.
+STABLELM = like(LLAMA, keys={"attention_bias": None, "qkv_bias": flag("use_qkv_bias", False),
+                             "norms_per_layer": Key("use_parallel_residual", False, bool, lambda on, _: 1 if on else 2),
+                             "qk_norm": Key("qk_layernorm", False, bool, lambda on, _: "per_head" if on else "none")},
+                facts={"norm": "layernorm"},
+                nulls={"num_key_value_heads": _UNDECLARED})  # head_dim: modeling_stablelm.py:226 takes hidden // heads
+# GPTNeoXAttention has as many K/V heads as query heads, of hidden_size // heads each
+# (modeling_gpt_neox.py): a config's num_key_value_heads or head_dim is not read.
+GPT_NEOX = like(LLAMA, keys={"num_key_value_heads": None, "head_dim": None,
+                             "attention_bias": flag("attention_bias", True)},
+                facts={"mlp_bias": True, "gated_ffn": False, "norm": "layernorm"}, nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED})
+
+GPT2 = Reader(
+    keys={
+        "vocab_size": Key("vocab_size", 50257),
+        "hidden_size": Key("n_embd", 768),
+        "num_hidden_layers": Key("n_layer", 12),
+        "num_attention_heads": Key("n_head", 12),
+        "intermediate_size": Key("n_inner", times_hidden(4)),
+        "max_position_embeddings": Key("n_positions", 1024),
+        "tie_word_embeddings": flag("tie_word_embeddings", True),
+    },
+    facts={"learned_position_embeddings": True, "norm": "layernorm", "gated_ffn": False, "attention_bias": True,
+           "mlp_bias": True},
+    nulls={"n_inner": AS_ABSENT},  # modeling_gpt2.py:250
+    spellings=(("n_embd", "hidden_size"), ("n_positions", "max_position_embeddings"),
+               ("n_head", "num_attention_heads"), ("n_layer", "num_hidden_layers")),
+)
+GPT_BIGCODE = like(GPT2, keys={"num_key_value_heads": Key("multi_query", True, bool,
+                                                          lambda mqa, f: 1 if mqa else f["num_attention_heads"])})
+GPTJ = like(GPT2, keys={"vocab_size": Key("vocab_size", 50400), "hidden_size": Key("n_embd", 4096),
+                        "num_hidden_layers": Key("n_layer", 28), "num_attention_heads": Key("n_head", 16),
+                        "max_position_embeddings": Key("n_positions", 2048),
+                        "tie_word_embeddings": flag("tie_word_embeddings", False)},
+            # attention and FFN in parallel behind ln_1; no attention biases
+            facts={"learned_position_embeddings": False, "attention_bias": False, "norms_per_layer": 1,
+                   "lm_head_bias": True})
+BLOOM = Reader(
+    keys={
+        "vocab_size": Key("vocab_size", 250880),
+        "hidden_size": Key("hidden_size", 64),
+        "num_hidden_layers": Key("n_layer", 2),
+        "num_attention_heads": Key("n_head", 8),
+        "intermediate_size": Key("hidden_size", 64, int, lambda hidden, _: 4 * hidden),
+        "max_position_embeddings": Key("seq_length", None),
+        "tie_word_embeddings": flag("tie_word_embeddings", True),
+    },
+    facts={"norm": "layernorm", "embedding_norm": True, "gated_ffn": False, "attention_bias": True, "mlp_bias": True},
+    spellings=(("hidden_size", "n_embed"), ("n_layer", "num_hidden_layers"), ("n_head", "num_attention_heads")),
+)
+
+
+def falcon_layout(c: Config, fields: Fields) -> None:
+    """Falcon's two layouts: the new decoder architecture (GQA, one or two norms) or the old
+    one (MQA or MHA, parallel attention with one norm or sequential with two)."""
+    heads = fields["num_attention_heads"]
+    if c.flag("new_decoder_architecture", False):
+        fields["num_key_value_heads"] = c.get("num_kv_heads", heads)
+        fields["norms_per_layer"] = 1 if c.get("num_ln_in_parallel_attn", 2) == 1 else 2
+    else:
+        fields["num_key_value_heads"] = 1 if c.flag("multi_query", True) else heads
+        fields["norms_per_layer"] = 1 if c.flag("parallel_attn", True) else 2
+
+
+FALCON = Reader(
+    keys={
+        "vocab_size": Key("vocab_size", 65024),
+        "hidden_size": Key("hidden_size", 4544),
+        "num_hidden_layers": Key("num_hidden_layers", 32),
+        "num_attention_heads": Key("num_attention_heads", 71),
+        "head_dim": Key("head_dim", None),
+        "intermediate_size": Key("ffn_hidden_size", times_hidden(4)),
+        "max_position_embeddings": Key("max_position_embeddings", 2048),
+        "attention_bias": flag("bias", False),
+        "mlp_bias": flag("bias", False),
+        "tie_word_embeddings": flag("tie_word_embeddings", True),
+    },
+    facts={"norm": "layernorm", "gated_ffn": False},
+    steps=(falcon_layout,),
+    # configuration_falcon.py:95, 97, 70; the flags are tested for truth: modeling_falcon.py:230-239, 555
+    nulls={"num_kv_heads": AS_ABSENT, "ffn_hidden_size": AS_ABSENT, "num_ln_in_parallel_attn": AS_ABSENT,
+           "new_decoder_architecture": False, "multi_query": False, "parallel_attn": False, "bias": False},
+    # n_head, n_layer and n_head_kv: the RefinedWeb remote code's own names (configuration_RW.py)
+    spellings=(("hidden_size", "n_embed"), ("num_attention_heads", "n_head"), ("num_hidden_layers", "n_layer"),
+               ("num_kv_heads", "n_head_kv")),
+)
+
+
+def deepseek(defaults: Mapping[str, int]) -> Reader:
+    return like(
+        LLAMA,
+        keys={"head_dim": None,  # replaced by qk_rope_head_dim (configuration_deepseek_v2.py:125)
+              "q_lora_rank": Key("q_lora_rank", defaults["q_lora_rank"]),  # null: no query LoRA
+              "kv_lora_rank": Key("kv_lora_rank", 512), "qk_nope_head_dim": Key("qk_nope_head_dim", 128),
+              "qk_rope_head_dim": Key("qk_rope_head_dim", 64), "v_head_dim": Key("v_head_dim", 128),
+              "num_experts": Key("n_routed_experts", defaults["n_routed_experts"]),
+              "num_experts_per_tok": Key("num_experts_per_tok", defaults["num_experts_per_tok"]),
+              "moe_intermediate_size": Key("moe_intermediate_size", defaults["moe_intermediate_size"]),
+              "n_shared_experts": Key("n_shared_experts", defaults["n_shared_experts"]),
+              "first_k_dense_replace": Key("first_k_dense_replace", defaults["first_k_dense_replace"]),
+              "num_nextn_predict_layers": Key("num_nextn_predict_layers", 0)},
+        steps=(deepseek_moe_layers,),
+        # q_lora_rank None: queries projected directly (modeling_deepseek_v2.py:378,
+        # modeling_deepseek_v3.py:437); a head_dim, null or not, is replaced as above.
+        nulls={"q_lora_rank": None},
     )
-    return fields
 
 
-def deepseek_v2(c: Config) -> dict[str, Any]:
-    return deepseek(c, {"q_lora_rank": 1536, "n_routed_experts": 64, "num_experts_per_tok": 6,
-                        "moe_intermediate_size": 1407, "n_shared_experts": 2, "first_k_dense_replace": 0})
+DEEPSEEK_V2 = like(deepseek({"q_lora_rank": 1536, "n_routed_experts": 64, "num_experts_per_tok": 6,
+                             "moe_intermediate_size": 1407, "n_shared_experts": 2, "first_k_dense_replace": 0}),
+                   spellings=(("n_routed_experts", "num_experts"),))
+DEEPSEEK_V3 = like(deepseek({"q_lora_rank": 1536, "n_routed_experts": 256, "num_experts_per_tok": 8,
+                             "moe_intermediate_size": 2048, "n_shared_experts": 1, "first_k_dense_replace": 3}),
+                   spellings=(("n_routed_experts", "num_local_experts"), ("num_nextn_predict_layers", "num_mtp_layers")))
+T5 = Reader(
+    keys={
+        "vocab_size": Key("vocab_size", 32128),
+        "hidden_size": Key("d_model", 512),
+        "num_hidden_layers": Key("num_layers", 6),
+        "num_decoder_layers": Key("num_decoder_layers", same_as("num_hidden_layers")),
+        "num_attention_heads": Key("num_heads", 8),
+        "head_dim": Key("d_kv", 64),
+        "intermediate_size": Key("d_ff", 2048),
+        "max_position_embeddings": Key("n_positions", None),
+        "relative_attention_num_buckets": Key("relative_attention_num_buckets", 32),
+        "gated_ffn": Key("feed_forward_proj", "relu", str, lambda kind, _: kind.startswith("gated-")),
+        "tie_word_embeddings": flag("tie_word_embeddings", True),
+    },
+    facts={"architecture": "encoder-decoder", "norm": "rmsnorm"},
+    nulls={"num_decoder_layers": AS_ABSENT, "tie_word_embeddings": AS_ABSENT},  # configuration_t5.py:66, 82
+    spellings=(("d_model", "hidden_size"), ("num_heads", "num_attention_heads"), ("num_layers", "num_hidden_layers"),
+               ("d_kv", "head_dim")),
+)
+# Counted as BertModel (encoder + pooler), as transformers' AutoModel builds it.
+BERT = Reader(
+    keys={
+        "vocab_size": Key("vocab_size", 30522),
+        "hidden_size": Key("hidden_size", 768),
+        "num_hidden_layers": Key("num_hidden_layers", 12),
+        "num_attention_heads": Key("num_attention_heads", 12),
+        "intermediate_size": Key("intermediate_size", 3072),
+        "max_position_embeddings": Key("max_position_embeddings", 512),
+        "type_vocab_size": Key("type_vocab_size", 2),
+    },
+    facts={"architecture": "encoder", "learned_position_embeddings": True, "embedding_norm": True,
+           "norm": "layernorm", "final_norm": False, "gated_ffn": False, "attention_bias": True, "mlp_bias": True,
+           "lm_head": False, "pooler": True},
+)
+RWKV = Reader(
+    keys={
+        "vocab_size": Key("vocab_size", 50277),
+        "hidden_size": Key("hidden_size", 4096),
+        "num_hidden_layers": Key("num_hidden_layers", 32),
+        "attention_hidden_size": Key("attention_hidden_size", same_as("hidden_size")),
+        "intermediate_size": Key("intermediate_size", times_hidden(4)),
+        "max_position_embeddings": Key("context_length", 1024),
+        "tie_word_embeddings": flag("tie_word_embeddings", False),
+    },
+    facts={"architecture": "rwkv", "norm": "layernorm"},
+    nulls={"attention_hidden_size": AS_ABSENT, "intermediate_size": AS_ABSENT},  # configuration_rwkv.py:69, 71
+    spellings=(("context_length", "max_position_embeddings"),),
+)
 
 
-def deepseek_v3(c: Config) -> dict[str, Any]:
-    return deepseek(c, {"q_lora_rank": 1536, "n_routed_experts": 256, "num_experts_per_tok": 8,
-                        "moe_intermediate_size": 2048, "n_shared_experts": 1, "first_k_dense_replace": 3})
-
-
-def t5(c: Config) -> dict[str, Any]:
-    layers = c.get("num_layers", 6)
-    projection = c.get("feed_forward_proj", "relu", str)
-    return {
-        "architecture": "encoder-decoder",
-        "vocab_size": c.get("vocab_size", 32128),
-        "hidden_size": c.get("d_model", 512),
-        "num_hidden_layers": layers,
-        "num_decoder_layers": c.get("num_decoder_layers", layers),
-        "num_attention_heads": c.get("num_heads", 8),
-        "head_dim": c.get("d_kv", 64),
-        "intermediate_size": c.get("d_ff", 2048),
-        "max_position_embeddings": c.get("n_positions", None),
-        "relative_attention_num_buckets": c.get("relative_attention_num_buckets", 32),
-        "gated_ffn": projection.startswith("gated-"),
-        "norm": "rmsnorm",
-        "tie_word_embeddings": c.flag("tie_word_embeddings", True),
-    }
-
-
-def bert(c: Config) -> dict[str, Any]:
-    # Counted as BertModel (encoder + pooler), as transformers' AutoModel builds it.
-    return {
-        "architecture": "encoder",
-        "vocab_size": c.get("vocab_size", 30522),
-        "hidden_size": c.get("hidden_size", 768),
-        "num_hidden_layers": c.get("num_hidden_layers", 12),
-        "num_attention_heads": c.get("num_attention_heads", 12),
-        "num_key_value_heads": c.get("num_attention_heads", 12),
-        "intermediate_size": c.get("intermediate_size", 3072),
-        "max_position_embeddings": c.get("max_position_embeddings", 512),
-        "learned_position_embeddings": True,
-        "type_vocab_size": c.get("type_vocab_size", 2),
-        "embedding_norm": True,
-        "norm": "layernorm",
-        "final_norm": False,
-        "gated_ffn": False,
-        "attention_bias": True,
-        "mlp_bias": True,
-        "lm_head": False,
-        "pooler": True,
-    }
-
-
-def rwkv(c: Config) -> dict[str, Any]:
-    hidden = c.get("hidden_size", 4096)
-    return {
-        "architecture": "rwkv",
-        "vocab_size": c.get("vocab_size", 50277),
-        "hidden_size": hidden,
-        "num_hidden_layers": c.get("num_hidden_layers", 32),
-        "attention_hidden_size": c.get("attention_hidden_size", hidden),
-        "intermediate_size": c.get("intermediate_size", 4 * hidden),
-        "max_position_embeddings": c.get("context_length", 1024),
-        "norm": "layernorm",
-        "tie_word_embeddings": c.flag("tie_word_embeddings", False),
-    }
-
-
-def chatglm(c: Config) -> dict[str, Any]:
+def chatglm_layout(c: Config, fields: Fields) -> None:
     """THUDM's remote code: ChatGLM-6B (GLM blocks) or ChatGLM2/3 (padded_vocab_size, MQA groups)."""
     if c.has("padded_vocab_size") or c.has("multi_query_attention"):
         heads = c.get("num_attention_heads")
-        return {
-            "vocab_size": c.get("padded_vocab_size"),
-            "hidden_size": c.get("hidden_size"),
-            "num_hidden_layers": c.get("num_layers"),
-            "num_attention_heads": heads,
-            "num_key_value_heads": c.get("multi_query_group_num", heads)
-            if c.flag("multi_query_attention", False) else heads,
-            "head_dim": c.get("kv_channels", None),
-            "intermediate_size": c.get("ffn_hidden_size"),
-            "max_position_embeddings": c.get("seq_length", None),
-            "qkv_bias": c.flag("add_qkv_bias", False),
-            "attention_bias": c.flag("add_bias_linear", False),
-            "mlp_bias": c.flag("add_bias_linear", False),
-            "norm": "rmsnorm" if c.flag("rmsnorm", True) else "layernorm",
-            "final_norm": c.flag("post_layer_norm", True),
-            "gated_ffn": True,
-            "tie_word_embeddings": c.flag("tie_word_embeddings", False),
-        }
+        bias = c.flag("add_bias_linear", False)
+        fields.update(
+            vocab_size=c.get("padded_vocab_size"),
+            hidden_size=c.get("hidden_size"),
+            num_hidden_layers=c.get("num_layers"),
+            num_attention_heads=heads,
+            num_key_value_heads=c.get("multi_query_group_num", heads) if c.flag("multi_query_attention", False)
+            else heads,
+            head_dim=c.get("kv_channels", None),
+            intermediate_size=c.get("ffn_hidden_size"),
+            max_position_embeddings=c.get("seq_length", None),
+            qkv_bias=c.flag("add_qkv_bias", False),
+            attention_bias=bias,
+            mlp_bias=bias,
+            norm="rmsnorm" if c.flag("rmsnorm", True) else "layernorm",
+            final_norm=c.flag("post_layer_norm", True),
+            gated_ffn=True,
+            tie_word_embeddings=c.flag("tie_word_embeddings", False),
+        )
+        return
     hidden = c.get("hidden_size")
-    return {
-        "vocab_size": c.get("vocab_size"),
-        "hidden_size": hidden,
-        "num_hidden_layers": c.get("num_layers"),
-        "num_attention_heads": c.get("num_attention_heads"),
-        "intermediate_size": c.get("inner_hidden_size", 4 * hidden),
-        "max_position_embeddings": c.get("max_sequence_length", None),
-        "norm": "layernorm",
-        "gated_ffn": False,
-        "attention_bias": True,
-        "mlp_bias": True,
+    fields.update(
+        vocab_size=c.get("vocab_size"),
+        hidden_size=hidden,
+        num_hidden_layers=c.get("num_layers"),
+        num_attention_heads=c.get("num_attention_heads"),
+        intermediate_size=c.get("inner_hidden_size", 4 * hidden),
+        max_position_embeddings=c.get("max_sequence_length", None),
+        norm="layernorm",
+        gated_ffn=False,
+        attention_bias=True,
+        mlp_bias=True,
         # The remote code leaves tie_word_embeddings at PretrainedConfig's default: tied.
-        "tie_word_embeddings": c.flag("tie_word_embeddings", True),
-    }
+        tie_word_embeddings=c.flag("tie_word_embeddings", True),
+    )
 
 
-READERS: dict[str, Callable[[Config], dict[str, Any]]] = {
-    "llama": llama, "mistral": mistral, "mixtral": mixtral, "qwen2": qwen2, "qwen2_moe": qwen2_moe,
-    "qwen3": qwen3, "qwen3_moe": qwen3_moe, "gemma": gemma, "gemma2": gemma2, "gemma3_text": gemma3_text,
-    "phi3": phi3, "gpt2": gpt2, "gpt_bigcode": gpt_bigcode, "gpt_neox": gpt_neox, "gptj": gptj,
-    "falcon": falcon, "bloom": bloom, "cohere": cohere, "olmo": olmo, "olmo2": olmo2,
-    "starcoder2": starcoder2, "stablelm": stablelm, "deepseek_v2": deepseek_v2, "deepseek_v3": deepseek_v3,
-    "t5": t5, "bert": bert, "rwkv": rwkv, "chatglm": chatglm, "internlm2": internlm2, "baichuan": baichuan,
+CHATGLM = Reader(steps=(chatglm_layout,))
+# What every model type reads: torch_dtype under its transformers 5 name too (configuration_utils.py:419, 440).
+ALL_TYPES = Reader(nulls={"torch_dtype": AS_ABSENT, "dtype": AS_ABSENT}, spellings=(("torch_dtype", "dtype"),))
+
+READERS: dict[str, Reader] = {
+    "llama": LLAMA, "mistral": MISTRAL, "mixtral": MIXTRAL, "qwen2": QWEN2, "qwen2_moe": QWEN2_MOE,
+    "qwen3": QWEN3, "qwen3_moe": QWEN3_MOE, "gemma": GEMMA, "gemma2": GEMMA2, "gemma3_text": GEMMA3_TEXT,
+    "phi3": PHI3, "gpt2": GPT2, "gpt_bigcode": GPT_BIGCODE, "gpt_neox": GPT_NEOX, "gptj": GPTJ,
+    "falcon": FALCON, "bloom": BLOOM, "cohere": COHERE, "olmo": OLMO, "olmo2": OLMO2,
+    "starcoder2": STARCODER2, "stablelm": STABLELM, "deepseek_v2": DEEPSEEK_V2, "deepseek_v3": DEEPSEEK_V3,
+    "t5": T5, "bert": BERT, "rwkv": RWKV, "chatglm": CHATGLM, "internlm2": INTERNLM2, "baichuan": BAICHUAN,
 }
+
+
 # Older spellings of the same architectures.
 MODEL_TYPE_SPELLINGS = {"RefinedWeb": "falcon", "RefinedWebModel": "falcon", "gemma3": "gemma3_text"}
 
@@ -625,8 +557,9 @@ def config_fields(data: dict[str, Any], source: str, assume: str | None = None,
             raise SpecError(source, "--assume", f"{assume!r} is not a supported model type")
         warnings.append(f"model_type {model_type!r} is not supported: counted as {assume!r}-like")
         model_type = assume
-    config = Config(data, source, model_type)
-    fields = READERS[model_type](config)
+    reader = READERS[model_type]
+    config = Config(data, source, model_type, reader)
+    fields = read(config, reader)
     fields.update(_common(config))
     if not fields.get("head_dim"):
         fields.pop("head_dim", None)

@@ -1,9 +1,9 @@
 """config.json keys set to null or spelled another way: never a class default unnoticed.
 
 transformers hands an explicit null to the config class as None, and what None means is the
-class's or the modelling code's business (llmcalc.hf_config.NULLS); a null nobody declared is
+class's or the modelling code's business (each reader's `nulls` in llmcalc.hf_config); a null nobody declared is
 an error. A key transformers reads under several names (attribute_map) is read under each of
-them, and two names that disagree are an error (llmcalc.hf_config.SPELLINGS).
+them, and two names that disagree are an error (each reader's `spellings`).
 """
 
 from __future__ import annotations
