@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # only their types: `params --json` needs none of these modul
     from llmcalc.kvcache import CacheSize, Footprint
 
 # Spec fields that are identity rather than architecture; they have keys of their own.
-_IDENTITY_FIELDS = ("name", "family", "hf_repo", "aliases", "reference", "notes")
+_IDENTITY_FIELDS = ("name", "family", "hf_repo", "aliases", "reference", "notes", "not_counted")
 
 
 def components(root: Term) -> list[dict[str, Any]]:
@@ -50,6 +50,7 @@ def params_document(spec: ModelSpec, count: ParamCount, estimate: Term | None) -
         "total_params": count.total,
         "active_params": count.active,
         "lm_head": spec.embeddings.head,
+        "not_counted": list(spec.not_counted),
         "components": components(count.root),
         "weight_memory_bytes": {m.dtype: m.bytes for m in weight_memory(count.total)},
         "reference": {"params": spec.reference.params, "source": spec.reference.source}

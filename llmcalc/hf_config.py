@@ -527,6 +527,10 @@ READERS: dict[str, Reader] = {
 MODEL_TYPE_SPELLINGS = {"RefinedWeb": "falcon", "RefinedWebModel": "falcon", "gemma3": "gemma3_text"}
 
 
+# Sub-configs of a multimodal config that are not towers of their own.
+_NOT_TOWERS = ("text_config", "quantization_config", "rope_scaling", "rope_parameters")
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     data = load_json(path)
     if not isinstance(data, dict):
@@ -546,8 +550,15 @@ def config_fields(data: dict[str, Any], source: str, assume: str | None = None,
     """Preset fields for a config.json mapping, and any warnings to show."""
     warnings: list[str] = []
     model_type = _model_type(data, source)
+    not_counted = []
     if "text_config" in data and isinstance(data["text_config"], dict) and model_type not in READERS:
-        data = {**data["text_config"], **{k: v for k, v in data.items() if k in ("torch_dtype",)}}
+        # A multimodal checkpoint: its language model is counted, its other towers are named.
+        towers = [key for key, value in data.items()
+                  if key.endswith("_config") and isinstance(value, dict) and key not in _NOT_TOWERS]
+        not_counted = [f"the {key.removesuffix('_config')} tower and its projector ({key} of {model_type!r}): "
+                       "only the language model (text_config) is counted" for key in towers]
+        data = {**data["text_config"], **{k: v for k, v in data.items() if k in ("torch_dtype", "dtype",
+                                                                               "quantization_config")}}
         model_type = _model_type(data, source)
     if model_type not in READERS:
         if assume is None:
@@ -564,6 +575,8 @@ def config_fields(data: dict[str, Any], source: str, assume: str | None = None,
     if not fields.get("head_dim"):
         fields.pop("head_dim", None)
     fields = {key: value for key, value in fields.items() if value is not None or key == "q_lora_rank"}
+    if not_counted:
+        fields["not_counted"] = not_counted
     fields["name"] = name or _default_name(data, source)
     fields["family"] = model_type
     return fields, warnings

@@ -157,6 +157,8 @@ def print_params(spec: ModelSpec, count: ParamCount, estimate: Term | None) -> N
         console.print(Text.assemble(mark, f" reference {spec.reference.params:,} — {spec.reference.source}"))
     if spec.embeddings.head == "tied":
         console.print("LM head is tied to the token embedding: counted once.")
+    for line in spec.not_counted:
+        console.print(f"not counted: {line}", highlight=False)
     show(console, memory_table(count.total))
 
 

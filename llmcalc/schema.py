@@ -71,6 +71,10 @@ SCHEMA: dict[str, Field] = {
     "reference": Field((dict, type(None)), None, IDENTITY,
                        "`{params: <exact int>, source: \"<where it comes from>\"}`; bundled presets must have one"),
     "notes": Field(_STR, "", IDENTITY, "free text"),
+    "not_counted": Field((list,), [], IDENTITY,
+                         "parts of the published model outside the count, one line each (a vision tower, "
+                         "an audio encoder); multi-token-prediction modules are added from "
+                         "`num_nextn_predict_layers`"),
     "torch_dtype": Field(_STR, "", IDENTITY,
                          "dtype the checkpoint is published in (`bfloat16`, `float16`, `float32`...); the default "
                          "precision of its weights and KV cache"),
@@ -342,8 +346,21 @@ def _build(fields: dict[str, Any], source: str) -> ModelSpec:
         aliases=tuple(str(alias) for alias in fields["aliases"]),
         reference=reference,
         notes=fields["notes"],
+        not_counted=_not_counted(fields, source),
         fields=fields,
     )
+
+
+def _not_counted(fields: Mapping[str, Any], source: str) -> tuple[str, ...]:
+    lines = fields["not_counted"]
+    if not all(isinstance(line, str) and line.strip() for line in lines):
+        raise SpecError(source, "not_counted", "must list lines of text")
+    mtp = fields["num_nextn_predict_layers"]
+    if mtp:
+        lines = [*lines, f"{mtp} multi-token-prediction module{'s' if mtp > 1 else ''} "
+                         "(num_nextn_predict_layers): a training and speculative-decoding aid that "
+                         "transformers does not build"]
+    return tuple(lines)
 
 
 def key_tables() -> str:

@@ -325,6 +325,7 @@ class ModelSpec:
     aliases: tuple[str, ...] = ()
     reference: Reference | None = None
     notes: str = ""
+    not_counted: tuple[str, ...] = ()  # parts of the published model outside the count
     fields: Mapping[str, Any] | None = None  # the validated input fields, for --json and --set
     overrides: Mapping[str, Any] | None = None  # --set and flags applied on top of a preset
 
