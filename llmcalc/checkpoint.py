@@ -37,8 +37,11 @@ DTYPE_BITS = {
     "I32": 32, "U32": 32, "F32": 32, "C64": 64, "F64": 64, "I64": 64, "U64": 64,
 }
 
-# Tensors that are stored but are not model parameters. e_score_correction_bias: DeepSeek-V3's
-# (and Kimi-K2's) router bias, a registered buffer in transformers' DeepseekV3TopkRouter.
+# A multimodal checkpoint's other towers, as transformers names them (Llama 4, Gemma 3, Mistral 3...).
+TOWER = re.compile(r"(^|\.)(vision_tower|vision_model|visual|multi_modal_projector|mm_projector|audio_tower|"
+                   r"audio_model|embed_vision|embed_audio)\.")
+# Tensors that are stored but are not model parameters. e_score_correction_bias: the router
+# bias of DeepSeek-V3, Kimi-K2 and GLM-4.5, a registered buffer in transformers.
 BUFFER = re.compile(r"(inv_freq|rotary_emb\..*|\.attn\.(masked_)?bias|position_ids|[cs]in_cached|"
                     r"\.gate\.e_score_correction_bias)$")
 QUANTIZATION = re.compile(r"(weight_scale(_inv)?|input_scale|\.scales?|qzeros|g_idx|absmax|quant_map|"
@@ -329,6 +332,8 @@ def _not_a_parameter(tensor: Tensor, spec: ModelSpec, embedding: Tensor | None, 
         return "buffers, not parameters (e.g. rotary inv_freq)"
     if QUANTIZATION.search(tensor.name):
         return "quantization scales and metadata"
+    if TOWER.search(tensor.name):
+        return "a vision or audio tower and its projector (only the language model is counted)"
     if (spec.embeddings.head == "tied" and HEAD.search(tensor.name) and embedding is not None
             and tensor.shape == embedding.shape):
         return "a stored copy of the tied LM head (the embedding, counted once)"

@@ -155,6 +155,8 @@ def read(c: Config, reader: Reader) -> Fields:
             value = default(fields) if written is None else written
         else:
             value = c.get(key.name, default, key.kind)
+        if callable(value):  # a null whose meaning depends on other fields (see `nulls`)
+            value = value(fields)
         fields[name] = key.means(value, fields) if key.means is not None else value
     fields.update(reader.facts)
     for step in reader.steps:
@@ -468,6 +470,88 @@ RWKV = Reader(
 )
 
 
+def smollm3_windows(c: Config, fields: Fields) -> None:
+    """SmolLM3: a window only with use_sliding_window, and only on the layers without RoPE
+    (no_rope_layers[i] == 0; by default every no_rope_layer_interval-th), configuration_smollm3.py:101-113."""
+    types = c.get("layer_types", None, list)
+    window = c.get("sliding_window", None)
+    if window is None or not c.flag("use_sliding_window", False):
+        if types is not None:
+            fields["layer_types"] = types
+        return
+    fields["sliding_window"] = window
+    if types is None:
+        layers = fields["num_hidden_layers"]
+        interval = c.get("no_rope_layer_interval", 4)
+        rope = c.get("no_rope_layers", None, list)
+        if rope is None:
+            rope = [int((index + 1) % interval != 0) for index in range(layers)]
+        if len(rope) < layers:
+            raise SpecError(c.source, "no_rope_layers", f"lists {len(rope)} layers of {layers}")
+        types = ["sliding_attention" if rope[index] == 0 else "full_attention" for index in range(layers)]
+    fields["layer_types"] = types
+
+
+# --- 2024–2026 model types -------------------------------------------------------------------------
+
+# muP multipliers change activations, not shapes; head_dim is read with getattr (a null fails).
+GRANITE = like(LLAMA, nulls={"head_dim": _UNDECLARED})  # configuration_granite.py:89-90
+GRANITEMOE = like(GRANITE, keys={"num_experts": Key("num_local_experts", 8),
+                                 "num_experts_per_tok": Key("num_experts_per_tok", 2)})  # intermediate_size: per expert
+# shared_mlp of shared_intermediate_size (0: none, configuration_granitemoeshared.py:96), no gate
+GRANITEMOESHARED = like(GRANITEMOE, keys={"shared_expert_intermediate_size": Key("shared_intermediate_size", 0)})
+# One weight-only LayerNorm before parallel attention and MLP (modeling_cohere2.py:264-310); no
+# QK norm; local layers by layer_types or a pattern of 4 (configuration_cohere2.py:96-102).
+COHERE2 = like(LLAMA, keys={"tie_word_embeddings": flag("tie_word_embeddings", True), "mlp_bias": None},
+               facts={"norm": "layernorm_no_bias", "norms_per_layer": 1},
+               steps=(windows(default_window=4096, default_pattern=4),),
+               # a null window: sliding layers attend fully (modeling_cohere2.py:221)
+               nulls={"head_dim": _UNDECLARED, "sliding_window": None, "layer_types": AS_ABSENT},
+               spellings=(("sliding_window_pattern", "_sliding_window_pattern"),))
+# Sandwich norms (4 per layer, modeling_glm4.py:73-76); Q, K, V biases, never on O (:218); KV
+# heads default to 2 and head_dim to 128 whatever H / heads (configuration_glm4.py:61-62).
+GLM4 = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 2), "head_dim": Key("head_dim", 128),
+                         "attention_bias": None, "mlp_bias": None, "qkv_bias": flag("attention_bias", True)},
+            facts={"norms_per_layer": 4}, nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED})
+# DeepSeek-V3's routing (first_k_dense_replace, one shared MLP of n_shared × width, the
+# e_score_correction_bias buffer) with plain GQA; per-head QK norms with use_qk_norm.
+GLM4_MOE = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 8), "attention_bias": None,
+                             "mlp_bias": None, "qkv_bias": flag("attention_bias", False),
+                             "qk_norm": Key("use_qk_norm", False, bool, lambda on, _: "head" if on else "none"),
+                             "num_experts": Key("n_routed_experts", 128),
+                             "num_experts_per_tok": Key("num_experts_per_tok", 8),
+                             "moe_intermediate_size": Key("moe_intermediate_size", 1408),
+                             "n_shared_experts": Key("n_shared_experts", 1),
+                             "first_k_dense_replace": Key("first_k_dense_replace", 1),
+                             "num_nextn_predict_layers": Key("num_nextn_predict_layers", 1)},
+                nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED},
+                spellings=(("n_routed_experts", "num_local_experts"),  # configuration_glm4_moe.py:86-89
+                           ("num_nextn_predict_layers", "num_mtp_layers")))
+
+# A KV-head count whose class default is a number but whose null means "as many as the heads".
+_KV_NULL_IS_HEADS = {"num_key_value_heads": same_as("num_attention_heads")}
+SMOLLM3 = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 4),  # configuration_smollm3.py:77
+                            "tie_word_embeddings": flag("tie_word_embeddings", True)},
+               steps=(smollm3_windows,),
+               nulls={**_KV_NULL_IS_HEADS, "head_dim": _UNDECLARED, "sliding_window": None, "layer_types": AS_ABSENT})
+# OLMoE: Mixtral-like experts with OLMo-2's full-width QK norms, sized by H / heads whatever
+# head_dim says (modeling_olmoe.py:222-225), so head_dim is not read.
+OLMOE = like(LLAMA, keys={"head_dim": None, "num_experts": Key("num_experts", 64),
+                          "num_experts_per_tok": Key("num_experts_per_tok", 8)},
+             facts={"qk_norm": "full"}, spellings=(("num_experts", "num_local_experts"),),
+             nulls={"head_dim": _UNDECLARED})  # configuration_olmoe.py:89-90
+# OLMo 3: OLMo 2 with 3 sliding : 1 full layers (configuration_olmo3.py:86, 93-96); a null
+# window leaves attention full (modeling_olmo3.py:164).
+OLMO3 = like(OLMO2, steps=(windows(default_window=4096, default_pattern=4),),
+             nulls={"sliding_window": None, "layer_types": AS_ABSENT})
+# Seed-OSS: Q, K, V biases by attention_bias, O's by attention_out_bias; KV heads default to 8
+# and head_dim to 128 (null: hidden // heads), configuration_seed_oss.py:67, 79-90.
+SEED_OSS = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 8), "head_dim": Key("head_dim", 128),
+                             "attention_bias": None, "qkv_bias": flag("attention_bias", True),
+                             "attention_out_bias": flag("attention_out_bias", False)},
+                nulls={**_KV_NULL_IS_HEADS, "head_dim": None})
+
+
 def chatglm_layout(c: Config, fields: Fields) -> None:
     """THUDM's remote code: ChatGLM-6B (GLM blocks) or ChatGLM2/3 (padded_vocab_size, MQA groups)."""
     if c.has("padded_vocab_size") or c.has("multi_query_attention"):
@@ -520,6 +604,8 @@ READERS: dict[str, Reader] = {
     "falcon": FALCON, "bloom": BLOOM, "cohere": COHERE, "olmo": OLMO, "olmo2": OLMO2,
     "starcoder2": STARCODER2, "stablelm": STABLELM, "deepseek_v2": DEEPSEEK_V2, "deepseek_v3": DEEPSEEK_V3,
     "t5": T5, "bert": BERT, "rwkv": RWKV, "chatglm": CHATGLM, "internlm2": INTERNLM2, "baichuan": BAICHUAN,
+    "granite": GRANITE, "granitemoe": GRANITEMOE, "granitemoeshared": GRANITEMOESHARED, "cohere2": COHERE2,
+    "glm4": GLM4, "glm4_moe": GLM4_MOE, "smollm3": SMOLLM3, "olmoe": OLMOE, "olmo3": OLMO3, "seed_oss": SEED_OSS,
 }
 
 

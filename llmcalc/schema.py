@@ -105,6 +105,7 @@ SCHEMA: dict[str, Field] = {
     "attention_bias": Field(_BOOL, False, ATTENTION,
                             "bias on the Q, K, V and O projections (GPT-2, BLOOM, BERT, ChatGLM-6B)"),
     "qkv_bias": Field(_BOOL, False, ATTENTION, "bias on Q, K and V only (Qwen, ChatGLM2/3)"),
+    "attention_out_bias": Field(_BOOL, False, ATTENTION, "bias on O alone (Seed-OSS)"),
     "qk_norm": Field(_STR, "none", ATTENTION,
                      "`head`: a norm of head width on Q and one on K (OpenELM); `full`: over all heads; "
                      "`per_head`: a weight-only norm for every Q and KV head (StableLM's `qk_layernorm`)"),
@@ -452,7 +453,7 @@ def _transformer_stack(
         if n_heads is not None and (not uses_mla or cross_attention):  # MLA has no head_dim of its own
             projections = {"num_heads": n_heads, "num_kv_heads": n_kv, "head_dim": _head_dim(fields, n_heads, source),
                            "qkv_bias": fields["attention_bias"] or fields["qkv_bias"],
-                           "o_bias": fields["attention_bias"]}
+                           "o_bias": fields["attention_bias"] or fields["attention_out_bias"]}
         mixer: MixerKind
         if kind == "mamba":
             if "mamba" not in parts:
