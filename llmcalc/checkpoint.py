@@ -40,6 +40,8 @@ DTYPE_BITS = {
 # A multimodal checkpoint's other towers, as transformers names them (Llama 4, Gemma 3, Mistral 3...).
 TOWER = re.compile(r"(^|\.)(vision_tower|vision_model|visual|multi_modal_projector|mm_projector|audio_tower|"
                    r"audio_model|embed_vision|embed_audio)\.")
+# Qwen3-Next and MiMo keep their multi-token-prediction module under `mtp.`.
+MTP = re.compile(r"(^|\.)mtp\.")
 # Tensors that are stored but are not model parameters. e_score_correction_bias: the router
 # bias of DeepSeek-V3, Kimi-K2 and GLM-4.5, a registered buffer in transformers.
 BUFFER = re.compile(r"(inv_freq|rotary_emb\..*|\.attn\.(masked_)?bias|position_ids|[cs]in_cached|"
@@ -337,6 +339,8 @@ def _not_a_parameter(tensor: Tensor, spec: ModelSpec, embedding: Tensor | None, 
     if (spec.embeddings.head == "tied" and HEAD.search(tensor.name) and embedding is not None
             and tensor.shape == embedding.shape):
         return "a stored copy of the tied LM head (the embedding, counted once)"
+    if MTP.search(tensor.name):
+        return "a multi-token-prediction module (not built by transformers, not counted)"
     match = LAYER_INDEX.search(tensor.name)
     if layers is not None and match and int(match.group(1)) >= layers:
         return f"layers beyond the config's {layers} (e.g. a multi-token-prediction module)"

@@ -492,6 +492,49 @@ def smollm3_windows(c: Config, fields: Fields) -> None:
     fields["layer_types"] = types
 
 
+def _layer_list(c: Config, key: str, layers: int) -> list[int] | None:
+    """A list of layer indices or per-layer flags, checked to be integers."""
+    values = c.get(key, None, list)
+    if values is not None and not all(isinstance(value, int) and not isinstance(value, bool) for value in values):
+        raise SpecError(c.source, key, f"must list integers, got {shown(values)}")
+    return values
+
+
+def llama4_schedule(c: Config, fields: Fields) -> None:
+    """Llama 4 (configuration_llama4.py:166-191): layers with RoPE use chunked attention, every
+    no_rope_layer_interval-th is full attention without RoPE; MoE layers are `moe_layers`, or
+    every interleave_moe_layer_step-th; the others have a dense FFN of intermediate_size_mlp."""
+    layers = fields["num_hidden_layers"]
+    # A null or empty no_rope_layers means the default (the class tests its truth, :173).
+    rope = _layer_list(c, "no_rope_layers", layers) or [
+        int((index + 1) % c.get("no_rope_layer_interval", 4) != 0) for index in range(layers)]
+    if len(rope) < layers:
+        raise SpecError(c.source, "no_rope_layers", f"lists {len(rope)} layers of {layers}")
+    types = c.get("layer_types", None, list)
+    fields["layer_types"] = types if types is not None else [
+        "chunked_attention" if rope[index] else "full_attention" for index in range(layers)]
+    moe = _layer_list(c, "moe_layers", layers)  # [] is no MoE layer at all (tested against None, :176)
+    if moe is None:
+        step = c.get("interleave_moe_layer_step", 1)
+        if step < 1:
+            raise SpecError(c.source, "interleave_moe_layer_step", f"must be 1 or more, got {step}")
+        moe = list(range(step - 1, layers, step))
+    fields["ffn_types"] = ["moe" if index in set(moe) else "dense" for index in range(layers)]
+
+
+def qwen3_next_schedule(c: Config, fields: Fields) -> None:
+    """Qwen3-Next (configuration_qwen3_next.py:127-135): layer_types, or Gated DeltaNet layers
+    with every full_attention_interval-th layer full (gated) attention."""
+    types = c.get("layer_types", None, list)
+    if types is None:
+        interval = c.get("full_attention_interval", 4)
+        if interval < 1:
+            raise SpecError(c.source, "full_attention_interval", f"must be 1 or more, got {interval}")
+        types = ["linear_attention" if (index + 1) % interval else "full_attention"
+                 for index in range(fields["num_hidden_layers"])]
+    fields["layer_types"] = types
+
+
 # --- 2024–2026 model types -------------------------------------------------------------------------
 
 # muP multipliers change activations, not shapes; head_dim is read with getattr (a null fails).
@@ -551,6 +594,48 @@ SEED_OSS = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 8
                              "attention_out_bias": flag("attention_out_bias", False)},
                 nulls={**_KV_NULL_IS_HEADS, "head_dim": None})
 
+# Llama 4's text model: chunked attention on RoPE layers, full attention on NoPE layers, a
+# parameter-free L2 QK norm, MoE layers (one shared expert, top-k of num_local_experts) and
+# dense layers (modeling_llama4.py:57-163, 308-406). Nulls of the sizes are rejected (@strict).
+LLAMA4_TEXT = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 8), "head_dim": Key("head_dim", 128),
+                                "intermediate_size": Key("intermediate_size_mlp", 16384), "mlp_bias": None,
+                                "moe_intermediate_size": Key("intermediate_size", 8192),
+                                "shared_expert_intermediate_size": Key("intermediate_size", 8192),
+                                "num_experts": Key("num_local_experts", 16),
+                                "num_experts_per_tok": Key("num_experts_per_tok", 1),
+                                "attention_chunk_size": Key("attention_chunk_size", 8192)},
+                   steps=(llama4_schedule,),
+                   nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED, "no_rope_layers": AS_ABSENT,
+                          "moe_layers": AS_ABSENT, "layer_types": AS_ABSENT})
+# gpt-oss: attention with biases (on by default) and a sink logit per head; even layers slide
+# over 128 tokens, odd layers are full; every layer is MoE with a router bias and expert biases
+# (modeling_gpt_oss.py:71-123, 264-285). A null window makes the model fail: not declared.
+GPT_OSS = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 8), "head_dim": Key("head_dim", 64),
+                            "attention_bias": flag("attention_bias", True), "mlp_bias": None,
+                            "num_experts": Key("num_local_experts", 128),
+                            "num_experts_per_tok": Key("num_experts_per_tok", 4)},
+               facts={"attention_sinks": True, "router_bias": True, "expert_bias": True},
+               steps=(windows(default_window=128, default_pattern=2),),
+               nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED, "layer_types": AS_ABSENT},
+               spellings=(("num_local_experts", "num_experts"),))  # configuration_gpt_oss.py:33-35
+# Qwen3-Next: Gated DeltaNet layers and gated full attention (Q projection doubled for the
+# output gate, per-head QK norms), MoE with a gated shared expert (modeling_qwen3_next.py).
+# num_experts has no other spelling here: a num_local_experts key is not read by transformers.
+QWEN3_NEXT = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 2), "head_dim": Key("head_dim", 256),
+                               "intermediate_size": Key("intermediate_size", 5632), "mlp_bias": None,
+                               "linear_num_key_heads": Key("linear_num_key_heads", 16),
+                               "linear_num_value_heads": Key("linear_num_value_heads", 32),
+                               "linear_key_head_dim": Key("linear_key_head_dim", 128),
+                               "linear_value_head_dim": Key("linear_value_head_dim", 128),
+                               "linear_conv_kernel_dim": Key("linear_conv_kernel_dim", 4),
+                               "num_experts": Key("num_experts", 512), "num_experts_per_tok": Key("num_experts_per_tok", 10),
+                               "moe_intermediate_size": Key("moe_intermediate_size", 512),
+                               "shared_expert_intermediate_size": Key("shared_expert_intermediate_size", 512)},
+                  facts={"qk_norm": "head", "attention_output_gate": True, "shared_expert_gate": True},
+                  steps=(qwen3_next_schedule, qwen_moe_layers),
+                  nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED, "layer_types": AS_ABSENT,
+                         "mlp_only_layers": AS_ABSENT})
+
 
 def chatglm_layout(c: Config, fields: Fields) -> None:
     """THUDM's remote code: ChatGLM-6B (GLM blocks) or ChatGLM2/3 (padded_vocab_size, MQA groups)."""
@@ -606,6 +691,7 @@ READERS: dict[str, Reader] = {
     "t5": T5, "bert": BERT, "rwkv": RWKV, "chatglm": CHATGLM, "internlm2": INTERNLM2, "baichuan": BAICHUAN,
     "granite": GRANITE, "granitemoe": GRANITEMOE, "granitemoeshared": GRANITEMOESHARED, "cohere2": COHERE2,
     "glm4": GLM4, "glm4_moe": GLM4_MOE, "smollm3": SMOLLM3, "olmoe": OLMOE, "olmo3": OLMO3, "seed_oss": SEED_OSS,
+    "llama4_text": LLAMA4_TEXT, "gpt_oss": GPT_OSS, "qwen3_next": QWEN3_NEXT,
 }
 
 

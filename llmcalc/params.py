@@ -184,7 +184,8 @@ def _multi_head(att: Attention, hidden: int, per_feature: int, key: str, label: 
         leaf("o_proj", "O projection", "(n_h × d) × H", b),
     ]
     if att.qkv_bias:
-        parts.append(leaf("qkv_bias", "Q, K, V biases", "n_h × d + 2 × n_kv × d", b))
+        q_bias = "2 × n_h × d" if att.output_gate else "n_h × d"
+        parts.append(leaf("qkv_bias", "Q, K, V biases", f"{q_bias} + 2 × n_kv × d", b))
     if att.o_bias:
         parts.append(leaf("o_bias", "O bias", "H", b))
     if att.qk_norm == "head" and per_feature:
