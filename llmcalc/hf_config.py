@@ -535,6 +535,68 @@ def qwen3_next_schedule(c: Config, fields: Fields) -> None:
     fields["layer_types"] = types
 
 
+def _dt_rank(value: Any, fields: Fields) -> int:
+    """Mamba's time_step_rank: "auto" is ⌈H / 16⌉ (configuration_mamba.py:96-98)."""
+    return -(-fields["hidden_size"] // 16) if value == "auto" else value
+
+
+def _expand(c: Config, key: str, hidden: int) -> int:
+    expand = c.get(key, 2, (int, float))
+    return int(expand * hidden)
+
+
+def mamba_width(c: Config, fields: Fields) -> None:
+    """Mamba-1's width E: intermediate_size when the file has one (it is set after
+    __post_init__ derives expand × H, so it wins: falcon-mamba-7b's expand 16 is not used),
+    else int(expand × H)."""
+    width = c.get("intermediate_size", None)
+    fields["mamba_d_inner"] = width if width is not None else _expand(c, "expand", fields["hidden_size"])
+
+
+def mamba2_width(c: Config, fields: Fields) -> None:
+    """Mamba-2's width is int(expand × H) (modeling_mamba2.py:387; intermediate_size is not read),
+    and must equal num_heads × head_dim (configuration_mamba2.py:96-103)."""
+    width = _expand(c, "expand", fields["hidden_size"])
+    heads, head_dim = fields["mamba_n_heads"], c.get("head_dim", 64)
+    if heads * head_dim != width:
+        raise SpecError(c.source, "num_heads", f"num_heads × head_dim = {heads * head_dim:,} must equal "
+                                               f"expand × hidden_size = {width:,}")
+    fields["mamba_d_inner"] = width
+
+
+def jamba_schedule(c: Config, fields: Fields) -> None:
+    """Jamba (configuration_jamba.py:108-125): attention where i % attn_layer_period ==
+    attn_layer_offset, Mamba elsewhere; experts where i % expert_layer_period ==
+    expert_layer_offset (and more than one expert), a dense FFN elsewhere."""
+    layers = fields["num_hidden_layers"]
+    attn_period, attn_offset = c.get("attn_layer_period", 8), c.get("attn_layer_offset", 4)
+    moe_period, moe_offset = c.get("expert_layer_period", 2), c.get("expert_layer_offset", 1)
+    for period, offset, name in ((attn_period, attn_offset, "attn_layer"), (moe_period, moe_offset, "expert_layer")):
+        if period < 1 or offset >= period:
+            raise SpecError(c.source, f"{name}_offset", f"must be below {name}_period ({offset} ≥ {period})")
+    fields["layer_types"] = ["full_attention" if index % attn_period == attn_offset else "mamba"
+                             for index in range(layers)]
+    many_experts = fields["num_experts"] > 1
+    fields["ffn_types"] = ["moe" if many_experts and index % moe_period == moe_offset else "dense"
+                           for index in range(layers)]
+    if not many_experts:
+        del fields["num_experts"], fields["num_experts_per_tok"]
+    fields["mamba_d_inner"] = _expand(c, "mamba_expand", fields["hidden_size"])
+
+
+def falcon_h1_width(c: Config, fields: Fields) -> None:
+    """Falcon-H1's Mamba-2 width: mamba_d_ssm (class default 1024; null: mamba_expand × H,
+    configuration_falcon_h1.py:77, 109), split into mamba_n_heads heads of mamba_d_head."""
+    width = c.get("mamba_d_ssm", 1024)
+    if width is None:
+        width = _expand(c, "mamba_expand", fields["hidden_size"])
+    head = c.get("mamba_d_head", "auto", (int, str))
+    heads = fields["mamba_n_heads"]
+    if width % heads or (head != "auto" and head * heads != width):
+        raise SpecError(c.source, "mamba_d_head", f"mamba_n_heads × mamba_d_head must equal mamba_d_ssm {width:,}")
+    fields["mamba_d_inner"] = width
+
+
 # --- 2024–2026 model types -------------------------------------------------------------------------
 
 # muP multipliers change activations, not shapes; head_dim is read with getattr (a null fails).
@@ -636,6 +698,59 @@ QWEN3_NEXT = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads",
                   nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED, "layer_types": AS_ABSENT,
                          "mlp_only_layers": AS_ABSENT})
 
+# Mamba: blocks of one RMSNorm and a Mamba mixer, no attention, no FFN (modeling_mamba.py:292-333,
+# 505-512). Size keys typed int reject a null (@strict).
+MAMBA_BLOCKS = Reader(
+    keys={
+        "vocab_size": Key("vocab_size"),
+        "hidden_size": Key("hidden_size"),
+        "num_hidden_layers": Key("num_hidden_layers"),
+        "mamba_d_state": Key("state_size", 16),
+        "mamba_d_conv": Key("conv_kernel", 4),
+        "mamba_conv_bias": flag("use_conv_bias", True),
+        "mamba_in_proj_bias": flag("use_bias", False),
+        "mamba_out_proj_bias": flag("use_bias", False),
+        "tie_word_embeddings": flag("tie_word_embeddings", True),
+    },
+    facts={"layer_types": "mamba", "ffn_types": "none", "norm": "rmsnorm", "norms_per_layer": 1},
+)
+MAMBA = like(MAMBA_BLOCKS, keys={"mamba_dt_rank": Key("time_step_rank", "auto", (int, str), _dt_rank)},
+             facts={"mamba_version": 1}, steps=(mamba_width,))
+# Falcon-Mamba: Mamba's parameters; its Δt/B/C RMSNorms hold no parameters (non-persistent buffers,
+# modeling_falcon_mamba.py:46-60).
+FALCON_MAMBA = MAMBA
+# Mamba-2 (configuration_mamba2.py:62-88): heads, groups, a gated RMSNorm; untied by default.
+MAMBA2 = like(MAMBA_BLOCKS, keys={"mamba_d_state": Key("state_size", 128), "mamba_n_heads": Key("num_heads", 128),
+                                  "mamba_n_groups": Key("n_groups", 8),
+                                  "tie_word_embeddings": flag("tie_word_embeddings", False)},
+              facts={"mamba_version": 2}, steps=(mamba2_width,))
+# Jamba: Mamba-1 layers (with RMSNorms on Δt, B, C) and attention layers without biases; dense
+# FFNs and MoE layers on their own schedule (modeling_jamba.py:154-169, 452-502, 624-736).
+JAMBA = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 8), "attention_bias": None,
+                          "mlp_bias": None, "tie_word_embeddings": flag("tie_word_embeddings", False),
+                          "num_experts": Key("num_experts", 16), "num_experts_per_tok": Key("num_experts_per_tok", 2),
+                          "mamba_d_state": Key("mamba_d_state", 16), "mamba_d_conv": Key("mamba_d_conv", 4),
+                          "mamba_dt_rank": Key("mamba_dt_rank", "auto", (int, str), _dt_rank),
+                          "mamba_conv_bias": flag("mamba_conv_bias", True),
+                          "mamba_in_proj_bias": flag("mamba_proj_bias", False),
+                          "mamba_out_proj_bias": flag("mamba_proj_bias", False)},
+             facts={"mamba_version": 1, "mamba_inner_norms": True},
+             steps=(jamba_schedule,), nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED},
+             spellings=(("num_experts", "num_local_experts"),))  # configuration_jamba.py:63-65
+# Falcon-H1: every layer runs GQA attention and a Mamba-2 mixer side by side, then a gated MLP;
+# muP multipliers are floats, not parameters (modeling_falcon_h1.py:176-193, 597-652, 832-945).
+FALCON_H1 = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 8),
+                              "mamba_n_heads": Key("mamba_n_heads", 128), "mamba_n_groups": Key("mamba_n_groups", 1),
+                              "mamba_d_state": Key("mamba_d_state", 256), "mamba_d_conv": Key("mamba_d_conv", 4),
+                              "mamba_conv_bias": flag("mamba_conv_bias", True),
+                              "mamba_in_proj_bias": flag("mamba_proj_bias", False),
+                              "mamba_out_proj_bias": flag("projectors_bias", False),
+                              "mamba_gated_norm": flag("mamba_rms_norm", False)},
+                 facts={"layer_types": "hybrid", "mamba_version": 2}, steps=(falcon_h1_width,),
+                 # configuration_falcon_h1.py:105-106; a null conv/proj bias or rms_norm is tested for truth
+                 nulls={**_KV_NULL_IS_HEADS, "head_dim": _UNDECLARED, "mamba_d_ssm": None, "mamba_conv_bias": False,
+                        "mamba_proj_bias": False, "projectors_bias": False, "mamba_rms_norm": False})
+
 
 def chatglm_layout(c: Config, fields: Fields) -> None:
     """THUDM's remote code: ChatGLM-6B (GLM blocks) or ChatGLM2/3 (padded_vocab_size, MQA groups)."""
@@ -691,7 +806,8 @@ READERS: dict[str, Reader] = {
     "t5": T5, "bert": BERT, "rwkv": RWKV, "chatglm": CHATGLM, "internlm2": INTERNLM2, "baichuan": BAICHUAN,
     "granite": GRANITE, "granitemoe": GRANITEMOE, "granitemoeshared": GRANITEMOESHARED, "cohere2": COHERE2,
     "glm4": GLM4, "glm4_moe": GLM4_MOE, "smollm3": SMOLLM3, "olmoe": OLMOE, "olmo3": OLMO3, "seed_oss": SEED_OSS,
-    "llama4_text": LLAMA4_TEXT, "gpt_oss": GPT_OSS, "qwen3_next": QWEN3_NEXT,
+    "llama4_text": LLAMA4_TEXT, "gpt_oss": GPT_OSS, "qwen3_next": QWEN3_NEXT, "mamba": MAMBA,
+    "falcon_mamba": FALCON_MAMBA, "mamba2": MAMBA2, "jamba": JAMBA, "falcon_h1": FALCON_H1,
 }
 
 

@@ -43,6 +43,10 @@ LAYOUT_NOTES = {
 
 # RWKV-4's state: 2 vectors in the model dtype, 3 accumulators in float32 (transformers).
 RWKV_FP32_BYTES = 4
+# The recurrent state of Mamba, Mamba-2 and Gated DeltaNet layers: float32 whatever the model
+# dtype, as transformers 5.23's cache holds what the scan returns (mamba_ssm's kernels also keep
+# it in float32); the convolution state follows the model dtype.
+STATE_FP32_BYTES = 4
 # Cache components that grow with the generated tokens (cross-attention grows with the
 # encoder's input instead, a state not at all).
 PER_TOKEN_KEYS = ("k", "v", "latent")
@@ -203,10 +207,10 @@ def _layer_cache(spec: ModelSpec, layer: Layer, point: Point, mha: bool) -> list
         return _mamba_state(attention, size, dtype)
     if isinstance(attention, LinearAttention):
         b = {**size, "C": attention.conv_channels, "k": attention.conv_kernel, "n_v": attention.value_heads,
-             "d_k": attention.key_head_dim, "d_v": attention.value_head_dim}
+             "d_k": attention.key_head_dim, "d_v": attention.value_head_dim, "f": STATE_FP32_BYTES}
         return [leaf("conv_state", "convolution state (last k inputs of Q, K, V)", _state_values("C × k", dtype), b),
-                leaf("recurrent_state", "recurrent state (d_k × d_v per V head)",
-                     _state_values("n_v × d_k × d_v", dtype), b)]
+                leaf("recurrent_state", "recurrent state (d_k × d_v per V head, float32)", "B × n_v × d_k × d_v × f",
+                     b)]
     window = attention.cached_window if point.windows else None
     cached = min(point.tokens, window) if window is not None else point.tokens
     b = {**size, "T": cached, "n_kv": attention.num_heads if mha else attention.num_kv_heads,
@@ -221,6 +225,8 @@ def _layer_cache(spec: ModelSpec, layer: Layer, point: Point, mha: bool) -> list
              "d": cross.head_dim}
         parts += [leaf("cross_k", "cross-attention K (encoder tokens)", _values("n_kv × d", dtype), c),
                   leaf("cross_v", "cross-attention V (encoder tokens)", _values("n_kv × d", dtype), c)]
+    if layer.parallel_mixer is not None:
+        parts += _mamba_state(layer.parallel_mixer, size, dtype)
     return parts
 
 
@@ -232,12 +238,13 @@ def _state_values(count: str, dtype: DType) -> str:
 
 
 def _mamba_state(ssm: StateSpace, size: dict[str, int], dtype: DType) -> list[Term]:
-    b = {**size, "C": ssm.conv_channels, "k": ssm.conv_kernel, "E": ssm.inner_size, "N": ssm.state_size}
+    b = {**size, "C": ssm.conv_channels, "k": ssm.conv_kernel, "E": ssm.inner_size, "N": ssm.state_size,
+         "f": STATE_FP32_BYTES}
     conv = leaf("conv_state", "convolution state (last k inputs)", _state_values("C × k", dtype), b)
     if ssm.version == 1:
-        return [conv, leaf("ssm_state", "SSM state (N per channel)", _state_values("E × N", dtype), b)]
+        return [conv, leaf("ssm_state", "SSM state (N per channel, float32)", "B × E × N × f", b)]
     b.update(n=ssm.heads, p=ssm.head_dim)
-    return [conv, leaf("ssm_state", "SSM state (head_dim × N per head)", _state_values("n × p × N", dtype), b)]
+    return [conv, leaf("ssm_state", "SSM state (head_dim × N per head, float32)", "B × n × p × N × f", b)]
 
 
 @dataclass(frozen=True, eq=False)

@@ -151,6 +151,8 @@ def _stack(spec: ModelSpec, stack: Stack) -> Term:
 
 def _layer(spec: ModelSpec, layer: Layer) -> list[Term]:
     parts = [_attention(spec, layer.mixer, "attention", "self-attention")]
+    if layer.parallel_mixer is not None:
+        parts.append(_state_space(layer.parallel_mixer, spec.hidden_size))
     if layer.cross_attention is not None:
         parts.append(_attention(spec, layer.cross_attention, "cross_attention", "cross-attention"))
     if layer.ffn is not None:
@@ -241,11 +243,11 @@ def _state_space(ssm: StateSpace, hidden: int) -> Term:
          "n": ssm.heads, "G": ssm.groups, "C": ssm.conv_channels}
     if ssm.version == 1:
         parts = [leaf("in_proj", "input projection (x and gate z)", "H × 2 × E", b)]
-        if ssm.proj_bias:
+        if ssm.in_proj_bias:
             parts.append(leaf("in_proj_bias", "input projection bias", "2 × E", b))
     else:
         parts = [leaf("in_proj", "input projection (z, x, B, C, Δt)", "H × (E + C + n)", b)]
-        if ssm.proj_bias:
+        if ssm.in_proj_bias:
             parts.append(leaf("in_proj_bias", "input projection bias", "E + C + n", b))
     parts.append(leaf("conv1d", "causal depthwise convolution", "C × k", b))
     if ssm.conv_bias:
@@ -255,12 +257,14 @@ def _state_space(ssm: StateSpace, hidden: int) -> Term:
                   leaf("dt_proj", "Δt projection (with bias)", "R × E + E", b),
                   leaf("A_log", "state matrix A (log)", "E × N", b),
                   leaf("D", "skip connection D", "E", b)]
+        if ssm.inner_norms:
+            parts.append(leaf("inner_norms", "RMSNorm weights on Δt, B and C", "R + 2 × N", b))
     else:
         parts.append(leaf("dt_bias_A_D", "Δt bias, A (log) and D, one each per head", "3 × n", b))
         if ssm.gated_norm:
             parts.append(leaf("norm", "gated RMSNorm", "E", b))
     parts.append(leaf("out_proj", "output projection", "E × H", b))
-    if ssm.proj_bias:
+    if ssm.out_proj_bias:
         parts.append(leaf("out_proj_bias", "output projection bias", "H", b))
     return group("mamba", f"Mamba{'-2' if ssm.version == 2 else ''} mixer", parts)
 
@@ -346,7 +350,7 @@ def textbook_estimate(spec: ModelSpec) -> Term | None:
     attention) is outside what the estimate describes: no estimate.
     """
     if any(not isinstance(layer.mixer, (Attention, LatentAttention)) or layer.ffn is None
-           for layer in {id(layer): layer for layer in spec.layers}.values()):
+           or layer.parallel_mixer is not None for layer in {id(layer): layer for layer in spec.layers}.values()):
         return None
     hidden, vocab = spec.hidden_size, spec.embeddings.vocab_size
     parts = [leaf("embedding", "embedding", "V × H", {"V": vocab, "H": hidden})]

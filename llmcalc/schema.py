@@ -114,7 +114,8 @@ SCHEMA: dict[str, Field] = {
     "layer_types": Field((list, str, type(None)), None, ATTENTION,
                          "each layer's token mixer, a list or one value for all: `full_attention`, "
                          "`sliding_attention` (needs `sliding_window`), `chunked_attention` (needs "
-                         "`attention_chunk_size`), `linear_attention` (Gated DeltaNet), `mamba`",
+                         "`attention_chunk_size`), `linear_attention` (Gated DeltaNet), `mamba`, `hybrid` "
+                         "(full attention and Mamba side by side, Falcon-H1)",
                          "all full (all local with a window)"),
     "sliding_window_pattern": Field(_OPT_INT, None, ATTENTION,
                                     "with a window: layer i is global when i + 1 is a multiple of it (Gemma-2: 2); "
@@ -142,8 +143,10 @@ SCHEMA: dict[str, Field] = {
                                                       "Mamba-2", minimum=1),
     "mamba_n_groups": Field(_INT, 1, ATTENTION, "Mamba-2: groups sharing B and C", minimum=1),
     "mamba_conv_bias": Field(_BOOL, True, ATTENTION, "`mamba` layers: a bias on the convolution"),
-    "mamba_proj_bias": Field(_BOOL, False, ATTENTION, "`mamba` layers: biases on the input and output projections"),
+    "mamba_in_proj_bias": Field(_BOOL, False, ATTENTION, "`mamba` layers: a bias on the input projection"),
+    "mamba_out_proj_bias": Field(_BOOL, False, ATTENTION, "`mamba` layers: a bias on the output projection"),
     "mamba_gated_norm": Field(_BOOL, True, ATTENTION, "Mamba-2: a gated RMSNorm over E before the output"),
+    "mamba_inner_norms": Field(_BOOL, False, ATTENTION, "Mamba-1: RMSNorm weights on Δt, B and C (Jamba)"),
     "relative_attention_num_buckets": Field(_INT, 0, ATTENTION,
                                             "T5's relative position bias, buckets × heads, in the first layer of "
                                             "each stack", minimum=0),
@@ -423,7 +426,8 @@ def _transformer_stack(
     hidden = fields["hidden_size"]
     mixer_types = _mixer_types(fields, layers, source)
     ffn_types = _ffn_types(fields, layers, source)
-    has_attention = any(kind in ("full_attention", "sliding_attention", "chunked_attention") for kind in mixer_types)
+    has_attention = any(kind in ("full_attention", "sliding_attention", "chunked_attention", "hybrid")
+                        for kind in mixer_types)
     if fields["num_attention_heads"] is None and (has_attention or cross_attention):
         raise SpecError(source, "num_attention_heads", "missing; it is required")
     # Per-layer lists describe the main stack; an encoder-decoder's stacks are uniform.
@@ -480,6 +484,11 @@ def _transformer_stack(
                 relative_attention_buckets=fields["relative_attention_num_buckets"] if index == 0 else 0,
                 localized_filtering=fields["localized_filtering"],
             )
+        parallel = None
+        if kind == "hybrid":
+            if "mamba" not in parts:
+                parts["mamba"] = _state_space(fields, source)
+            parallel = parts["mamba"]
         ffn: FeedForwardKind | None = None
         if ffn_types[index] == "moe":
             expert_width = fields["moe_intermediate_size"] or widths[index]
@@ -499,7 +508,7 @@ def _transformer_stack(
             ffn = once(FeedForward, intermediate_size=widths[index], gated=fields["gated_ffn"], bias=fields["mlp_bias"])
         cross = once(Attention, **projections) if cross_attention else None
         norms = fields["norms_per_layer"] + (1 if cross_attention else 0)
-        built.append(once(Layer, mixer=mixer, ffn=ffn, norms=norms, cross_attention=cross))
+        built.append(once(Layer, mixer=mixer, ffn=ffn, norms=norms, cross_attention=cross, parallel_mixer=parallel))
     return Stack(name=name, layers=tuple(built), final_norm=fields["final_norm"])
 
 
@@ -568,8 +577,10 @@ def _state_space(fields: Mapping[str, Any], source: str) -> StateSpace:
         heads=fields["mamba_n_heads"] or 0 if version == 2 else 0,
         groups=fields["mamba_n_groups"],
         conv_bias=fields["mamba_conv_bias"],
-        proj_bias=fields["mamba_proj_bias"],
+        in_proj_bias=fields["mamba_in_proj_bias"],
+        out_proj_bias=fields["mamba_out_proj_bias"],
         gated_norm=fields["mamba_gated_norm"],
+        inner_norms=fields["mamba_inner_norms"],
     )
 
 

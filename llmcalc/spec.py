@@ -18,8 +18,9 @@ from llmcalc.memory import DType
 NORM_KINDS = ("rmsnorm", "layernorm", "layernorm_no_bias", "nonparametric")
 ARCHITECTURES = ("decoder", "encoder", "encoder-decoder", "rwkv")
 QK_NORMS = ("none", "head", "full", "per_head")
-# The token mixer of each layer, as transformers' `layer_types` names them (plus `mamba`).
-LAYER_TYPES = ("full_attention", "sliding_attention", "chunked_attention", "linear_attention", "mamba")
+# The token mixer of each layer, as transformers' `layer_types` names them (plus `mamba`;
+# `hybrid` is full attention and a Mamba mixer side by side, as Falcon-H1's layers).
+LAYER_TYPES = ("full_attention", "sliding_attention", "chunked_attention", "linear_attention", "mamba", "hybrid")
 # The feed-forward of each layer: a dense FFN, a mixture of experts, or none (Mamba blocks).
 FFN_TYPES = ("dense", "moe", "none")
 
@@ -186,8 +187,10 @@ class StateSpace:
     heads: int = 0  # Mamba-2: heads of E / heads channels each
     groups: int = 1  # Mamba-2: groups sharing B and C
     conv_bias: bool = True
-    proj_bias: bool = False
+    in_proj_bias: bool = False
+    out_proj_bias: bool = False
     gated_norm: bool = True  # Mamba-2: a gated RMSNorm over E before the output projection
+    inner_norms: bool = False  # Mamba-1 (Jamba): RMSNorm weights on Δt, B and C (R + 2·N)
 
     cache_kind: ClassVar[str] = "state"
     layout: ClassVar[str] = ""
@@ -271,6 +274,14 @@ class Layer:
     ffn: FeedForwardKind | None  # None: the block has no feed-forward (Mamba)
     norms: int  # hidden-size norms in this block (2 pre-norm, 1 parallel, 4 sandwich, ...)
     cross_attention: Attention | None = None
+    parallel_mixer: StateSpace | None = None  # a Mamba mixer beside the attention, same input (Falcon-H1)
+
+    @property
+    def cache_kinds(self) -> set[str]:
+        kinds = {self.mixer.cache_kind}
+        if self.parallel_mixer is not None:
+            kinds.add(self.parallel_mixer.cache_kind)
+        return kinds
 
 
 # Creating a dataclass costs about a millisecond of start-up here (each generated method is
@@ -353,8 +364,8 @@ class ModelSpec:
     def cache_kind(self) -> str:
         """`kv`, `latent` (MLA), `state` (RWKV, Mamba, linear attention), `hybrid` (K and V in
         some layers, a state in others), or `none` (an encoder keeps no cache)."""
-        kinds = {layer.mixer.cache_kind for layer in _distinct(layer for stack in self.cached_stacks
-                                                              for layer in stack.layers)}
+        kinds = {kind for layer in _distinct(layer for stack in self.cached_stacks for layer in stack.layers)
+                 for kind in layer.cache_kinds}
         if not kinds:
             return "none"
         return kinds.pop() if len(kinds) == 1 else "hybrid"
