@@ -142,6 +142,12 @@ class Config:
     def flag(self, key: str, default: bool) -> bool:
         return self.get(key, default, bool)
 
+    def section(self, key: str, reader: Reader) -> Config:
+        """A nested mapping (DBRX's attn_config) read as a config of its own; absent, or null
+        where `nulls` says so, it is empty and every key takes its default."""
+        value = self.get(key, {}, dict)
+        return Config(value if value is not None else {}, f"{self.source} {key}", self.model_type, reader)
+
 
 def read(c: Config, reader: Reader) -> Fields:
     """The preset fields a reader takes from a config: keys, then facts, then steps."""
@@ -597,6 +603,17 @@ def falcon_h1_width(c: Config, fields: Fields) -> None:
     fields["mamba_d_inner"] = width
 
 
+def dbrx_sections(c: Config, fields: Fields) -> None:
+    """DBRX keeps KV heads in attn_config and the experts in ffn_config (configuration_dbrx.py:40-79)."""
+    if fields["tie_word_embeddings"]:
+        raise SpecError(c.source, "tie_word_embeddings", "DBRX's head is never tied (configuration_dbrx.py:158)")
+    attention, ffn = c.section("attn_config", DBRX_SECTION), c.section("ffn_config", DBRX_SECTION)
+    fields.update(num_key_value_heads=attention.get("kv_n_heads", 1),
+                  intermediate_size=ffn.get("ffn_hidden_size", 3584),
+                  num_experts=ffn.get("moe_num_experts", 4),
+                  num_experts_per_tok=ffn.get("moe_top_k", 1))
+
+
 # --- 2024–2026 model types -------------------------------------------------------------------------
 
 # muP multipliers change activations, not shapes; head_dim is read with getattr (a null fails).
@@ -751,6 +768,48 @@ FALCON_H1 = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 
                  nulls={**_KV_NULL_IS_HEADS, "head_dim": _UNDECLARED, "mamba_d_ssm": None, "mamba_conv_bias": False,
                         "mamba_proj_bias": False, "projectors_bias": False, "mamba_rms_norm": False})
 
+# DBRX's attn_config and ffn_config: nothing beyond what every config reads.
+DBRX_SECTION = Reader()
+# DBRX: MPT key names, weight-only LayerNorms, fused Wqkv of H/heads-wide heads, 16 experts of
+# fused w1/v1/w2, no biases anywhere (modeling_dbrx.py:174-315).
+DBRX = Reader(
+    keys={
+        "vocab_size": Key("vocab_size"),
+        "hidden_size": Key("d_model"),
+        "num_hidden_layers": Key("n_layers"),
+        "num_attention_heads": Key("n_heads"),
+        "max_position_embeddings": Key("max_seq_len", 2048),
+        "tie_word_embeddings": flag("tie_word_embeddings", False),
+    },
+    facts={"norm": "layernorm_no_bias", "gated_ffn": True},
+    steps=(dbrx_sections,),
+    # an ffn_config null takes DbrxFFNConfig's defaults; a null attn_config fails to build
+    nulls={"ffn_config": AS_ABSENT, "max_seq_len": AS_ABSENT},
+    spellings=(("d_model", "hidden_size"), ("n_heads", "num_attention_heads"), ("n_layers", "num_hidden_layers"),
+               ("max_seq_len", "max_position_embeddings")),  # configuration_dbrx.py:115-120
+)
+# EXAONE 4: OLMo-2-like post-norms with per-head QK norms, no biases, 3 local : 1 global layers
+# by default (configuration_exaone4.py:84-110; modeling_exaone4.py:194-284).
+EXAONE4 = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 32), "attention_bias": None,
+                            "mlp_bias": None},
+               facts={"qk_norm": "head"}, steps=(windows(default_window=4096, default_pattern=4),),
+               # a null window: no window (:101-102); a null head_dim fails to build
+               nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED, "sliding_window": None,
+                      "layer_types": AS_ABSENT})
+# Nemotron-4 / Minitron: LLaMA attention, a plain squared-ReLU MLP, LayerNorm1P (weight and bias,
+# modeling_nemotron.py:61-78, 178-179). num_key_value_heads has no fallback; kv_channels is NeMo's
+# name and transformers does not read it.
+NEMOTRON = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads")},
+                facts={"norm": "layernorm", "gated_ffn": False},
+                nulls={"num_key_value_heads": _UNDECLARED})  # head_dim null: hidden // heads (:76)
+# Phi-3.5-MoE: Mixtral's experts with LayerNorms (weight and bias), attention and LM-head biases,
+# one window for every layer (modeling_phimoe.py:177-194, 528-531, 749). No num_experts spelling.
+PHIMOE = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 8), "mlp_bias": None,
+                           "num_experts": Key("num_local_experts", 16), "num_experts_per_tok": Key("num_experts_per_tok", 2),
+                           "lm_head_bias": flag("lm_head_bias", False)},
+              facts={"norm": "layernorm"}, steps=(windows(),),
+              nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED, "sliding_window": None})
+
 
 def chatglm_layout(c: Config, fields: Fields) -> None:
     """THUDM's remote code: ChatGLM-6B (GLM blocks) or ChatGLM2/3 (padded_vocab_size, MQA groups)."""
@@ -807,7 +866,8 @@ READERS: dict[str, Reader] = {
     "granite": GRANITE, "granitemoe": GRANITEMOE, "granitemoeshared": GRANITEMOESHARED, "cohere2": COHERE2,
     "glm4": GLM4, "glm4_moe": GLM4_MOE, "smollm3": SMOLLM3, "olmoe": OLMOE, "olmo3": OLMO3, "seed_oss": SEED_OSS,
     "llama4_text": LLAMA4_TEXT, "gpt_oss": GPT_OSS, "qwen3_next": QWEN3_NEXT, "mamba": MAMBA,
-    "falcon_mamba": FALCON_MAMBA, "mamba2": MAMBA2, "jamba": JAMBA, "falcon_h1": FALCON_H1,
+    "falcon_mamba": FALCON_MAMBA, "mamba2": MAMBA2, "jamba": JAMBA, "falcon_h1": FALCON_H1, "dbrx": DBRX,
+    "exaone4": EXAONE4, "nemotron": NEMOTRON, "phimoe": PHIMOE,
 }
 
 
