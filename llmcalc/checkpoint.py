@@ -40,8 +40,9 @@ DTYPE_BITS = {
 # A multimodal checkpoint's other towers, as transformers names them (Llama 4, Gemma 3, Mistral 3...).
 TOWER = re.compile(r"(^|\.)(vision_tower|vision_model|visual|multi_modal_projector|mm_projector|audio_tower|"
                    r"audio_model|embed_vision|embed_audio)\.")
-# Qwen3-Next and MiMo keep their multi-token-prediction module under `mtp.`.
-MTP = re.compile(r"(^|\.)mtp\.")
+# Multi-token-prediction modules outside the layers: Qwen3-Next's `mtp.`, ERNIE 4.5's `mtp_block.`,
+# `mtp_emb_norm`, `mtp_linear_proj`...
+MTP = re.compile(r"(^|\.)mtp[._]")
 # Tensors that are stored but are not model parameters. e_score_correction_bias: the router
 # bias of DeepSeek-V3, Kimi-K2 and GLM-4.5, a registered buffer in transformers.
 BUFFER = re.compile(r"(inv_freq|rotary_emb\..*|\.attn\.(masked_)?bias|position_ids|[cs]in_cached|"

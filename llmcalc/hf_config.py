@@ -614,6 +614,36 @@ def dbrx_sections(c: Config, fields: Fields) -> None:
                   num_experts_per_tok=ffn.get("moe_top_k", 1))
 
 
+def ernie_moe_layers(c: Config, fields: Fields) -> None:
+    """ERNIE-4.5-MoE (modeling_ernie4_5_moe.py:396-402): experts where (i + 1) is a multiple of
+    moe_layer_interval and moe_layer_start_index ≤ i ≤ moe_layer_end_index (-1: the last layer)."""
+    if fields.pop("use_bias"):
+        raise SpecError(c.source, "use_bias", "true also puts biases on the shared experts, which llmcalc "
+                                              "does not count; not supported")
+    layers = fields["num_hidden_layers"]
+    start, end = c.get("moe_layer_start_index", 1), c.get("moe_layer_end_index", -1)
+    interval = c.get("moe_layer_interval", 1)
+    if interval < 1:
+        raise SpecError(c.source, "moe_layer_interval", f"must be 1 or more, got {interval}")
+    end = layers - 1 if end == -1 else end
+    fields["ffn_types"] = ["moe" if (index + 1) % interval == 0 and start <= index <= end else "dense"
+                           for index in range(layers)]
+
+
+def dots1_windows(c: Config, fields: Fields) -> None:
+    """dots.llm1 (configuration_dots1.py:119-125): layer_types, or a window on the layers from
+    max_window_layers on; unlike Qwen, use_sliding_window is not read."""
+    window = c.get("sliding_window", 4096)
+    types = c.get("layer_types", None, list)
+    if types is None:
+        start = c.get("max_window_layers", 62)
+        types = ["sliding_attention" if window is not None and index >= start else "full_attention"
+                 for index in range(fields["num_hidden_layers"])]
+    if window is not None:
+        fields["sliding_window"] = window
+    fields["layer_types"] = types
+
+
 # --- 2024–2026 model types -------------------------------------------------------------------------
 
 # muP multipliers change activations, not shapes; head_dim is read with getattr (a null fails).
@@ -810,6 +840,36 @@ PHIMOE = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 8),
               facts={"norm": "layernorm"}, steps=(windows(),),
               nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED, "sliding_window": None})
 
+# ERNIE 4.5: LLaMA with one use_bias switch for attention and MLP, head_dim 128 and 2 KV heads by
+# default (null: hidden // heads, heads), tied (configuration_ernie4_5.py:69-87).
+ERNIE4_5 = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 2), "head_dim": Key("head_dim", 128),
+                             "attention_bias": flag("use_bias", False), "mlp_bias": flag("use_bias", False),
+                             "tie_word_embeddings": flag("tie_word_embeddings", True)},
+                nulls={**_KV_NULL_IS_HEADS, "head_dim": None, "use_bias": False})
+# ERNIE 4.5 MoE: dense and MoE layers on a schedule, ungated shared experts, a router whose
+# e_score_correction_bias is a parameter of E values (moe_statics, modeling_ernie4_5_moe.py:281-284),
+# head_dim = hidden // heads; its mtp* tensors are not built.
+ERNIE4_5_MOE = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 4), "head_dim": None,
+                                 "attention_bias": None, "mlp_bias": None, "use_bias": flag("use_bias", False),
+                                 "tie_word_embeddings": flag("tie_word_embeddings", True),
+                                 "num_experts": Key("moe_num_experts", 64), "num_experts_per_tok": Key("moe_k", 6),
+                                 "moe_intermediate_size": Key("moe_intermediate_size", 1536),
+                                 "n_shared_experts": Key("moe_num_shared_experts", 2),
+                                 "num_nextn_predict_layers": Key("num_nextn_predict_layers", 0)},
+                    facts={"router_bias": True}, steps=(ernie_moe_layers,),
+                    nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED, "use_bias": False},
+                    spellings=(("moe_num_experts", "num_experts"), ("moe_k", "num_experts_per_tok")))
+# dots.llm1: DeepSeek-V3's routing (e_score_correction_bias is a buffer) on Qwen3 attention; the
+# expert counts have no usable class default (configuration_dots1.py:83-125).
+DOTS1 = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 32),
+                          "num_experts": Key("n_routed_experts"), "num_experts_per_tok": Key("num_experts_per_tok"),
+                          "moe_intermediate_size": Key("moe_intermediate_size", 1408),
+                          "n_shared_experts": Key("n_shared_experts"),
+                          "first_k_dense_replace": Key("first_k_dense_replace", 0), "mlp_bias": None},
+             facts={"qk_norm": "head"}, steps=(dots1_windows,),
+             nulls={**_KV_NULL_IS_HEADS, "head_dim": _UNDECLARED, "sliding_window": None, "layer_types": AS_ABSENT},
+             spellings=(("n_routed_experts", "num_local_experts"),))  # configuration_dots1.py:79-81
+
 
 def chatglm_layout(c: Config, fields: Fields) -> None:
     """THUDM's remote code: ChatGLM-6B (GLM blocks) or ChatGLM2/3 (padded_vocab_size, MQA groups)."""
@@ -867,7 +927,8 @@ READERS: dict[str, Reader] = {
     "glm4": GLM4, "glm4_moe": GLM4_MOE, "smollm3": SMOLLM3, "olmoe": OLMOE, "olmo3": OLMO3, "seed_oss": SEED_OSS,
     "llama4_text": LLAMA4_TEXT, "gpt_oss": GPT_OSS, "qwen3_next": QWEN3_NEXT, "mamba": MAMBA,
     "falcon_mamba": FALCON_MAMBA, "mamba2": MAMBA2, "jamba": JAMBA, "falcon_h1": FALCON_H1, "dbrx": DBRX,
-    "exaone4": EXAONE4, "nemotron": NEMOTRON, "phimoe": PHIMOE,
+    "exaone4": EXAONE4, "nemotron": NEMOTRON, "phimoe": PHIMOE, "ernie4_5": ERNIE4_5, "ernie4_5_moe": ERNIE4_5_MOE,
+    "dots1": DOTS1,
 }
 
 
