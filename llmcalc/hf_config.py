@@ -644,6 +644,23 @@ def dots1_windows(c: Config, fields: Fields) -> None:
     fields["layer_types"] = types
 
 
+def hunyuan_top_k(value: Any, fields: Fields) -> int:
+    """moe_topk: an integer, or one per layer (Hunyuan-A13B's [8] * 32); llmcalc takes one top-k."""
+    if isinstance(value, list):
+        if not value or len(set(value)) != 1 or not isinstance(value[0], int) or isinstance(value[0], bool):
+            raise SpecError("config", "moe_topk", f"per-layer top-k must be one integer repeated, got {shown(value)}")
+        return value[0]
+    return value
+
+
+def minimax_schedule(c: Config, fields: Fields) -> None:
+    """MiniMax (configuration_minimax.py:123-126): layer_types, or full and linear attention
+    alternating from a full layer 0."""
+    types = c.get("layer_types", None, list)
+    fields["layer_types"] = types if types is not None else [
+        "full_attention" if (index + 1) % 2 else "linear_attention" for index in range(fields["num_hidden_layers"])]
+
+
 # --- 2024–2026 model types -------------------------------------------------------------------------
 
 # muP multipliers change activations, not shapes; head_dim is read with getattr (a null fails).
@@ -870,6 +887,35 @@ DOTS1 = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 32),
              nulls={**_KV_NULL_IS_HEADS, "head_dim": _UNDECLARED, "sliding_window": None, "layer_types": AS_ABSENT},
              spellings=(("n_routed_experts", "num_local_experts"),))  # configuration_dots1.py:79-81
 
+# MiniMax-Text-01: lightning (linear) attention layers and softmax attention layers, Mixtral-like
+# experts in every layer (modeling_minimax.py:125-148, 399-549). Its decay tables are persistent
+# buffers, not parameters. The original repo's attn_type_list is not read by transformers, nor is
+# sliding_window here: it masks the full layers but their cache keeps every token (MiniMaxCache).
+MINIMAX = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 8), "attention_bias": None,
+                            "mlp_bias": None, "num_experts": Key("num_local_experts", 8),
+                            "num_experts_per_tok": Key("num_experts_per_tok", 2)},
+               facts={"linear_attention": "lightning"}, steps=(minimax_schedule,),
+               nulls={"num_key_value_heads": _UNDECLARED, "layer_types": AS_ABSENT},
+               spellings=(("num_local_experts", "num_experts"),))  # configuration_minimax.py:84
+# MiniMax-M2: full-width QK norms, 256 small experts with a sigmoid router whose correction bias
+# is a buffer; its MTP modules (num_mtp_modules) are not built (modeling_minimax_m2.py:45-113, 292).
+MINIMAX_M2 = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 8), "head_dim": Key("head_dim", 128),
+                               "attention_bias": None, "mlp_bias": None,
+                               "num_experts": Key("num_local_experts", 256),
+                               "num_experts_per_tok": Key("num_experts_per_tok", 8),
+                               "num_nextn_predict_layers": Key("num_mtp_modules", 0)},
+                  facts={"qk_norm": "full"},
+                  nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED},
+                  spellings=(("num_local_experts", "num_experts"),))  # configuration_minimax_m2.py:70-73
+# Hunyuan: per-head QK norms, head_dim required (its class default None fails to build,
+# modeling_hunyuan_v1_dense.py:160-179); the MoE adds an ungated shared MLP of intermediate_size.
+HUNYUAN_V1_DENSE = like(LLAMA, keys={"head_dim": Key("head_dim"), "mlp_bias": None}, facts={"qk_norm": "head"},
+                        nulls={"head_dim": _UNDECLARED})
+HUNYUAN_V1_MOE = like(HUNYUAN_V1_DENSE, keys={"num_experts": Key("num_experts", 1),
+                                              "num_experts_per_tok": Key("moe_topk", 1, (int, list), hunyuan_top_k),
+                                              "shared_expert_intermediate_size": Key("intermediate_size")},
+                      spellings=(("moe_topk", "num_experts_per_tok"), ("num_experts", "num_local_experts")))
+
 
 def chatglm_layout(c: Config, fields: Fields) -> None:
     """THUDM's remote code: ChatGLM-6B (GLM blocks) or ChatGLM2/3 (padded_vocab_size, MQA groups)."""
@@ -928,7 +974,8 @@ READERS: dict[str, Reader] = {
     "llama4_text": LLAMA4_TEXT, "gpt_oss": GPT_OSS, "qwen3_next": QWEN3_NEXT, "mamba": MAMBA,
     "falcon_mamba": FALCON_MAMBA, "mamba2": MAMBA2, "jamba": JAMBA, "falcon_h1": FALCON_H1, "dbrx": DBRX,
     "exaone4": EXAONE4, "nemotron": NEMOTRON, "phimoe": PHIMOE, "ernie4_5": ERNIE4_5, "ernie4_5_moe": ERNIE4_5_MOE,
-    "dots1": DOTS1,
+    "dots1": DOTS1, "minimax": MINIMAX, "minimax_m2": MINIMAX_M2, "hunyuan_v1_dense": HUNYUAN_V1_DENSE,
+    "hunyuan_v1_moe": HUNYUAN_V1_MOE,
 }
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from llmcalc.memory import DType, dtype_bytes
 from llmcalc.scenario import Point
-from llmcalc.spec import Layer, LatentAttention, LinearAttention, ModelSpec, StateSpace, TimeMix
+from llmcalc.spec import Layer, LatentAttention, LightningAttention, LinearAttention, ModelSpec, StateSpace, TimeMix
 from llmcalc.terms import Term, evaluate, group, leaf
 from llmcalc.text import layer_span
 
@@ -211,6 +211,10 @@ def _layer_cache(spec: ModelSpec, layer: Layer, point: Point, mha: bool) -> list
         return [leaf("conv_state", "convolution state (last k inputs of Q, K, V)", _state_values("C × k", dtype), b),
                 leaf("recurrent_state", "recurrent state (d_k × d_v per V head, float32)", "B × n_v × d_k × d_v × f",
                      b)]
+    if isinstance(attention, LightningAttention):
+        b = {**size, "n_h": attention.num_heads, "d": attention.head_dim}
+        return [leaf("recurrent_state", "recurrent state (d × d per head, model dtype)",
+                     _state_values("n_h × d × d", dtype), b)]
     window = attention.cached_window if point.windows else None
     cached = min(point.tokens, window) if window is not None else point.tokens
     b = {**size, "T": cached, "n_kv": attention.num_heads if mha else attention.num_kv_heads,

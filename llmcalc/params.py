@@ -12,6 +12,7 @@ from llmcalc.spec import (
     FeedForwardKind,
     LatentAttention,
     Layer,
+    LightningAttention,
     LinearAttention,
     MixtureOfExperts,
     ModelSpec,
@@ -173,6 +174,8 @@ def _attention(spec: ModelSpec, attention: MixerKind, key: str, label: str) -> T
         return _state_space(attention, hidden)
     if isinstance(attention, LinearAttention):
         return _linear_attention(attention, hidden)
+    if isinstance(attention, LightningAttention):
+        return _lightning_attention(attention, hidden, per)
     return _time_mix(attention, hidden)
 
 
@@ -279,6 +282,16 @@ def _linear_attention(att: LinearAttention, hidden: int) -> Term:
         leaf("dt_bias_A", "decay bias and A (log), one each per V head", "2 × n_v", b),
         leaf("norm", "gated RMSNorm (V head width)", "d_v", b),
         leaf("out_proj", "output projection", "(n_v × d_v) × H", b),
+    ])
+
+
+def _lightning_attention(att: LightningAttention, hidden: int, per_feature: int) -> Term:
+    b = {"H": hidden, "n_h": att.num_heads, "d": att.head_dim}
+    return group("lightning_attention", "lightning attention (linear)", [
+        leaf("qkv_proj", "Q, K, V projection", "H × 3 × n_h × d", b),
+        leaf("output_gate", "output gate projection", "H × (n_h × d)", b),
+        leaf("norm", "output norm (all heads)", norm_formula("(n_h × d)", per_feature), b),
+        leaf("out_proj", "output projection", "(n_h × d) × H", b),
     ])
 
 

@@ -20,6 +20,7 @@ from llmcalc.spec import (
     ARCHITECTURES,
     FFN_TYPES,
     LAYER_TYPES,
+    LINEAR_ATTENTION_KINDS,
     NORM_KINDS,
     QK_NORMS,
     Attention,
@@ -30,6 +31,7 @@ from llmcalc.spec import (
     FeedForwardKind,
     LatentAttention,
     Layer,
+    LightningAttention,
     LinearAttention,
     MixtureOfExperts,
     ModelSpec,
@@ -126,6 +128,9 @@ SCHEMA: dict[str, Field] = {
     "attention_sinks": Field(_BOOL, False, ATTENTION, "a learned sink logit per query head (gpt-oss)"),
     "attention_output_gate": Field(_BOOL, False, ATTENTION,
                                    "Q projection twice as wide: half gates the attention output (Qwen3-Next)"),
+    "linear_attention": Field(_STR, "gated_deltanet", ATTENTION,
+                              "what `linear_attention` layers are: `gated_deltanet` (Qwen3-Next) or `lightning` "
+                              "(MiniMax-Text-01, with the attention heads and head_dim)"),
     "linear_num_key_heads": Field(_INT, 16, ATTENTION, "Gated DeltaNet layers: Q/K heads", minimum=1),
     "linear_num_value_heads": Field(_INT, 32, ATTENTION, "Gated DeltaNet layers: V heads (one state each)",
                                     minimum=1),
@@ -426,8 +431,9 @@ def _transformer_stack(
     hidden = fields["hidden_size"]
     mixer_types = _mixer_types(fields, layers, source)
     ffn_types = _ffn_types(fields, layers, source)
+    linear_kind = _choice(fields, "linear_attention", LINEAR_ATTENTION_KINDS, source)
     has_attention = any(kind in ("full_attention", "sliding_attention", "chunked_attention", "hybrid")
-                        for kind in mixer_types)
+                        or kind == "linear_attention" and linear_kind == "lightning" for kind in mixer_types)
     if fields["num_attention_heads"] is None and (has_attention or cross_attention):
         raise SpecError(source, "num_attention_heads", "missing; it is required")
     # Per-layer lists describe the main stack; an encoder-decoder's stacks are uniform.
@@ -463,6 +469,8 @@ def _transformer_stack(
             if "mamba" not in parts:
                 parts["mamba"] = _state_space(fields, source)
             mixer = parts["mamba"]
+        elif kind == "linear_attention" and linear_kind == "lightning":
+            mixer = once(LightningAttention, num_heads=n_heads, head_dim=_head_dim(fields, n_heads, source))
         elif kind == "linear_attention":
             mixer = once(LinearAttention, key_heads=fields["linear_num_key_heads"],
                          value_heads=fields["linear_num_value_heads"], key_head_dim=fields["linear_key_head_dim"],

@@ -23,6 +23,8 @@ QK_NORMS = ("none", "head", "full", "per_head")
 LAYER_TYPES = ("full_attention", "sliding_attention", "chunked_attention", "linear_attention", "mamba", "hybrid")
 # The feed-forward of each layer: a dense FFN, a mixture of experts, or none (Mamba blocks).
 FFN_TYPES = ("dense", "moe", "none")
+# What a `linear_attention` layer is: Qwen3-Next's Gated DeltaNet or MiniMax's lightning attention.
+LINEAR_ATTENTION_KINDS = ("gated_deltanet", "lightning")
 
 # Weight (scale) and bias per normalised feature, by norm kind.
 NORM_PARAMS_PER_FEATURE = {"rmsnorm": 1, "layernorm": 2, "layernorm_no_bias": 1, "nonparametric": 0}
@@ -176,6 +178,25 @@ class LinearAttention:
 
 
 @dataclass(frozen=True)
+class LightningAttention:
+    """MiniMax-Text-01's lightning attention: linear attention with an output gate that keeps
+    a head_dim × head_dim state per head instead of a KV cache."""
+
+    num_heads: int
+    head_dim: int
+
+    cache_kind: ClassVar[str] = "state"
+    layout: ClassVar[str] = ""
+    query_heads: ClassVar[None] = None
+    kv_heads: ClassVar[None] = None
+    head_width: ClassVar[None] = None
+
+    def __post_init__(self) -> None:
+        _positive("num_attention_heads", self.num_heads)
+        _positive("head_dim", self.head_dim)
+
+
+@dataclass(frozen=True)
 class StateSpace:
     """A selective state-space mixer: Mamba (version 1) or Mamba-2."""
 
@@ -264,7 +285,7 @@ class ChannelMix:
         _positive("intermediate_size", self.intermediate_size)
 
 
-MixerKind = Union[Attention, LatentAttention, TimeMix, LinearAttention, StateSpace]
+MixerKind = Union[Attention, LatentAttention, TimeMix, LinearAttention, LightningAttention, StateSpace]
 FeedForwardKind = Union[FeedForward, MixtureOfExperts, ChannelMix]
 
 
