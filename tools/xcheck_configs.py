@@ -1,8 +1,8 @@
 """Dev-time cross-check: every config.json fixture against transformers built from that file.
 
 For each `tests/fixtures/configs/*.json` whose model_type transformers implements,
-builds the class named by `architectures` (BertModel for BERT, as llmcalc counts it)
-from the very same file on the meta device and compares `num_parameters()` with
+builds the class named by `architectures` (BertModel for BERT, as llmcalc counts it;
+the causal LM of `text_config` for a multimodal config) from the very same file on the meta device and compares `num_parameters()` with
 llmcalc's count. `--write` records the transformers counts in
 `tests/fixtures/configs/expected.json`, which the test suite checks against; entries
 whose source is not transformers (remote-code models) are kept as they are.
@@ -25,7 +25,12 @@ def transformers_count(data: dict) -> tuple[str, int] | None:
     import torch
     import transformers
 
+    from llmcalc.hf_config import READERS
+
     model_type = data.get("model_type")
+    if "text_config" in data and model_type not in READERS:
+        # A multimodal config: llmcalc counts its language model, so build that from text_config.
+        data, model_type = data["text_config"], data["text_config"].get("model_type")
     try:
         config_class = transformers.AutoConfig.for_model(model_type).__class__
     except ValueError:
