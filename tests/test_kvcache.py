@@ -242,3 +242,56 @@ def test_encoder_only_exits_zero() -> None:
 def test_usage_errors(args: tuple[str, ...], fragment: str) -> None:
     result = run("mistral-7b", *args)
     assert result.exit_code == 2 and fragment in result.stderr and "Traceback" not in result.output
+
+
+# --- layers that keep a state: the bytes of a tiny transformers model's cache ------------------------
+# Each config is a tiny model's, read through llmcalc's config reader; the expected bytes are the
+# nbytes summed over the cache transformers 5.23 returns after a forward pass of 20 tokens × 2
+# sequences in bfloat16 (tools/xcheck_kvcache.py, READ_CASES). The recurrent states of Mamba,
+# Mamba-2 and Gated DeltaNet are float32 there; conv states and MiniMax's state follow the model.
+TINY = {"vocab_size": 128, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 4,
+        "num_attention_heads": 4, "num_key_value_heads": 2}
+STATE_CASES = {
+    "qwen3_next": ({**TINY, "head_dim": 16, "linear_num_key_heads": 2, "linear_num_value_heads": 4,
+                    "linear_key_head_dim": 8, "linear_value_head_dim": 8, "num_experts": 4, "num_experts_per_tok": 2,
+                    "moe_intermediate_size": 32, "shared_expert_intermediate_size": 32,
+                    "full_attention_interval": 2}, 16_384),
+    "mamba": ({"vocab_size": 128, "hidden_size": 64, "state_size": 8, "num_hidden_layers": 3, "conv_kernel": 4},
+              30_720),
+    "mamba2": ({"vocab_size": 128, "hidden_size": 64, "state_size": 8, "num_hidden_layers": 3, "conv_kernel": 4,
+                "num_heads": 16, "head_dim": 8, "n_groups": 2}, 32_256),
+    "jamba": ({**TINY, "num_experts": 4, "num_experts_per_tok": 2, "attn_layer_period": 2, "attn_layer_offset": 1,
+               "expert_layer_period": 2, "expert_layer_offset": 1, "mamba_d_state": 8, "mamba_expand": 2}, 30_720),
+    "falcon_h1": ({**TINY, "mamba_d_ssm": 96, "mamba_n_heads": 12, "mamba_n_groups": 2, "mamba_d_state": 8,
+                   "mamba_d_conv": 4}, 53_248),
+    "minimax": ({**TINY, "head_dim": 16, "num_local_experts": 4, "num_experts_per_tok": 2,
+                 "layer_types": ["linear_attention", "full_attention"] * 2}, 18_432),
+}
+
+
+@pytest.mark.parametrize("model_type", sorted(STATE_CASES))
+def test_state_bytes_equal_a_tiny_transformers_models_cache(model_type: str) -> None:
+    from llmcalc.hf_config import config_fields
+    from llmcalc.schema import build_spec
+
+    config, expected = STATE_CASES[model_type]
+    fields, _ = config_fields({"model_type": model_type, **config}, "tiny.json", name="tiny")
+    cache = cache_at(build_spec(fields, "tiny.json"), 20, 2, BF16)
+    assert cache.total == expected
+    assert cache.kind in ("state", "hybrid")
+    # Constant in the tokens for the state part: only K and V of attention layers grow.
+    longer = cache_at(build_spec(fields, "tiny.json"), 40, 2, BF16)
+    assert longer.total - cache.total == 20 * cache.bytes_per_token * 2
+
+
+def test_a_state_model_has_no_per_token_bytes_and_a_hybrid_names_both() -> None:
+    from llmcalc.hf_config import config_fields
+    from llmcalc.schema import build_spec
+
+    mamba, _ = config_fields({"model_type": "mamba2", **STATE_CASES["mamba2"][0]}, "tiny.json", name="tiny")
+    cache = cache_at(build_spec(mamba, "tiny.json"), 100_000, 1, BF16)
+    assert cache.kind == "state" and cache.bytes_per_token == 0
+    # 3 layers × (conv state (E + 2GN) × k in bf16 + SSM state heads × head_dim × N in float32)
+    assert cache.total == 3 * ((128 + 2 * 2 * 8) * 4 * 2 + 16 * 8 * 8 * 4)
+    jamba, _ = config_fields({"model_type": "jamba", **STATE_CASES["jamba"][0]}, "tiny.json", name="tiny")
+    assert build_spec(jamba, "tiny.json").cache_kind == "hybrid"

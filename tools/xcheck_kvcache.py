@@ -1,13 +1,16 @@
 """Dev-time cross-check: llmcalc's KV-cache bytes against the caches transformers returns.
 
 For each attention layout (MHA, GQA, MQA, sliding window, local/global hybrid, MLA,
-encoder-decoder, RWKV state), builds a tiny random model with `transformers`, runs one
-forward pass over T tokens in bfloat16, sums `nbytes` of every tensor in the returned
-cache, and compares with llmcalc for a spec with the same dimensions.
+encoder-decoder, RWKV state) and each newer kind of layer (attention sinks, chunked attention,
+Gated DeltaNet, Mamba, Mamba-2, Jamba's and Falcon-H1's hybrids, MiniMax's lightning attention),
+builds a tiny random model with `transformers`, runs one forward pass over T tokens in bfloat16,
+sums `nbytes` of every tensor in the returned cache (K and V, conv and recurrent states), and
+compares with llmcalc for a spec with the same dimensions; the newer kinds are read by llmcalc
+from the very config transformers built, so the reader's layer schedule is checked too.
 
 Known, documented differences (printed as such):
-  * sliding-window layers: transformers keeps window - 1 tokens between steps, llmcalc
-    counts the window (it includes the token being generated), i.e. one token more;
+  * sliding-window and chunked layers: transformers keeps window - 1 tokens between steps,
+    llmcalc counts the window (it includes the token being generated), i.e. one token more;
   (MLA agrees exactly: transformers 5.23 caches the compressed latent as "keys" and the
   shared RoPE key as "values", as llmcalc counts it.)
 
@@ -23,6 +26,7 @@ from typing import Any
 import torch
 import transformers
 
+from llmcalc.hf_config import config_fields
 from llmcalc.kvcache import kv_cache as cache_of
 from llmcalc.memory import DTYPES
 from llmcalc.scenario import point
@@ -67,12 +71,57 @@ CASES: dict[str, tuple[str, str, dict[str, Any], dict[str, Any], str]] = {
 }
 
 
+# name -> (config class, model class, config kwargs, what to compare): llmcalc reads the very
+# config transformers builds (config.to_dict() through llmcalc's reader), so the reader's layer
+# schedule is checked along with the bytes of each new kind of layer.
+TINY = dict(vocab_size=128, hidden_size=64, intermediate_size=96, num_hidden_layers=4, num_attention_heads=4,
+            num_key_value_heads=2)
+READ_CASES: dict[str, tuple[str, str, dict[str, Any], str]] = {
+    "sinks, alternating windows (gpt_oss)": ("GptOssConfig", "GptOssForCausalLM",
+                                             dict(TINY, head_dim=16, sliding_window=WINDOW, num_local_experts=4,
+                                                  num_experts_per_tok=2), "window"),
+    "chunked + NoPE layers (llama4_text)": ("Llama4TextConfig", "Llama4ForCausalLM",
+                                            dict(TINY, head_dim=16, intermediate_size_mlp=96, attention_chunk_size=WINDOW,
+                                                 num_local_experts=4, interleave_moe_layer_step=2), "window"),
+    "Gated DeltaNet + gated attention (qwen3_next)": (
+        "Qwen3NextConfig", "Qwen3NextForCausalLM",
+        dict(TINY, head_dim=16, linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=8,
+             linear_value_head_dim=8, num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
+             shared_expert_intermediate_size=32, full_attention_interval=2), "total"),
+    "Mamba-1 (mamba)": ("MambaConfig", "MambaForCausalLM",
+                        dict(vocab_size=128, hidden_size=64, state_size=8, num_hidden_layers=3, conv_kernel=4), "total"),
+    "Mamba-2 (mamba2)": ("Mamba2Config", "Mamba2ForCausalLM",
+                         dict(vocab_size=128, hidden_size=64, state_size=8, num_hidden_layers=3, conv_kernel=4,
+                              num_heads=16, head_dim=8, n_groups=2, chunk_size=8), "total"),
+    "Mamba + attention (jamba)": ("JambaConfig", "JambaForCausalLM",
+                                  dict(TINY, num_experts=4, num_experts_per_tok=2, attn_layer_period=2,
+                                       attn_layer_offset=1, expert_layer_period=2, expert_layer_offset=1,
+                                       mamba_d_state=8, mamba_expand=2), "total"),
+    "attention beside Mamba-2 (falcon_h1)": ("FalconH1Config", "FalconH1ForCausalLM",
+                                             dict(TINY, mamba_d_ssm=96, mamba_n_heads=12, mamba_n_groups=2,
+                                                  mamba_d_state=8, mamba_d_conv=4, mamba_chunk_size=8), "total"),
+    "lightning attention (minimax)": ("MiniMaxConfig", "MiniMaxForCausalLM",
+                                      dict(TINY, head_dim=16, num_local_experts=4, num_experts_per_tok=2,
+                                           block_size=8, layer_types=["linear_attention", "full_attention"] * 2),
+                                      "total"),
+}
+
+
 def cache_bytes(cache: Any) -> int:
-    """Sum of nbytes over every tensor a transformers cache object holds."""
+    """Sum of nbytes over every tensor a transformers cache object holds: K and V, the conv and
+    recurrent states of linear-attention and Mamba layers, MiniMax's linear_cache."""
     if hasattr(cache, "self_attention_cache"):  # EncoderDecoderCache
         return cache_bytes(cache.self_attention_cache) + cache_bytes(cache.cross_attention_cache)
-    return sum(layer.keys.nbytes + layer.values.nbytes for layer in cache.layers
-               if getattr(layer, "keys", None) is not None)
+    total = 0
+    for layer in cache.layers:
+        for name in ("keys", "values"):
+            tensor = getattr(layer, name, None)
+            total += tensor.nbytes if isinstance(tensor, torch.Tensor) else 0
+        for name in ("conv_states", "recurrent_states"):
+            states = getattr(layer, name, None) or {}
+            total += sum(state.nbytes for state in (states.values() if isinstance(states, dict) else states)
+                         if isinstance(state, torch.Tensor))
+    return total + sum(state.nbytes for state in getattr(cache, "linear_cache", []) if isinstance(state, torch.Tensor))
 
 
 def run_decoder(config_class: str, model_class: str, kwargs: dict[str, Any]) -> int:
@@ -81,7 +130,8 @@ def run_decoder(config_class: str, model_class: str, kwargs: dict[str, Any]) -> 
     model = getattr(transformers, model_class)(config).to(torch.bfloat16).eval()
     with torch.no_grad():
         out = model(torch.randint(0, 128, (2, TOKENS)), use_cache=True)
-    return cache_bytes(out.past_key_values)
+    cache = out.past_key_values if hasattr(out, "past_key_values") else out.cache_params  # Mamba's name
+    return cache_bytes(cache)
 
 
 def main() -> int:
@@ -97,7 +147,23 @@ def main() -> int:
             ours, expected, why = cache.total, theirs + extra, "transformers + 1 token per windowed layer"
         status = "ok" if ours == expected else "DIFF"
         failures += ours != expected
-        print(f"{name:30} transformers {theirs:>8,} B  llmcalc {ours:>8,} B  {status} ({why})")
+        print(f"{name:46} transformers {theirs:>8,} B  llmcalc {ours:>8,} B  {status} ({why})")
+
+    for name, (config_class, model_class, kwargs, compare) in READ_CASES.items():
+        torch.manual_seed(0)
+        config = getattr(transformers, config_class)(**kwargs)
+        theirs = run_decoder(config_class, model_class, kwargs)
+        fields, _ = config_fields(config.to_dict(), name, name="tiny")
+        cache = kv_cache(build_spec(fields, name), TOKENS, 2, BF16)
+        ours, expected, why = cache.total, theirs, "equal"
+        if compare == "window":
+            attention = next(layer.mixer for layer in build_spec(fields, name).layers
+                             if getattr(layer.mixer, "cached_window", None))
+            extra = cache.windowed_layers * 2 * 2 * attention.num_kv_heads * attention.head_dim * 2
+            expected, why = theirs + extra, "transformers + 1 token per windowed layer"
+        status = "ok" if ours == expected else "DIFF"
+        failures += ours != expected
+        print(f"{name:46} transformers {theirs:>8,} B  llmcalc {ours:>8,} B  {status} ({why})")
 
     # Encoder-decoder: self-attention over the decoder tokens + cross-attention over the encoder's.
     config = transformers.T5Config(vocab_size=128, d_model=64, d_kv=16, d_ff=96, num_layers=2,
@@ -112,7 +178,7 @@ def main() -> int:
                            num_attention_heads=4, gated_ffn=False), "t5")
     ours = kv_cache(spec, 5, 2, BF16, encoder_tokens=12).total
     failures += ours != theirs
-    print(f"{'encoder-decoder (t5)':30} transformers {theirs:>8,} B  llmcalc {ours:>8,} B  "
+    print(f"{'encoder-decoder (t5)':46} transformers {theirs:>8,} B  llmcalc {ours:>8,} B  "
           f"{'ok' if ours == theirs else 'DIFF'} (equal)")
 
     # RWKV: the state transformers returns; states 0-1 in the model dtype, 2-4 in float32.
@@ -126,7 +192,7 @@ def main() -> int:
                            intermediate_size=96, norm="layernorm"), "rwkv")
     ours = kv_cache(spec, TOKENS, 2, BF16).total
     failures += ours != theirs
-    print(f"{'RWKV state':30} transformers {theirs:>8,} B  llmcalc {ours:>8,} B  "
+    print(f"{'RWKV state':46} transformers {theirs:>8,} B  llmcalc {ours:>8,} B  "
           f"{'ok' if ours == theirs else 'DIFF'} (equal)")
     return 1 if failures else 0
 
