@@ -134,3 +134,71 @@ def test_qwen3_moe_expert_count_under_either_spelling(tmp_path: Path, experts: d
 ])
 def test_disagreeing_spellings_are_an_error(tmp_path: Path, config: dict[str, Any], keys: tuple[str, ...]) -> None:
     assert_error(write(tmp_path, config), *keys, "disagree")
+
+
+# --- model types of 2024–2026: absent, null and other spellings --------------------------------------
+# Every expected count below is transformers 5.23.0's num_parameters() for the very same dict,
+# built with AutoModelForCausalLM.from_config on the meta device (pad_token_id 0 where the class's
+# default pad id would not fit the tiny vocabulary; it shapes nothing).
+def _tiny(model_type: str, **keys: Any) -> dict[str, Any]:
+    return {"model_type": model_type, "vocab_size": 100, "hidden_size": 64, "num_hidden_layers": 2,
+            "num_attention_heads": 8, **keys}
+
+
+@pytest.mark.parametrize("config, total", [
+    # SmolLM3: absent KV heads are the class's 4; a null is "as many as the query heads".
+    (_tiny("smollm3", intermediate_size=96, pad_token_id=0), 68_160),
+    (_tiny("smollm3", intermediate_size=96, pad_token_id=0, num_key_value_heads=None), 76_352),
+    # Seed-OSS and ERNIE 4.5: an absent head_dim is 128 whatever H / heads; a null is H / heads.
+    (_tiny("seed_oss", intermediate_size=96, num_key_value_heads=2), 380_736),
+    (_tiny("seed_oss", intermediate_size=96, num_key_value_heads=2, head_dim=None), 70_656),
+    (_tiny("ernie4_5", intermediate_size=96, num_key_value_heads=2), 371_264),
+    (_tiny("ernie4_5", intermediate_size=96, num_key_value_heads=2, head_dim=None), 64_064),
+    # GLM-4: absent KV heads are 2, not the query heads.
+    (_tiny("glm4", intermediate_size=96, head_dim=8, pad_token_id=0), 70_912),
+    # Llama 4: moe_layers [] is no MoE layer at all; no_rope_layers [] is the default schedule.
+    (_tiny("llama4_text", num_hidden_layers=4, intermediate_size=32, intermediate_size_mlp=96,
+           num_key_value_heads=2, head_dim=8, num_local_experts=4, moe_layers=[]), 128_064),
+    (_tiny("llama4_text", num_hidden_layers=4, intermediate_size=32, intermediate_size_mlp=96,
+           num_key_value_heads=2, head_dim=8, num_local_experts=4, no_rope_layers=[],
+           interleave_moe_layer_step=2), 153_152),
+    # Falcon-Mamba: intermediate_size wins over expand × H (falcon-mamba-7b: expand 16, width 8192);
+    # Mamba-2 reads expand × H and ignores intermediate_size.
+    ({"model_type": "falcon_mamba", "vocab_size": 100, "hidden_size": 64, "num_hidden_layers": 2, "state_size": 8,
+      "expand": 16, "intermediate_size": 128}, 65_728),
+    ({"model_type": "mamba2", "vocab_size": 100, "hidden_size": 64, "num_hidden_layers": 2, "state_size": 8,
+      "num_heads": 16, "head_dim": 8, "n_groups": 2, "intermediate_size": 999}, 70_240),
+    # Cohere2: a null window leaves every layer attending fully (no parameters change).
+    (_tiny("cohere2", num_hidden_layers=4, intermediate_size=96, num_key_value_heads=2, sliding_window=None),
+     121_408),
+])
+def test_new_model_types_read_absent_and_null_as_transformers_does(tmp_path: Path, config: dict[str, Any],
+                                                                     total: int) -> None:
+    result = runner.invoke(app, ["params", str(write(tmp_path, config)), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total_params"] == total
+
+
+def test_cohere2_null_window_caches_every_token(tmp_path: Path) -> None:
+    path = write(tmp_path, _tiny("cohere2", num_hidden_layers=4, intermediate_size=96, num_key_value_heads=2,
+                                 sliding_window=None))
+    assert kv_bytes(path, "10000") == 4 * 2 * 2 * 8 * 10_000 * 2  # 4 layers × K,V × 2 heads × 8 wide, bf16
+
+
+@pytest.mark.parametrize("config, fragments", [
+    # gpt-oss with a null window builds but cannot run (DynamicSlidingWindowLayer(None)): not a default.
+    (_tiny("gpt_oss", intermediate_size=32, num_key_value_heads=2, head_dim=8, num_local_experts=4,
+           sliding_window=None), ("sliding_window", "null")),
+    # Qwen3-Next: a null full_attention_interval fails in the class (int % None).
+    (_tiny("qwen3_next", intermediate_size=32, num_key_value_heads=2, full_attention_interval=None),
+     ("full_attention_interval", "null")),
+    # DBRX's head is never tied (configuration_dbrx.py:158).
+    ({"model_type": "dbrx", "vocab_size": 100, "d_model": 64, "n_layers": 2, "n_heads": 8,
+      "tie_word_embeddings": True}, ("tie_word_embeddings", "never tied")),
+    # Mamba-2 heads × head_dim must be expand × H (configuration_mamba2.py:96-103).
+    ({"model_type": "mamba2", "vocab_size": 100, "hidden_size": 64, "num_hidden_layers": 2, "num_heads": 16,
+      "head_dim": 16}, ("num_heads", "must equal")),
+])
+def test_new_model_types_refuse_what_transformers_refuses(tmp_path: Path, config: dict[str, Any],
+                                                         fragments: tuple[str, ...]) -> None:
+    assert_error(write(tmp_path, config), *fragments)
