@@ -292,7 +292,15 @@ GEMMA = like(LLAMA, keys={"head_dim": Key("head_dim", 256), "tie_word_embeddings
 GEMMA2 = like(GEMMA, facts={"norms_per_layer": 4},  # before and after attention and the FFN
               steps=(windows(default_window=4096, default_pattern=2),),
               nulls={"layer_types": AS_ABSENT})  # configuration_gemma2.py:95
-GEMMA3_TEXT = like(GEMMA, facts={"norms_per_layer": 4, "qk_norm": "head"},
+# Gemma 3's released configs leave out keys whose class defaults they rely on (gemma-3-27b's
+# text_config has no vocab_size): every size takes Gemma3TextConfig's default (configuration_gemma3.py:74-82).
+GEMMA3_TEXT = like(GEMMA, keys={"vocab_size": Key("vocab_size", 262_208), "hidden_size": Key("hidden_size", 2304),
+                                "num_hidden_layers": Key("num_hidden_layers", 26),
+                                "num_attention_heads": Key("num_attention_heads", 8),
+                                "num_key_value_heads": Key("num_key_value_heads", 4),
+                                "max_position_embeddings": Key("max_position_embeddings", 131_072),
+                                "intermediate_size": Key("intermediate_size", 9216)},
+                   facts={"norms_per_layer": 4, "qk_norm": "head"},
                    steps=(windows(default_window=4096, default_pattern=6),),
                    nulls={"layer_types": AS_ABSENT})  # configuration_gemma3.py:108
 PHI3 = like(LLAMA, steps=(windows(),), nulls={"head_dim": _UNDECLARED, "sliding_window": AS_ABSENT})  # configuration_phi3.py:84, 81
@@ -980,7 +988,9 @@ READERS: dict[str, Reader] = {
 
 
 # Older spellings of the same architectures.
-MODEL_TYPE_SPELLINGS = {"RefinedWeb": "falcon", "RefinedWebModel": "falcon", "gemma3": "gemma3_text"}
+# kimi_k2: Moonshot's remote code is DeepSeek-V3's (its config names DeepseekV3ForCausalLM).
+MODEL_TYPE_SPELLINGS = {"RefinedWeb": "falcon", "RefinedWebModel": "falcon", "gemma3": "gemma3_text",
+                        "kimi_k2": "deepseek_v3"}
 
 
 # Sub-configs of a multimodal config that are not towers of their own.
@@ -1007,11 +1017,14 @@ def config_fields(data: dict[str, Any], source: str, assume: str | None = None,
     warnings: list[str] = []
     model_type = _model_type(data, source)
     not_counted = []
-    if "text_config" in data and isinstance(data["text_config"], dict) and model_type not in READERS:
+    # Gemma 3's multimodal configs say "gemma3", a spelling of its text model's type: the
+    # language model is in text_config whenever the file's own type has no reader.
+    if isinstance(data.get("text_config"), dict) and data.get("model_type") not in READERS:
         # A multimodal checkpoint: its language model is counted, its other towers are named.
         towers = [key for key, value in data.items()
                   if key.endswith("_config") and isinstance(value, dict) and key not in _NOT_TOWERS]
-        not_counted = [f"the {key.removesuffix('_config')} tower and its projector ({key} of {model_type!r}): "
+        not_counted = [f"the {key.removesuffix('_config')} tower and its projector ({key} of "
+                       f"{data.get('model_type')!r}): "
                        "only the language model (text_config) is counted" for key in towers]
         data = {**data["text_config"], **{k: v for k, v in data.items() if k in ("torch_dtype", "dtype",
                                                                                "quantization_config")}}

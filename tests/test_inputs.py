@@ -144,8 +144,8 @@ def test_hf_home_is_the_fallback(tmp_path: Path) -> None:
 
 
 def test_uncached_repo_id_says_where_it_looked(tmp_path: Path) -> None:
-    result = run("params", "Qwen/Qwen3-8B", HF_HUB_CACHE=str(tmp_path))
-    assert_error(result, 2, "not a preset alias", str(tmp_path / "models--Qwen--Qwen3-8B"), "never downloads")
+    result = run("params", "Qwen/Qwen3-4B", HF_HUB_CACHE=str(tmp_path))
+    assert_error(result, 2, "not a preset alias", str(tmp_path / "models--Qwen--Qwen3-4B"), "never downloads")
 
 
 def test_preset_alias_wins_over_the_cache(tmp_path: Path) -> None:
