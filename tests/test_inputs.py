@@ -18,8 +18,12 @@ import pytest
 from typer.testing import CliRunner
 
 from llmcalc.cli import app
-from llmcalc.hf_config import READERS, load_config
+from llmcalc.hf_config import MODEL_TYPE_SPELLINGS, READERS, load_config
+from llmcalc.kvcache import kv_cache
+from llmcalc.memory import DTYPES
 from llmcalc.params import count_params
+from llmcalc.presets import resolve
+from llmcalc.scenario import point
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "configs"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
@@ -50,7 +54,22 @@ def _counted_model_type(data: dict) -> str:
     """The model type llmcalc counts: a multimodal config's language model sits in text_config."""
     if data["model_type"] not in READERS and "text_config" in data:
         return data["text_config"]["model_type"]
-    return data["model_type"]
+    return MODEL_TYPE_SPELLINGS.get(data["model_type"], data["model_type"])
+
+
+@pytest.mark.parametrize("name", sorted(path.stem for path in (FIXTURES / "presets").glob("*.json")))
+def test_a_preset_equals_the_config_it_was_imported_from(name: str) -> None:
+    # presets/NAME.json is the config.json each 2024–2026 preset was written from (llmcalc import);
+    # its count is transformers 5.23's for that file (expected.json), and the preset must agree
+    # with it in every parameter and every byte of cache.
+    from_config, _ = load_config(FIXTURES / "presets" / f"{name}.json")
+    preset = resolve(name)
+    assert count_params(preset).total == count_params(from_config).total == EXPECTED[f"presets/{name}.json"]["params"]
+    assert preset.reference is not None and preset.reference.params == count_params(preset).total
+    for tokens in (1, 100_000):
+        ours = kv_cache(preset, point(preset, tokens, 1, DTYPES["bf16"]))
+        theirs = kv_cache(from_config, point(from_config, tokens, 1, DTYPES["bf16"]))
+        assert ours.total == theirs.total
 
 
 def test_every_supported_model_type_has_a_fixture() -> None:
