@@ -68,10 +68,16 @@ def _leaf_row(name: str, term: Term, chain: tuple[int, ...]) -> Row:
     return Row(name, term.value * instances, term.formula, per_unit)
 
 
-def summed_components(part: Term) -> list[tuple[str, int]]:
-    """(component, value summed over every layer) of a summarised stack."""
-    totals = component_totals(group(part.key, part.label, layer_groups(part)))
-    return [(f"{part.key}.{name}", value) for name, value in totals.items() if isinstance(value, int)]
+def summed_components(part: Term) -> list[tuple[str, int, int]]:
+    """(component, value summed over every layer, layers that have it) of a summarised stack:
+    in a hybrid (Jamba) the Mamba parts are in some layers, attention in others."""
+    groups = layer_groups(part)
+    totals = component_totals(group(part.key, part.label, groups))
+    layers: dict[str, int] = {}
+    for layer_group in groups:
+        for name in {path.removeprefix(f"{layer_group.key}.") for path, _, _ in layer_group.leaves()}:
+            layers[name] = layers.get(name, 0) + layer_group.repeat
+    return [(f"{part.key}.{name}", value, layers[name]) for name, value in totals.items() if isinstance(value, int)]
 
 
 def term_rows(root: Term) -> Rows:
@@ -83,8 +89,8 @@ def term_rows(root: Term) -> Rows:
             continue
         groups = layer_groups(part)
         if summarised(part):
-            layers = sum(g.repeat for g in groups)
-            rows += [Row(name, value, f"Σ over {layers} layers", "varies") for name, value in summed_components(part)]
+            rows += [Row(name, value, f"Σ over {layers} layers", "varies")
+                     for name, value, layers in summed_components(part)]
         for child in part.children:
             if child in groups:
                 if summarised(part):

@@ -72,3 +72,17 @@ def test_two_instances_are_shown_as_two() -> None:
 def test_absent_needs_a_known_reason() -> None:
     with pytest.raises(ValueError):
         absent("weight", "LM head", "gone", "no reason")
+
+
+def test_a_summarised_hybrid_counts_each_component_over_the_layers_that_have_it() -> None:
+    # Jamba-1.5-Mini: 28 Mamba layers, 4 attention layers, 16 MoE and 16 dense FFNs (its
+    # config's attn_layer_period 8 / offset 4, expert_layer_period 2 / offset 1).
+    from llmcalc.params import count_params
+    from llmcalc.presets import resolve
+    from llmcalc.rows import term_rows
+
+    rows = {row.name: row for row in term_rows(count_params(resolve("jamba-1.5-mini")).root) if row is not None}
+    assert rows["decoder.mamba.in_proj"].formula == "Σ over 28 layers"
+    assert rows["decoder.attention.q_proj"].formula == "Σ over 4 layers"
+    assert rows["decoder.moe.router"].formula == "Σ over 16 layers"
+    assert rows["decoder.norms"].formula == "Σ over 32 layers"
