@@ -50,7 +50,20 @@ SYMBOLS: dict[str, tuple[str, str]] = {
     "H_2": ("half the hidden size", "hidden_size / 2"),
     "b": ("bytes per block of values", "--dtype"),
     "v": ("values per block", "--dtype"),
-    "f": ("bytes of a float32", "RWKV state"),
+    "f": ("bytes of a float32", "RWKV, Mamba and linear-attention states"),
+    "d_in": ("Mamba inner width", "mamba_d_inner (expand × hidden_size)"),
+    "N": ("SSM state size per channel", "mamba_d_state"),
+    "R": ("Mamba Δt rank", "mamba_dt_rank"),
+    "n_m": ("Mamba-2 heads", "mamba_n_heads"),
+    "d_m": ("Mamba-2 head width", "mamba_d_inner / mamba_n_heads"),
+    "G": ("Mamba-2 groups of B and C", "mamba_n_groups"),
+    "C_conv": ("channels through the causal convolution", "Mamba: d_in; Mamba-2: d_in + 2·G·N; "
+                                                          "Gated DeltaNet: 2·n_qk·d_qk + n_val·d_val"),
+    "d_conv": ("causal convolution width", "mamba_d_conv / linear_conv_kernel_dim"),
+    "n_qk": ("linear-attention Q/K heads", "linear_num_key_heads"),
+    "n_val": ("linear-attention V heads", "linear_num_value_heads"),
+    "d_qk": ("linear-attention Q/K head width", "linear_key_head_dim"),
+    "d_val": ("linear-attention V head width", "linear_value_head_dim"),
 }
 
 
@@ -293,13 +306,20 @@ def _kvcache_steps(spec: ModelSpec, cache: CacheSize) -> list[Step]:
                                     "no autoregressive cache.", (), 0)]
     entries = [_entry(path.removeprefix("kv_cache."), term, instances) for path, term, instances in cache.root.leaves()]
     text = (f"{cache.tokens:,} tokens × {plural(cache.batch, 'sequence')} at {cache.point.cache_dtype} "
-            f"({cache.dtype.block_bytes} bytes per {plural(cache.dtype.block_values, 'value')}). Per layer: "
-            "T × B × (values cached per token) × bytes, for K and for V.")
+            f"({cache.dtype.block_bytes} bytes per {plural(cache.dtype.block_values, 'value')}).")
+    if cache.kind != "state":
+        text += " Per attention layer: T × B × (values cached per token) × bytes, for K and for V."
+    if cache.kind in ("state", "hybrid") and spec.architecture != "rwkv":
+        text += (" Per Mamba or linear-attention layer: a fixed state, the same at any length: the last inputs "
+                 "of its causal convolution (model dtype) and its recurrent state (float32, as transformers "
+                 "keeps it).")
     steps = [_symbols_step(spec, cache.root),
              Step("Cache, layer by layer", text, tuple(entries), cache.total)]
+    if not spec.attention_layout:  # no attention layer: no layout to compare
+        return steps
     factor = cache.saving_factor
     comparison = [Entry("this model's cache", value=cache.total),
-                  Entry("multi-head equivalent" if cache.kind == "kv" else "uncompressed K and V per head",
+                  Entry("uncompressed K and V per head" if cache.kind == "latent" else "multi-head equivalent",
                         value=cache.mha_equivalent.total,
                         note=f"× {factor:.2f} of this cache" if factor else "")]
     if cache.windowed_layers:

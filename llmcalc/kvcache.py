@@ -206,11 +206,13 @@ def _layer_cache(spec: ModelSpec, layer: Layer, point: Point, mha: bool) -> list
     if isinstance(attention, StateSpace):
         return _mamba_state(attention, size, dtype)
     if isinstance(attention, LinearAttention):
-        b = {**size, "C": attention.conv_channels, "k": attention.conv_kernel, "n_v": attention.value_heads,
-             "d_k": attention.key_head_dim, "d_v": attention.value_head_dim, "f": STATE_FP32_BYTES}
-        return [leaf("conv_state", "convolution state (last k inputs of Q, K, V)", _state_values("C × k", dtype), b),
-                leaf("recurrent_state", "recurrent state (d_k × d_v per V head, float32)", "B × n_v × d_k × d_v × f",
-                     b)]
+        b = {**size, "C_conv": attention.conv_channels, "d_conv": attention.conv_kernel,
+             "n_val": attention.value_heads, "d_qk": attention.key_head_dim, "d_val": attention.value_head_dim,
+             "f": STATE_FP32_BYTES}
+        return [leaf("conv_state", "convolution state (the last inputs of Q, K, V)",
+                     _state_values("C_conv × d_conv", dtype), b),
+                leaf("recurrent_state", "recurrent state (d_qk × d_val per V head, float32)",
+                     "B × n_val × d_qk × d_val × f", b)]
     if isinstance(attention, LightningAttention):
         b = {**size, "n_h": attention.num_heads, "d": attention.head_dim}
         return [leaf("recurrent_state", "recurrent state (d × d per head, model dtype)",
@@ -242,13 +244,13 @@ def _state_values(count: str, dtype: DType) -> str:
 
 
 def _mamba_state(ssm: StateSpace, size: dict[str, int], dtype: DType) -> list[Term]:
-    b = {**size, "C": ssm.conv_channels, "k": ssm.conv_kernel, "E": ssm.inner_size, "N": ssm.state_size,
-         "f": STATE_FP32_BYTES}
-    conv = leaf("conv_state", "convolution state (last k inputs)", _state_values("C × k", dtype), b)
+    b = {**size, "C_conv": ssm.conv_channels, "d_conv": ssm.conv_kernel, "d_in": ssm.inner_size,
+         "N": ssm.state_size, "f": STATE_FP32_BYTES}
+    conv = leaf("conv_state", "convolution state (the last inputs)", _state_values("C_conv × d_conv", dtype), b)
     if ssm.version == 1:
-        return [conv, leaf("ssm_state", "SSM state (N per channel, float32)", "B × E × N × f", b)]
-    b.update(n=ssm.heads, p=ssm.head_dim)
-    return [conv, leaf("ssm_state", "SSM state (head_dim × N per head, float32)", "B × n × p × N × f", b)]
+        return [conv, leaf("ssm_state", "SSM state (N per channel, float32)", "B × d_in × N × f", b)]
+    b.update(n_m=ssm.heads, d_m=ssm.head_dim)
+    return [conv, leaf("ssm_state", "SSM state (d_m × N per head, float32)", "B × n_m × d_m × N × f", b)]
 
 
 @dataclass(frozen=True, eq=False)

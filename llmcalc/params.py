@@ -242,46 +242,46 @@ def _latent(att: LatentAttention, hidden: int, per_feature: int, key: str) -> Te
 
 
 def _state_space(ssm: StateSpace, hidden: int) -> Term:
-    b = {"H": hidden, "E": ssm.inner_size, "N": ssm.state_size, "k": ssm.conv_kernel, "R": ssm.time_step_rank,
-         "n": ssm.heads, "G": ssm.groups, "C": ssm.conv_channels}
+    b = {"H": hidden, "d_in": ssm.inner_size, "N": ssm.state_size, "d_conv": ssm.conv_kernel,
+         "R": ssm.time_step_rank, "n_m": ssm.heads, "G": ssm.groups, "C_conv": ssm.conv_channels}
     if ssm.version == 1:
-        parts = [leaf("in_proj", "input projection (x and gate z)", "H × 2 × E", b)]
+        parts = [leaf("in_proj", "input projection (x and gate z)", "H × 2 × d_in", b)]
         if ssm.in_proj_bias:
-            parts.append(leaf("in_proj_bias", "input projection bias", "2 × E", b))
+            parts.append(leaf("in_proj_bias", "input projection bias", "2 × d_in", b))
     else:
-        parts = [leaf("in_proj", "input projection (z, x, B, C, Δt)", "H × (E + C + n)", b)]
+        parts = [leaf("in_proj", "input projection (z, x, B, C, Δt)", "H × (d_in + C_conv + n_m)", b)]
         if ssm.in_proj_bias:
-            parts.append(leaf("in_proj_bias", "input projection bias", "E + C + n", b))
-    parts.append(leaf("conv1d", "causal depthwise convolution", "C × k", b))
+            parts.append(leaf("in_proj_bias", "input projection bias", "d_in + C_conv + n_m", b))
+    parts.append(leaf("conv1d", "causal depthwise convolution", "C_conv × d_conv", b))
     if ssm.conv_bias:
-        parts.append(leaf("conv1d_bias", "convolution bias", "C", b))
+        parts.append(leaf("conv1d_bias", "convolution bias", "C_conv", b))
     if ssm.version == 1:
-        parts += [leaf("x_proj", "Δt, B and C projection", "E × (R + 2 × N)", b),
-                  leaf("dt_proj", "Δt projection (with bias)", "R × E + E", b),
-                  leaf("A_log", "state matrix A (log)", "E × N", b),
-                  leaf("D", "skip connection D", "E", b)]
+        parts += [leaf("x_proj", "Δt, B and C projection", "d_in × (R + 2 × N)", b),
+                  leaf("dt_proj", "Δt projection (with bias)", "R × d_in + d_in", b),
+                  leaf("A_log", "state matrix A (log)", "d_in × N", b),
+                  leaf("D", "skip connection D", "d_in", b)]
         if ssm.inner_norms:
             parts.append(leaf("inner_norms", "RMSNorm weights on Δt, B and C", "R + 2 × N", b))
     else:
-        parts.append(leaf("dt_bias_A_D", "Δt bias, A (log) and D, one each per head", "3 × n", b))
+        parts.append(leaf("dt_bias_A_D", "Δt bias, A (log) and D, one each per head", "3 × n_m", b))
         if ssm.gated_norm:
-            parts.append(leaf("norm", "gated RMSNorm", "E", b))
-    parts.append(leaf("out_proj", "output projection", "E × H", b))
+            parts.append(leaf("norm", "gated RMSNorm", "d_in", b))
+    parts.append(leaf("out_proj", "output projection", "d_in × H", b))
     if ssm.out_proj_bias:
         parts.append(leaf("out_proj_bias", "output projection bias", "H", b))
     return group("mamba", f"Mamba{'-2' if ssm.version == 2 else ''} mixer", parts)
 
 
 def _linear_attention(att: LinearAttention, hidden: int) -> Term:
-    b = {"H": hidden, "n_k": att.key_heads, "n_v": att.value_heads, "d_k": att.key_head_dim,
-         "d_v": att.value_head_dim, "k": att.conv_kernel}
+    b = {"H": hidden, "n_qk": att.key_heads, "n_val": att.value_heads, "d_qk": att.key_head_dim,
+         "d_val": att.value_head_dim, "d_conv": att.conv_kernel}
     return group("linear_attention", "Gated DeltaNet (linear attention)", [
-        leaf("in_proj_qkvz", "Q, K, V and output-gate projection", "H × (2 × n_k × d_k + 2 × n_v × d_v)", b),
-        leaf("in_proj_ba", "β and decay-gate projection", "H × 2 × n_v", b),
-        leaf("conv1d", "causal depthwise convolution over Q, K, V", "(2 × n_k × d_k + n_v × d_v) × k", b),
-        leaf("dt_bias_A", "decay bias and A (log), one each per V head", "2 × n_v", b),
-        leaf("norm", "gated RMSNorm (V head width)", "d_v", b),
-        leaf("out_proj", "output projection", "(n_v × d_v) × H", b),
+        leaf("in_proj_qkvz", "Q, K, V and output-gate projection", "H × (2 × n_qk × d_qk + 2 × n_val × d_val)", b),
+        leaf("in_proj_ba", "β and decay-gate projection", "H × 2 × n_val", b),
+        leaf("conv1d", "causal depthwise convolution over Q, K, V", "(2 × n_qk × d_qk + n_val × d_val) × d_conv", b),
+        leaf("dt_bias_A", "decay bias and A (log), one each per V head", "2 × n_val", b),
+        leaf("norm", "gated RMSNorm (V head width)", "d_val", b),
+        leaf("out_proj", "output projection", "(n_val × d_val) × H", b),
     ])
 
 
