@@ -182,11 +182,12 @@ def presets_table(specs: list[tuple[ModelSpec, ParamCount, str]]) -> Table:
 
 
 def _heads_summary(spec: ModelSpec) -> str:
-    """`32/8` query/KV heads, `128/MLA`, `per layer` when layers differ, — without attention."""
-    attentions = [layer.mixer for layer in spec.stacks[0].layers]
-    first = attentions[0]
-    if first.query_heads is None:
+    """`32/8` query/KV heads, `128/MLA`, `per layer` when layers differ, — without attention
+    (the attention layers of a hybrid, Jamba's or Qwen3-Next's, are the ones shown)."""
+    attentions = [layer.mixer for layer in spec.stacks[0].layers if layer.mixer.query_heads is not None]
+    if not attentions:
         return MISSING
+    first = attentions[0]
     if first.kv_heads is None:
         return f"{first.query_heads}/{first.layout}"
     if len({(a.query_heads, a.kv_heads) for a in attentions}) > 1:
