@@ -45,9 +45,11 @@ TOWER = re.compile(r"(^|\.)(vision_tower|vision_model|visual|multi_modal_project
 MTP = re.compile(r"(^|\.)mtp[._]")
 # Tensors that are stored but are not model parameters. e_score_correction_bias: the router
 # bias of DeepSeek-V3, Kimi-K2, GLM-4.5, dots.llm1 and MiniMax-M2, a registered buffer in
-# transformers (ERNIE 4.5's, under moe_statics, is a parameter).
+# transformers (ERNIE 4.5's, under moe_statics, is a parameter). MiniMax's lightning-attention
+# decay tables are persistent buffers too: saved, recomputed at load, not parameters.
 BUFFER = re.compile(r"(inv_freq|rotary_emb\..*|\.attn\.(masked_)?bias|position_ids|[cs]in_cached|"
-                    r"\.(gate|mlp|block_sparse_moe)\.e_score_correction_bias)$")
+                    r"\.(gate|mlp|block_sparse_moe)\.e_score_correction_bias|"
+                    r"\.self_attn\.(slope_rate|query_decay|key_decay|diagonal_decay))$")
 QUANTIZATION = re.compile(r"(weight_scale(_inv)?|input_scale|\.scales?|qzeros|g_idx|absmax|quant_map|"
                           r"quant_state.*|SCB)$")
 HEAD = re.compile(r"(^|\.)(lm_head|embed_out|output_layer|head)\.weight$")

@@ -210,6 +210,27 @@ def write_safetensors(path: Path, tensors: dict[str, tuple[str, list[int]]]) -> 
     path.write_bytes(struct.pack("<Q", len(raw)) + raw + bytes(offset))
 
 
+# Tiny random models of each 2024–2026 model type, saved by transformers 5.23's save_pretrained:
+# their config.json, the name, dtype and shape of every tensor the safetensors file holds, and
+# num_parameters() of the model that wrote it (the dev-time script is described in
+# tests/fixtures/checkpoints/README.md). verify must find the formula and the file agree, setting
+# apart the buffers those files also hold (GLM-4.5's and dots.llm1's e_score_correction_bias,
+# MiniMax's decay tables).
+TINY_CHECKPOINTS = json.loads((FIXTURES.parent / "checkpoints" / "tiny_2024_2026.json").read_text())
+
+
+@pytest.mark.parametrize("model_type", sorted(TINY_CHECKPOINTS))
+def test_verify_a_checkpoint_save_pretrained_wrote(tmp_path: Path, model_type: str) -> None:
+    recorded = TINY_CHECKPOINTS[model_type]
+    (tmp_path / "config.json").write_text(json.dumps(recorded["config"]))
+    write_safetensors(tmp_path / "model.safetensors",
+                      {name: (dtype, shape) for name, dtype, shape in recorded["tensors"]})
+    result = run("verify", str(tmp_path), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["agrees"] and report["formula_params"] == report["stored_params"] == recorded["num_parameters"]
+
+
 TINY = {"model_type": "llama", "vocab_size": 32, "hidden_size": 16, "intermediate_size": 24,
         "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "tie_word_embeddings": False}
 
