@@ -87,3 +87,22 @@ def test_mixtral_active_params() -> None:
     # the total (transformers, above) less 6 unused SwiGLU experts of 3·4096·14336 in 32 layers.
     count = count_params(resolve("mixtral-8x7b"))
     assert count.active == 46_702_792_704 - 32 * 6 * 3 * 4096 * 14336 == 12_879_925_248
+
+
+# Active parameters per token of the 2024–2026 MoE presets: transformers 5.23's num_parameters()
+# for the preset's config (tests/fixtures/configs/presets/) minus (E − k) routed experts in every
+# MoE layer, each expert's size read from the tensors of the model transformers built (its
+# biases included for gpt-oss). Shared experts, routers, attention, embeddings and the head are
+# active. The vendors' rounded figures fit: gpt-oss-20b "3.6B" and -120b "5.1B" are these
+# without the input embedding (579,133,440); Qwen3-30B-A3B "3.3B", Qwen3-235B-A22B "22B",
+# DeepSeek-R1 "37B", Kimi-K2 "32B", Jamba-1.5-Mini "12B", OLMoE "1B", DBRX "36B",
+# Mixtral-8x22B "39B", Llama 4 "17B".
+@pytest.mark.parametrize("name, active", [
+    ("llama4-scout", 17_172_894_720), ("llama4-maverick", 17_184_691_200), ("gpt-oss-20b", 4_187_440_704),
+    ("gpt-oss-120b", 5_711_982_912), ("qwen3-30b-a3b", 3_353_032_704), ("qwen3-235b-a22b", 22_190_763_520),
+    ("qwen3-next-80b-a3b", 3_874_929_408), ("deepseek-r1", 37_552_282_624), ("kimi-k2", 32_861_477_888),
+    ("glm-4.5", 33_632_251_904), ("glm-4.5-air", 13_424_123_904), ("mixtral-8x22b", 39_152_031_744),
+    ("dbrx", 36_469_708_800), ("jamba-1.5-mini", 12_110_311_296), ("olmoe-1b-7b", 1_282_017_280),
+])
+def test_active_params_of_current_moe_presets(name: str, active: int) -> None:
+    assert count_params(resolve(name)).active == active
