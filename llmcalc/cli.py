@@ -321,6 +321,52 @@ def explain(
     emit(output_format, json_output, {"rich": as_rich, "markdown": as_markdown, "json": as_json})
 
 
+@app.command()
+@reports_errors
+def quant(
+    model: ModelArgument,
+    output_format: Annotated[Optional[str], typer.Option(
+        "--format", help="One format, tensor by tensor: a llama.cpp mix (q4_k_m, q8_0, iq4_xs, ...) or a "
+                         "safetensors format (gptq-int4, awq-int4, nf4, fp8, mxfp4, nvfp4, ...).")] = None,
+    imatrix: Annotated[Optional[bool], typer.Option(
+        "--imatrix/--no-imatrix", help="GGUF: as made with an importance matrix \\[default: only the mixes that "
+                                       "need one].")] = None,
+    json_output: JsonOption = False,
+    assignments: SetOption = None,
+    assume: AssumeOption = None,
+) -> None:
+    """The exact size of a model in every quantized format: llama.cpp's GGUF mixes and the
+    safetensors formats (GPTQ, AWQ, bitsandbytes, FP8, MXFP4, NVFP4).
+
+    Examples:
+
+      llmcalc quant llama3.1-8b
+
+      llmcalc quant llama3.1-8b --format q4_k_m
+
+      llmcalc quant qwen3-32b --format awq-int4 --json
+    """
+    from llmcalc.models import resolve_model
+    from llmcalc.quant import find_format, quantize, quantize_all
+
+    chosen = find_format(output_format) if output_format else None
+    spec, warnings = resolve_model(model, None, assignments, assume)
+    warn(warnings)
+    sizes: list[Any] = [quantize(spec, chosen, imatrix)] if chosen else quantize_all(spec, imatrix)
+
+    def as_json() -> None:
+        from llmcalc.formats import quant_document, write_json
+
+        write_json(quant_document(spec, sizes, tensors=chosen is not None))
+
+    def as_table() -> None:
+        from llmcalc.render import print_quant
+
+        print_quant(spec, sizes)
+
+    emit(None, json_output, {"table": as_table, "json": as_json})
+
+
 @app.command("import")
 @reports_errors
 def import_config(

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # only their types: `params --json` needs none of these modul
     from llmcalc.kvcache import CacheSize, Footprint
 
 # Spec fields that are identity rather than architecture; they have keys of their own.
-_IDENTITY_FIELDS = ("name", "family", "hf_repo", "aliases", "reference", "notes", "not_counted")
+_IDENTITY_FIELDS = ("name", "family", "model_type", "hf_repo", "aliases", "reference", "notes", "not_counted")
 
 
 def components(root: Term) -> list[dict[str, Any]]:
@@ -202,3 +202,31 @@ def verification_document(spec: ModelSpec, result: Verification) -> dict[str, An
                            for reason, tensors in result.not_in_formula.items()},
         "missing": list(result.missing),
     }
+
+
+def quant_document(spec: ModelSpec, sizes: list[Any], tensors: bool) -> dict[str, Any]:
+    """`{"model", "params", "formats": [{"format", "file", "bytes", "bits_per_weight", ...}]}`; with
+    one --format, its entry also lists every tensor."""
+    from llmcalc.ggml import REVISION
+    from llmcalc.params import count_params
+    from llmcalc.quant import QuantSize
+
+    formats = []
+    for size in sizes:
+        if not isinstance(size, QuantSize):
+            formats.append({"format": size.format.name, "file": size.format.kind, "bytes": None,
+                            "not_available": size.reason})
+            continue
+        entry: dict[str, Any] = {
+            "format": size.format.name, "file": size.format.kind, "label": size.format.label,
+            "bytes": size.bytes, "bits_per_weight": round(size.bits_per_weight, 4), "weights": size.elements,
+            "exact": size.format.exact, "source": size.format.source,
+        }
+        if size.format.kind == "gguf":
+            entry.update(padded_bytes=size.padded_bytes, imatrix=size.imatrix)
+        if tensors:
+            entry["tensors"] = [{"name": t.name, "shape": list(t.shape), "count": t.count, "type": t.type,
+                                 "bytes": t.bytes, "why": t.reason} for t in size.tensors]
+        formats.append(entry)
+    return {"model": spec.name, "params": count_params(spec).total, "llama_cpp": REVISION, "formats": formats}
+

@@ -171,8 +171,15 @@ def read(c: Config, reader: Reader) -> Fields:
 
 
 def _common(c: Config) -> Fields:
-    """What every reader records: the checkpoint's dtype and quantization."""
+    """What every reader records: the checkpoint's dtype and quantization, and its RoPE scaling
+    type (rope_scaling, or rope_parameters as transformers 5 writes it)."""
     fields: Fields = {}
+    for key in ("rope_scaling", "rope_parameters"):
+        rope = c.data.get(key)
+        kind = rope.get("rope_type", rope.get("type")) if isinstance(rope, dict) else None
+        if isinstance(kind, str) and kind != "default":
+            fields["rope_scaling"] = kind
+            break
     dtype = c.get("torch_dtype", None, str)
     if dtype is not None:
         fields["torch_dtype"] = dtype
@@ -1047,7 +1054,7 @@ def config_fields(data: dict[str, Any], source: str, assume: str | None = None,
     if not_counted:
         fields["not_counted"] = not_counted
     fields["name"] = name or _default_name(data, source)
-    fields["family"] = model_type
+    fields["family"] = fields["model_type"] = model_type
     return fields, warnings
 
 

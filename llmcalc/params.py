@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from itertools import groupby
+from dataclasses import dataclass
 
 from llmcalc.spec import (
     Attention,
@@ -19,9 +18,9 @@ from llmcalc.spec import (
     Stack,
     StateSpace,
     TimeMix,
+    layer_runs,
 )
 from llmcalc.terms import Term, absent, group, leaf
-from llmcalc.text import layer_span
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,32 +112,6 @@ def _head(spec: ModelSpec) -> Term:
     if emb.head_bias:
         parts.append(leaf("bias", "LM head bias", "V", {"V": vocab}))
     return group("lm_head", f"LM head ({emb.head})", parts)
-
-
-def layer_runs(stack: Stack) -> list[tuple[str, Layer, int]]:
-    """(span, layer, count) for each run of consecutive layers with the same parameters.
-
-    A sliding window holds no parameters, so Gemma-2's alternating local and global layers
-    are one run. Each layer object is looked at once: a spec shares one object among
-    identical layers, so a 100,000-layer model costs a handful of comparisons' worth.
-    """
-    shapes: dict[int, Layer] = {}
-
-    def parameters_of(layer: Layer) -> Layer:
-        if id(layer) not in shapes:
-            attention = layer.mixer
-            if isinstance(attention, Attention) and attention.sliding_window is not None:
-                attention = replace(attention, sliding_window=None)
-            shapes[id(layer)] = replace(layer, mixer=attention)
-        return shapes[id(layer)]
-
-    runs = []
-    start = 0
-    for layer, run in groupby(stack.layers, key=parameters_of):
-        count = len(list(run))
-        runs.append((layer_span(start, start + count - 1), layer, count))
-        start += count
-    return runs
 
 
 def _stack(spec: ModelSpec, stack: Stack) -> Term:

@@ -16,6 +16,7 @@ from llmcalc.explain import Explanation
 from llmcalc.kvcache import KIND_NOTES, LAYOUT_NOTES, CacheSize, Footprint
 from llmcalc.memory import weight_memory
 from llmcalc.params import ESTIMATE_FORMULA, ParamCount
+from llmcalc.quant import NotApplicable, QuantSize
 from llmcalc.rows import Row, Rows, term_rows
 from llmcalc.spec import ModelSpec
 from llmcalc.terms import Term
@@ -257,6 +258,53 @@ def print_kvcache_sweep(spec: ModelSpec, caches: list[CacheSize], needs: list[Fo
     show(console, table)
     console.print(f"weights at {first.point.weight_dtype}: {both_units(needs[0].weights)}; "
                   "'+ weights' is weights and cache together.")
+
+
+def print_quant(spec: ModelSpec, sizes: list[QuantSize | NotApplicable]) -> None:
+    """Every format in one table, or one format tensor by tensor."""
+    console = make_console()
+    if len(sizes) == 1 and isinstance(sizes[0], QuantSize):
+        _print_quant_tensors(console, spec, sizes[0])
+        return
+    from llmcalc.ggml import REVISION
+
+    counted = [size for size in sizes if isinstance(size, QuantSize)]
+    reference = next((size.bytes for size in counted if size.format.name == "bf16"), None)
+    table = Table(title=f"{spec.name} — weights in each quantized format", box=box.SIMPLE_HEAD, pad_edge=False,
+                  caption=f"GGUF: tensor data as llama-quantize writes it, by the rules of {REVISION}; safetensors: "
+                          "every tensor the format stores. * made with an importance matrix; ~ within a few bytes "
+                          "per tensor")
+    for header, justify in (("format", "left"), ("file", "left"), ("bytes", "right"), ("GB", "right"),
+                            ("GiB", "right"), ("bits/weight", "right"), ("× bf16", "right")):
+        table.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for size in counted:
+        mark = "*" if size.imatrix else "~" if not size.format.exact else ""
+        table.add_row(size.format.name + mark, "GGUF" if size.format.kind == "gguf" else "safetensors",
+                      exact(size.bytes), gigabytes(size.bytes), gibibytes(size.bytes), f"{size.bits_per_weight:.4f}",
+                      f"{size.bytes / reference:.3f}" if reference else MISSING)
+    show(console, table)
+    for missing in (size for size in sizes if isinstance(size, NotApplicable)):
+        console.print(f"{missing.format.name}: not available — {missing.reason}", highlight=False)
+
+
+def _print_quant_tensors(console: Console, spec: ModelSpec, size: QuantSize) -> None:
+    fmt = size.format
+    table = Table(title=f"{spec.name} — {fmt.name}: {fmt.label}", box=box.SIMPLE_HEAD, pad_edge=False,
+                  caption=f"layout of {fmt.source}")
+    for header, justify in (("tensor", "left"), ("shape", "left"), ("type", "left"), ("bytes", "right"),
+                            ("why", "left")):
+        table.add_column(header, justify=justify, no_wrap=header != "why")  # type: ignore[arg-type]
+    for tensor in size.tensors:
+        shape = " × ".join(f"{n:,}" for n in tensor.shape)
+        count = f"{tensor.count:,} × " if tensor.count > 1 else ""
+        table.add_row(tensor.name, count + shape, tensor.type, exact(tensor.bytes), tensor.reason)
+    show(console, table)
+    console.print(f"total: {both_units(size.bytes)}; {size.bits_per_weight:.4f} bits per weight over "
+                  f"{exact(size.elements)} weights" + (", made with an importance matrix" if size.imatrix else ""),
+                  highlight=False)
+    if fmt.kind == "gguf":
+        console.print(f"as written, each tensor padded to 32 bytes: {exact(size.padded_bytes)} B of tensor data "
+                      "(the file adds its header and metadata)", highlight=False)
 
 
 def print_compare(comparison: Comparison) -> None:

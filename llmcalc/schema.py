@@ -68,6 +68,9 @@ IDENTITY, LAYOUT, ATTENTION, FFN, NORMS = (
 SCHEMA: dict[str, Field] = {
     "name": Field(_STR, REQUIRED, IDENTITY, "canonical lower-case name, equal to the file name"),
     "family": Field(_STR, "custom", IDENTITY, "model family, for listings"),
+    "model_type": Field(_STR, "", IDENTITY,
+                        "the Hugging Face `model_type` of the architecture (`llama`, `qwen2`, `gpt_oss`...), as "
+                        "config.json names it; `quant` needs it for a GGUF's layout and llama.cpp's rules"),
     "hf_repo": Field(_STR, "", IDENTITY, "Hugging Face repo id"),
     "aliases": Field((list,), [], IDENTITY, "other names, matched case-insensitively; unique across presets"),
     "reference": Field((dict, type(None)), None, IDENTITY,
@@ -95,6 +98,9 @@ SCHEMA: dict[str, Field] = {
                                 maximum=MAX_LAYERS),
     "max_position_embeddings": Field(_OPT_INT, None, LAYOUT,
                                      "context length; also the size of learned position tables", minimum=1),
+    "rope_scaling": Field(_STR, "", LAYOUT,
+                          "RoPE scaling type from config.json (`llama3`, `yarn`, `linear`...): no parameters, but a "
+                          "`llama3` model's GGUF holds a table of scaled frequencies (`rope_freqs`)"),
     "num_attention_heads": Field(_OPT_INT, None, ATTENTION,
                                  "query heads; an integer or a per-layer list (RWKV has none)",
                                  "required", minimum=1, per_layer=True),
@@ -334,6 +340,7 @@ def _build(fields: dict[str, Any], source: str) -> ModelSpec:
     return ModelSpec(
         name=fields["name"],
         family=fields["family"],
+        model_type=fields["model_type"],
         architecture=architecture,
         hidden_size=fields["hidden_size"],
         norm=norm,
@@ -349,6 +356,7 @@ def _build(fields: dict[str, Any], source: str) -> ModelSpec:
         stacks=stacks,
         pooler=fields["pooler"],
         context_length=fields["max_position_embeddings"],
+        rope_scaling=fields["rope_scaling"],
         torch_dtype=_dtype(fields, "torch_dtype", source),
         quantization=_dtype(fields, "quantization", source),
         hf_repo=fields["hf_repo"],

@@ -10,10 +10,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any, ClassVar, Union
 
 from llmcalc.errors import InvalidPart
 from llmcalc.memory import DType
+from llmcalc.text import layer_span
 
 NORM_KINDS = ("rmsnorm", "layernorm", "layernorm_no_bias", "nonparametric")
 ARCHITECTURES = ("decoder", "encoder", "encoder-decoder", "rwkv")
@@ -344,6 +346,7 @@ class Reference:
 class ModelSpec:
     name: str
     family: str
+    model_type: str  # config.json's model_type ("" when unknown)
     architecture: str
     hidden_size: int
     norm: str  # one of NORM_KINDS, for every hidden-size norm (and QK / latent norms)
@@ -351,6 +354,7 @@ class ModelSpec:
     stacks: tuple[Stack, ...]
     pooler: bool
     context_length: int | None
+    rope_scaling: str = ""  # config.json's RoPE scaling type (llama3, yarn, ...); shapes only a GGUF
     torch_dtype: DType | None = None  # the precision the checkpoint is published in
     quantization: DType | None = None  # the weight format of a quantized checkpoint
     hf_repo: str = ""
@@ -418,3 +422,29 @@ class ModelSpec:
         stacks = tuple(dataclasses.replace(stack, layers=tuple(rebuild(layer) for layer in stack.layers))
                        for stack in self.stacks)
         return dataclasses.replace(self, stacks=stacks, reference=None)
+
+
+def layer_runs(stack: Stack) -> list[tuple[str, Layer, int]]:
+    """(span, layer, count) for each run of consecutive layers with the same parameters.
+
+    A sliding window holds no parameters, so Gemma-2's alternating local and global layers
+    are one run. Each layer object is looked at once: a spec shares one object among
+    identical layers, so a 100,000-layer model costs a handful of comparisons' worth.
+    """
+    shapes: dict[int, Layer] = {}
+
+    def parameters_of(layer: Layer) -> Layer:
+        if id(layer) not in shapes:
+            attention = layer.mixer
+            if isinstance(attention, Attention) and attention.sliding_window is not None:
+                attention = dataclasses.replace(attention, sliding_window=None)
+            shapes[id(layer)] = dataclasses.replace(layer, mixer=attention)
+        return shapes[id(layer)]
+
+    runs = []
+    start = 0
+    for layer, run in groupby(stack.layers, key=parameters_of):
+        count = len(list(run))
+        runs.append((layer_span(start, start + count - 1), layer, count))
+        start += count
+    return runs

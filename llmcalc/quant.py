@@ -1,0 +1,261 @@
+"""`llmcalc quant`: the exact bytes of a model in each quantized format people download. Pure.
+
+GGUF: llama.cpp's named mixes, tensor by tensor (`llama_quant`, on the tensors of `tensors.gguf_tensors`).
+Safetensors: the layouts the quantization libraries write, Linear by Linear (on
+`tensors.checkpoint_weights`), with the tensors each format leaves unquantized in 16 bits.
+Every format's bytes are exact integers; the one format whose files hold a data-dependent
+number (bitsandbytes' double quantization) says so.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from math import ceil
+
+from llmcalc.errors import SpecError, UsageError
+from llmcalc.ggml import GGML_TYPES, REVISION
+from llmcalc.llama_quant import IMATRIX_MIXES, MIX_ALIASES, MIXES, Hparams, MixError, plan
+from llmcalc.spec import ModelSpec
+from llmcalc.tensors import Weight, checkpoint_weights, gguf_hparams_of, gguf_tensors
+
+GGUF_ALIGNMENT = 32  # GGUF_DEFAULT_ALIGNMENT: llama-quantize pads every tensor's data to it
+UNQUANTIZED_BYTES = 2  # tensors a format leaves alone are stored in 16 bits (bf16 or fp16)
+
+
+@dataclass(frozen=True, eq=False)
+class Format:
+    name: str
+    kind: str  # "gguf" or "safetensors"
+    label: str
+    source: str  # the code whose layout this follows
+    exact: bool = True  # False: a few bytes per tensor depend on the weights' values
+
+
+@dataclass(frozen=True, eq=False)
+class QuantTensor:
+    name: str
+    shape: tuple[int, ...]  # GGUF: ggml order (row length first); safetensors: [out, in]
+    type: str  # the ggml type, or what the format stores (`gptq-int4`, `bf16`, ...)
+    bytes: int  # all `count` of them
+    reason: str = ""
+    count: int = 1
+
+
+@dataclass(frozen=True, eq=False)
+class QuantSize:
+    format: Format
+    tensors: tuple[QuantTensor, ...]
+    elements: int  # weights the format stores (a GGUF's extra tables included)
+    padded_bytes: int  # GGUF: with each tensor's data padded to GGUF_ALIGNMENT, as written
+    imatrix: bool = False
+
+    @property
+    def bytes(self) -> int:
+        return sum(tensor.bytes for tensor in self.tensors)
+
+    @property
+    def bits_per_weight(self) -> float:
+        return 8 * self.bytes / self.elements if self.elements else 0.0
+
+
+def _gguf_format(mix: str) -> Format:
+    return Format(mix, "gguf", f"llama.cpp {MIXES[mix][0]}", f"src/llama-quant.cpp at {REVISION}")
+
+
+SAFETENSORS_FORMATS: dict[str, Format] = {f.name: f for f in (
+    Format("gptq-int4", "safetensors", "GPTQ 4-bit, group 128", "auto-gptq 0.7.1 / GPTQModel QuantLinear buffers"),
+    Format("gptq-int8", "safetensors", "GPTQ 8-bit, group 128", "auto-gptq 0.7.1 / GPTQModel QuantLinear buffers"),
+    Format("awq-int4", "safetensors", "AWQ 4-bit GEMM, group 128", "autoawq 0.2.9 WQLinear_GEMM"),
+    Format("w4a16", "safetensors", "compressed-tensors int4 pack-quantized, group 128, with group index",
+           "compressed-tensors 0.20 pack-quantized (actorder=group: weight_g_idx)"),
+    Format("nf4", "safetensors", "bitsandbytes NF4 (blocks of 64, no double quantization)",
+           "bitsandbytes 0.50 QuantState.as_dict, transformers 5.23"),
+    Format("nf4-dq", "safetensors", "bitsandbytes NF4 with double quantization",
+           "bitsandbytes 0.50 QuantState.as_dict, transformers 5.23", exact=False),
+    Format("bnb-int8", "safetensors", "bitsandbytes LLM.int8", "bitsandbytes 0.50 Linear8bitLt"),
+    Format("fp8", "safetensors", "FP8 e4m3, 128×128 block scales (DeepSeek-V3, Qwen3-FP8)",
+           "DeepSeek-V3 / transformers fp8 quantizer: weight_scale_inv"),
+    Format("fp8-dynamic", "safetensors", "FP8 e4m3, one bf16 scale per output channel (compressed-tensors)",
+           "compressed-tensors 0.20 float-quantized, FP8_DYNAMIC"),
+    Format("nvfp4", "safetensors", "NVFP4: 16-value blocks, fp8 scales, per-tensor scales",
+           "compressed-tensors nvfp4-pack-quantized / ModelOpt"),
+    Format("mxfp4", "safetensors", "MXFP4 experts (32-value blocks, 8-bit scale), the rest bf16 (gpt-oss)",
+           "transformers 5.23 integrations/mxfp4.py"),
+)}
+FORMAT_NAMES = [*MIXES, *SAFETENSORS_FORMATS]
+
+
+def find_format(name: str) -> str:
+    """The canonical format name (GGUF mixes as llama.cpp spells them, in lower case: `q4_k_m`),
+    or a usage error with suggestions."""
+    key = name.strip().lower()
+    mix = key.replace("-", "_")
+    mix = MIX_ALIASES.get(mix, mix)
+    if mix in MIXES:
+        return mix
+    if key in SAFETENSORS_FORMATS:
+        return key
+    close = difflib.get_close_matches(key, FORMAT_NAMES, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else "`llmcalc quant MODEL` lists them all"
+    raise UsageError(f"unknown format {name!r}; {hint}")
+
+
+def quantize(spec: ModelSpec, name: str, imatrix: bool | None = None) -> QuantSize:
+    """The model's bytes in one format (a SpecError when the format cannot hold it)."""
+    if name in MIXES:
+        return _gguf(spec, name, name in IMATRIX_MIXES if imatrix is None else imatrix)
+    return _safetensors(spec, SAFETENSORS_FORMATS[name])
+
+
+# --- GGUF ---------------------------------------------------------------------------------------------
+
+def hparams(spec: ModelSpec) -> Hparams:
+    """What llama.cpp's rules read (LQ §5): LLM_TYPE_70B is llama with 80 layers and GQA and
+    not 8 experts, or qwen2/olmo with 80 layers (llama-model.cpp load_hparams)."""
+    arch, layers, heads, kv_heads, experts = gguf_hparams_of(spec)
+    type_70b = layers == 80 and ((arch == "llama" and experts != 8 and heads != kv_heads) or arch in ("qwen2", "olmo"))
+    return Hparams(arch, layers, heads, kv_heads, experts, type_70b)
+
+
+def _gguf(spec: ModelSpec, mix: str, imatrix: bool) -> QuantSize:
+    tensors = gguf_tensors(spec)
+    try:
+        planned = plan([(t.name, t.shape, t.dtype) for t in tensors], hparams(spec), mix, imatrix)
+    except MixError as exc:
+        raise SpecError(spec.name, f"--format {mix}", str(exc)) from None
+    rows = []
+    for name, shape, choice in planned:
+        rows_count = 1
+        for n in shape[1:]:
+            rows_count *= n
+        rows.append(QuantTensor(name, shape, choice.type.name, choice.type.row_bytes(shape[0]) * rows_count,
+                                choice.reason))
+    padded = sum(-(-row.bytes // GGUF_ALIGNMENT) * GGUF_ALIGNMENT for row in rows)
+    return QuantSize(_gguf_format(mix), tuple(rows), sum(t.elements for t in tensors), padded, imatrix)
+
+
+# --- safetensors ---------------------------------------------------------------------------------------
+
+def _safetensors(spec: ModelSpec, fmt: Format) -> QuantSize:
+    weights = checkpoint_weights(spec)
+    rows = []
+    for weight in weights:
+        packed = _packs(fmt.name, weight)
+        if packed:
+            rows.append(_packed(fmt.name, weight))
+        else:
+            rows.append(QuantTensor(weight.name, weight.shape, "bf16", weight.elements * UNQUANTIZED_BYTES,
+                                    _kept_reason(fmt.name, weight), weight.count))
+    return QuantSize(fmt, tuple(rows), sum(w.elements for w in weights), sum(r.bytes for r in rows))
+
+
+def _packs(name: str, weight: Weight) -> bool:
+    """Whether the format quantizes this tensor: Linear weights of the layers; routers never;
+    MXFP4 only experts (gpt-oss); bitsandbytes under transformers 5 not the fused experts."""
+    if not weight.linear or weight.router:
+        return False
+    if name == "mxfp4":
+        return weight.expert
+    if name in ("nf4", "nf4-dq", "bnb-int8"):
+        return not weight.expert
+    return True
+
+
+def _kept_reason(name: str, weight: Weight) -> str:
+    if weight.router:
+        return "router: kept in 16 bits"
+    if name == "mxfp4" and weight.linear:
+        return "not an expert: kept in bf16 (modules_to_not_convert)"
+    if name in ("nf4", "nf4-dq", "bnb-int8") and weight.expert:
+        return "fused experts are not nn.Linear modules: kept in 16 bits (transformers 5)"
+    return "not a Linear layer's weight (embedding, head, norm, bias): kept in 16 bits"
+
+
+def _packed(name: str, weight: Weight) -> QuantTensor:
+    out_features, in_features = weight.shape
+    per = _linear_bytes(name, weight.name, out_features, in_features)
+    return QuantTensor(weight.name, weight.shape, name, per * weight.count, _LAYOUTS[name], weight.count)
+
+
+_LAYOUTS = {
+    "gptq-int4": "qweight int32 [K/8, N], qzeros int32 [K/128, N/8], scales fp16 [K/128, N], g_idx int32 [K]",
+    "gptq-int8": "qweight int32 [K/4, N], qzeros int32 [K/128, N/4], scales fp16 [K/128, N], g_idx int32 [K]",
+    "awq-int4": "qweight int32 [K, N/8], qzeros int32 [K/128, N/8], scales fp16 [K/128, N]",
+    "w4a16": "weight_packed int32 [N, K/8], weight_scale bf16 [N, K/128], weight_shape int64 [2], "
+             "weight_g_idx int32 [K]",
+    "nf4": "weight uint8 [N·K/2], absmax fp32 [N·K/64], quant_map fp32 [16], quant_state JSON",
+    "nf4-dq": "weight uint8 [N·K/2], absmax uint8 [N·K/64], nested absmax and quant_map, quant_state JSON",
+    "bnb-int8": "weight int8 [N, K], SCB fp32 [N], weight_format uint8",
+    "fp8": "weight fp8 [N, K], weight_scale_inv fp32 [⌈N/128⌉, ⌈K/128⌉]",
+    "fp8-dynamic": "weight fp8 [N, K], weight_scale bf16 [N, 1]",
+    "nvfp4": "weight uint8 [N, K/2], weight_scale fp8 [N, K/16], two fp32 scalars",
+    "mxfp4": "blocks uint8 [N, K/32, 16], scales uint8 [N, K/32]",
+}
+GROUP = 128
+
+
+def _linear_bytes(fmt: str, tensor: str, n: int, k: int) -> int:
+    """Bytes one quantized Linear(K → N) stores (its bias, if any, is a separate 16-bit tensor)."""
+    def need(condition: bool, why: str) -> None:
+        if not condition:
+            raise SpecError(tensor, f"--format {fmt}", why)
+
+    if fmt in ("gptq-int4", "gptq-int8"):
+        bits = 4 if fmt == "gptq-int4" else 8
+        need(k % GROUP == 0, f"in_features {k:,} is not a multiple of the group size {GROUP}")
+        need(n % 32 == 0, f"out_features {n:,} is not a multiple of 32: qzeros packs N × {bits} bits into int32")
+        groups = k // GROUP
+        return k * n * bits // 8 + groups * n * bits // 8 + 2 * groups * n + 4 * k
+    if fmt == "awq-int4":
+        need(k % GROUP == 0, f"in_features {k:,} is not a multiple of the group size {GROUP}")
+        need(n % 8 == 0, f"out_features {n:,} is not a multiple of 8: qweight packs 8 values per int32")
+        groups = k // GROUP
+        return k * n // 2 + groups * n // 2 + 2 * groups * n
+    if fmt == "w4a16":
+        need(k % 8 == 0, f"in_features {k:,} is not a multiple of 8: weight_packed holds 8 values per int32")
+        return n * k // 2 + 2 * n * ceil(k / GROUP) + 16 + 4 * k
+    if fmt in ("nf4", "nf4-dq"):
+        values = n * k
+        blocks = ceil(values / 64)
+        state = {"quant_type": "nf4", "blocksize": 64, "dtype": "bfloat16", "shape": [n, k]}
+        if fmt == "nf4":
+            return ceil(values / 2) + 4 * blocks + 64 + len(json.dumps(state))
+        # The nested offset is the mean of the absmax values: its repr is usually 17-20 characters
+        # (18 assumed here), so this is within a few bytes per Linear.
+        state.update(nested_blocksize=256, nested_dtype="float32", nested_offset=0.0)
+        json_bytes = len(json.dumps(state)) - len("0.0") + 18
+        return ceil(values / 2) + blocks + 4 * ceil(blocks / 256) + 1024 + 64 + json_bytes
+    if fmt == "bnb-int8":
+        return n * k + 4 * n + 1
+    if fmt == "fp8":
+        return n * k + 4 * ceil(n / 128) * ceil(k / 128)
+    if fmt == "fp8-dynamic":
+        return n * k + 2 * n
+    if fmt == "nvfp4":
+        need(k % 16 == 0, f"in_features {k:,} is not a multiple of 16, NVFP4's block")
+        return n * k // 2 + n * k // 16 + 8
+    if fmt == "mxfp4":
+        need(k % 32 == 0, f"in_features {k:,} is not a multiple of 32, MXFP4's block")
+        return 17 * n * k // 32
+    raise ValueError(fmt)
+
+
+@dataclass(frozen=True, eq=False)
+class NotApplicable:
+    format: Format
+    reason: str
+
+
+def quantize_all(spec: ModelSpec, imatrix: bool | None = None) -> list[QuantSize | NotApplicable]:
+    """Every format, or why it cannot hold this model."""
+    results: list[QuantSize | NotApplicable] = []
+    for name in FORMAT_NAMES:
+        fmt = _gguf_format(name) if name in MIXES else SAFETENSORS_FORMATS[name]
+        try:
+            results.append(quantize(spec, name, imatrix))
+        except SpecError as exc:
+            results.append(NotApplicable(fmt, str(exc)))
+    return results
+
