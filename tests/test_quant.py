@@ -1,0 +1,207 @@
+"""`llmcalc quant`: exact bytes of each quantized format, against independent sources.
+
+- GGUF mixes: llama.cpp's own published table for Llama-3.1-8B (tools/quantize/README.md at
+  b8495: bits per weight to 4 decimals and GiB to 2, per file type), and llama.cpp's golden
+  per-tensor type files (tests/fixtures/llama_cpp/, see its README) for a 70B-class dense model,
+  a dense GQA model with QK norms, a model with tied embeddings and an MoE model.
+- Safetensors formats: published totals of real repositories, named at each case.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from llmcalc.cli import app
+from llmcalc.errors import SpecError, UsageError
+from llmcalc.llama_quant import IMATRIX_MIXES, MIXES
+from llmcalc.params import count_params
+from llmcalc.presets import resolve
+from llmcalc.quant import find_format, quantize
+from llmcalc.schema import build_spec
+from llmcalc.tensors import checkpoint_weights, gguf_tensors
+
+SNAPSHOTS = Path(__file__).resolve().parent / "fixtures" / "llama_cpp"
+runner = CliRunner()
+
+# llama.cpp tools/quantize/README.md @ b8495: Llama-3.1-8B, (bits/weight, size in GiB). The
+# 1–2-bit and IQ3_XXS/IQ3_XS/Q2_K_S rows need an importance matrix (llama-quantize refuses
+# them without one); IQ4_NL and IQ4_XS match the rules without one.
+LLAMA31_8B = {
+    "iq1_s": (2.0042, 1.87), "iq1_m": (2.1460, 2.01), "iq2_xxs": (2.3824, 2.23), "iq2_xs": (2.5882, 2.42),
+    "iq2_s": (2.7403, 2.56), "iq2_m": (2.9294, 2.74), "iq3_xxs": (3.2548, 3.04), "iq3_xs": (3.4977, 3.27),
+    "iq3_s": (3.6606, 3.42), "iq3_m": (3.7628, 3.52), "iq4_xs": (4.4597, 4.17), "iq4_nl": (4.6818, 4.38),
+    "q2_k_s": (2.9697, 2.78), "q2_k": (3.1593, 2.95), "q3_k_s": (3.6429, 3.41), "q3_k_m": (3.9960, 3.74),
+    "q3_k_l": (4.2979, 4.02), "q4_k_s": (4.6672, 4.36), "q4_k_m": (4.8944, 4.58), "q5_k_s": (5.5704, 5.21),
+    "q5_k_m": (5.7036, 5.33), "q6_k": (6.5633, 6.14), "q8_0": (8.5008, 7.95), "f16": (16.0005, 14.96),
+}
+
+
+@pytest.mark.parametrize("mix", sorted(LLAMA31_8B))
+def test_llama31_8b_matches_llama_cpps_published_table(mix: str) -> None:
+    bits, gib = LLAMA31_8B[mix]
+    size = quantize(resolve("llama3.1-8b"), mix)
+    # bits per weight over the GGUF's 8,030,261,312 values (the model's 8,030,261,248 and
+    # rope_freqs' 64), as llama-bench counts them.
+    assert size.elements == 8_030_261_312
+    assert round(size.bits_per_weight, 4) == bits
+    assert round(size.bytes / 2**30, 2) == gib
+    assert size.imatrix == (mix in IMATRIX_MIXES)
+
+
+def test_llama31_8b_gguf_has_the_tensors_a_conversion_writes() -> None:
+    # A converted Meta-Llama-3.1-8B GGUF holds 292 tensors: 32 × 9, token_embd, output,
+    # output_norm and rope_freqs.
+    tensors = gguf_tensors(resolve("llama3.1-8b"))
+    assert len(tensors) == 292
+    assert [t.shape for t in tensors if t.name == "rope_freqs.weight"] == [(64,)]
+
+
+def _snapshot(name: str) -> tuple[dict[str, int], dict[str, tuple[str, dict[str, str]]]]:
+    header: dict[str, int] = {}
+    sections: dict[str, tuple[str, dict[str, str]]] = {}
+    current: dict[str, str] = {}
+    for line in (SNAPSHOTS / f"{name}.schema").read_text().splitlines():
+        if line.startswith("# n_embd"):
+            header = {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
+        elif line.startswith("["):
+            ftype, default = re.match(r"\[(\w+)\]\s+(\S+)", line).groups()  # type: ignore[union-attr]
+            current = {}
+            sections[ftype.lower()] = (default.lower(), current)
+        elif line and not line.startswith("#"):
+            tensor, kind = line.rsplit(" ", 1)
+            current[tensor] = kind.lower()
+    return header, sections
+
+
+def _from_snapshot_header(name: str, **extra: object):  # type: ignore[no-untyped-def]
+    h, _ = _snapshot(name)
+    return build_spec({"name": name, "vocab_size": h["n_vocab"], "hidden_size": h["n_embd"],
+                       "intermediate_size": h["n_ff"], "num_hidden_layers": h["n_layer"],
+                       "num_attention_heads": h["n_head"], "num_key_value_heads": h["n_head_kv"], **extra}, name)
+
+
+SNAPSHOT_MODELS = {
+    # 80 layers with GQA: llama.cpp's LLM_TYPE_70B, whose attn_v gets q5_k for q3_k/q4_k.
+    "meta-llama-3.1-70b-instruct": lambda: resolve("llama3.1-70b"),
+    # Qwen3-14B: untied, per-head QK norms (config: head_dim 128).
+    "qwen3-14b": lambda: _from_snapshot_header("qwen3-14b", model_type="qwen3", head_dim=128, qk_norm="head"),
+    # gemma-3-4b-it: tied embeddings, so token_embd takes the output's rules (config: head_dim 256).
+    "gemma-3-4b-it": lambda: _from_snapshot_header("gemma-3-4b-it", model_type="gemma3_text", head_dim=256,
+                                                   qk_norm="head", norms_per_layer=4, tie_word_embeddings=True),
+    # 128 experts of rows 2880 long, not whole 256-value blocks: the fallback types.
+    "gpt-oss-120b": lambda: resolve("gpt-oss-120b"),
+}
+
+
+@pytest.mark.parametrize("model", sorted(SNAPSHOT_MODELS))
+def test_per_tensor_types_match_llama_cpps_golden_files(model: str) -> None:
+    spec = SNAPSHOT_MODELS[model]()
+    _, sections = _snapshot(model)
+    checked = 0
+    for ftype, (default, different) in sections.items():
+        mix = {"q3_k": "q3_k_m"}.get(ftype, ftype)
+        # The golden files are made without an importance matrix, even for the mixes that
+        # llama-quantize refuses to make without one: those are checked by the table above.
+        if mix not in MIXES or mix in IMATRIX_MIXES:
+            continue
+        size = quantize(spec, mix, imatrix=False)
+        chosen = {t.name: t.type for t in size.tensors if t.name.endswith("weight") and len(t.shape) > 1
+                  and "_norm" not in t.name and "ffn_gate_inp" not in t.name}
+        expected = {name: different.get(name, default) for name in chosen}
+        assert chosen == expected, mix
+        assert set(different) <= set(chosen), mix
+        checked += 1
+    assert checked >= 20
+
+
+# --- safetensors formats: published totals ---------------------------------------------------------
+
+@pytest.mark.parametrize("model, fmt, published", [
+    # openai/gpt-oss-20b model.safetensors.index.json "total_size": MXFP4 experts, the rest bf16.
+    ("gpt-oss-20b", "mxfp4", 13_761_264_768),
+    # openai/gpt-oss-120b: the tensor bytes of its 15 shards (65,248,893,184 B of files with headers).
+    ("gpt-oss-120b", "mxfp4", 65_248_815_744),
+    # nvidia/Llama-3.3-70B-Instruct-FP4 (ModelOpt NVFP4), its shards' tensor bytes.
+    ("llama3.3-70b", "nvfp4", 42_709_045_632),
+    # RedHatAI Llama-3.3-70B-Instruct quantized.w4a16 (compressed-tensors, with weight_g_idx).
+    ("llama3.3-70b", "w4a16", 39_525_311_232),
+    # RedHatAI Meta-Llama-3.1-8B-Instruct-FP8-dynamic (per-channel bf16 scales).
+    ("llama3.1-8b", "fp8-dynamic", 9_083_953_152),
+])
+def test_safetensors_formats_equal_published_repositories(model: str, fmt: str, published: int) -> None:
+    assert quantize(resolve(model), fmt).bytes == published
+
+
+def test_gptq_per_linear_layout() -> None:
+    # auto-gptq 0.7.1's QuantLinear(4096 → 4096, 4 bits, group 128) buffers: qweight int32
+    # (512, 4096), qzeros int32 (32, 512), scales fp16 (32, 4096), g_idx int32 (4096,).
+    spec = build_spec({"name": "t", "vocab_size": 32, "hidden_size": 4096, "intermediate_size": 4096,
+                       "num_hidden_layers": 1, "num_attention_heads": 32}, "t")
+    size = quantize(spec, "gptq-int4")
+    q_proj = next(t for t in size.tensors if t.name.endswith("q_proj.weight"))
+    assert q_proj.bytes == 512 * 4096 * 4 + 32 * 512 * 4 + 32 * 4096 * 2 + 4096 * 4
+
+
+def test_every_tensor_is_stored_once() -> None:
+    # Both layouts hold every parameter exactly once (a GGUF adds llama3-scaled rope_freqs).
+    for name in ("llama3.1-8b", "qwen3-30b-a3b", "gpt-oss-20b", "gemma2-9b", "deepseek-v3", "kimi-k2", "dbrx"):
+        spec = resolve(name)
+        total = count_params(spec).total
+        assert sum(w.elements for w in checkpoint_weights(spec)) == total, name
+    for name in ("llama3.1-8b", "qwen3-30b-a3b", "gpt-oss-20b", "gemma2-9b", "mixtral-8x7b", "olmoe-1b-7b"):
+        spec = resolve(name)
+        extra = 64 if spec.rope_scaling == "llama3" else 0
+        assert sum(t.elements for t in gguf_tensors(spec)) == count_params(spec).total + extra, name
+
+
+# --- names, errors, JSON --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("written, canonical", [("Q4_K_M", "q4_k_m"), ("q4-k-m", "q4_k_m"), ("q4_k", "q4_k_m"),
+                                                ("GPTQ-INT4", "gptq-int4"), ("mxfp4", "mxfp4")])
+def test_format_names(written: str, canonical: str) -> None:
+    assert find_format(written) == canonical
+
+
+def test_unknown_format_exits_2_with_suggestions() -> None:
+    with pytest.raises(UsageError, match="did you mean q4_k_m"):
+        find_format("q4_km")
+    result = runner.invoke(app, ["quant", "llama3.1-8b", "--format", "q4_km"])
+    assert result.exit_code == 2 and "did you mean" in result.stderr
+
+
+def test_a_format_that_cannot_apply_names_the_tensor() -> None:
+    # gpt-oss's hidden size 2880 is not a multiple of GPTQ's group of 128.
+    with pytest.raises(SpecError, match=r"q_proj\.weight.*2,880 is not a multiple of the group size 128"):
+        quantize(resolve("gpt-oss-20b"), "gptq-int4")
+    result = runner.invoke(app, ["quant", "gpt-oss-20b", "--format", "gptq-int4"])
+    assert result.exit_code == 1 and "q_proj.weight" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_mix_that_needs_an_importance_matrix() -> None:
+    with pytest.raises(SpecError, match="importance matrix"):
+        quantize(resolve("llama3.1-8b"), "iq2_xxs", imatrix=False)
+
+
+def test_quant_json_contract() -> None:
+    every = json.loads(runner.invoke(app, ["quant", "llama3.1-8b", "--json"]).stdout)
+    assert every["model"] == "llama3.1-8b" and every["params"] == 8_030_261_248
+    q4 = next(f for f in every["formats"] if f["format"] == "q4_k_m")
+    assert q4["bytes"] == 4_912_898_304 and q4["file"] == "gguf" and q4["bits_per_weight"] == 4.8944
+    assert "tensors" not in q4
+    one = json.loads(runner.invoke(app, ["quant", "llama3.1-8b", "--format", "q4_k_m", "--json"]).stdout)
+    [entry] = one["formats"]
+    assert sum(t["bytes"] for t in entry["tensors"]) == entry["bytes"] == 4_912_898_304
+    assert {"name", "shape", "type", "bytes", "why", "count"} <= set(entry["tensors"][0])
+
+
+def test_a_model_whose_gguf_layout_is_not_modelled_still_has_safetensors_formats() -> None:
+    result = runner.invoke(app, ["quant", "deepseek-v3", "--json"])
+    assert result.exit_code == 0
+    formats = {f["format"]: f for f in json.loads(result.stdout)["formats"]}
+    assert formats["q4_k_m"]["bytes"] is None and "GGUF layout" in formats["q4_k_m"]["not_available"]
+    assert formats["fp8"]["bytes"] > 0
