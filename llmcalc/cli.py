@@ -401,18 +401,25 @@ def import_config(
 @app.command()
 @reports_errors
 def verify(
-    folder: Annotated[str, typer.Argument(help="A model folder: config.json and .safetensors files.")],
+    folder: Annotated[str, typer.Argument(help="A model folder (config.json and .safetensors files), or a "
+                                               ".gguf file.")],
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     assume: AssumeOption = None,
 ) -> None:
-    """Check the formula count against the tensors a checkpoint actually stores (headers only).
+    """Check the formula against what a checkpoint stores, from its headers alone: a folder's
+    parameter count, or a GGUF's every tensor type against llama.cpp's rules for its file type.
 
     Exit 0 when they agree, 1 when they do not.
 
-    Example:
+    Examples:
 
       llmcalc verify ~/models/Llama-2-7b-hf
+
+      llmcalc verify ~/models/Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf
     """
+    if folder.lower().endswith(".gguf"):
+        _verify_gguf(folder, json_output)
+        return
     from llmcalc.checkpoint import verify as check
     from llmcalc.models import load_folder
     from llmcalc.params import count_params
@@ -430,6 +437,27 @@ def verify(
         from llmcalc.render import print_verification
 
         print_verification(spec, result)
+
+    emit(None, json_output, {"table": as_table, "json": as_json})
+    if not result.agrees:
+        raise typer.Exit(1)
+
+
+def _verify_gguf(path: str, json_output: bool) -> None:
+    from llmcalc.files import user_path
+    from llmcalc.quant import check_gguf
+
+    result = check_gguf(user_path(path))
+
+    def as_json() -> None:
+        from llmcalc.formats import gguf_check_document, write_json
+
+        write_json(gguf_check_document(path, result))
+
+    def as_table() -> None:
+        from llmcalc.render import print_gguf_check
+
+        print_gguf_check(path, result)
 
     emit(None, json_output, {"table": as_table, "json": as_json})
     if not result.agrees:

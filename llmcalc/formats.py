@@ -230,3 +230,12 @@ def quant_document(spec: ModelSpec, sizes: list[Any], tensors: bool) -> dict[str
         formats.append(entry)
     return {"model": spec.name, "params": count_params(spec).total, "llama_cpp": REVISION, "formats": formats}
 
+
+def gguf_check_document(path: str, result: Any) -> dict[str, Any]:
+    from llmcalc.ggml import REVISION
+
+    return {"file": path, "architecture": result.architecture, "file_type": result.mix, "imatrix": result.imatrix,
+            "tensors": result.tensors, "stored_bytes": result.stored_bytes, "expected_bytes": result.expected_bytes,
+            "agrees": result.agrees, "llama_cpp": REVISION,
+            "differences": [{"name": d.name, "shape": list(d.shape), "stored": d.stored, "expected": d.expected,
+                             "why": d.reason} for d in result.differences]}

@@ -26,7 +26,8 @@ DEFAULT_ALIGNMENT = 32  # GGUF_DEFAULT_ALIGNMENT
 MAX_DIMS = 4  # GGML_MAX_DIMS
 MAX_NAME = 64  # GGML_MAX_NAME: a tensor name is shorter than this
 KEPT_STRING = 4096  # longer metadata strings (chat templates) are summarised, not kept
-KEPT_ARRAY = 4096  # longer arrays (the vocabulary) are summarised, not kept
+KEPT_ARRAY = 4096  # longer arrays (the vocabulary) are skipped and summarised, not kept
+MAX_STRINGS = 10_000_000  # a longer array of strings is a hostile file, not a vocabulary
 
 # GGUF metadata value types (gguf.cpp `gguf_type`): struct format and size of the scalar ones.
 _SCALARS = {0: ("<B", 1), 1: ("<b", 1), 2: ("<H", 2), 3: ("<h", 2), 4: ("<I", 4), 5: ("<i", 4), 6: ("<f", 4),
@@ -84,6 +85,13 @@ class _Reader:
         self.position += count
         return data
 
+    def skip(self, count: int, what: str) -> None:
+        if count > self.size - self.position:
+            raise ModelFileError(self.path, f"{what} at byte {self.position:,} needs {count:,} bytes but the file "
+                                            f"has {self.size - self.position:,} left; truncated, or not a GGUF file")
+        self.handle.seek(count, os.SEEK_CUR)
+        self.position += count
+
     def scalar(self, kind: int, what: str) -> Any:
         fmt, width = _SCALARS[kind]
         return struct.unpack(fmt, self.take(width, what))[0]
@@ -119,8 +127,17 @@ class _Reader:
             if count * least > self.size - self.position:
                 raise ModelFileError(self.path, f"{key}: {count:,} array items cannot fit in the "
                                                 f"{self.size - self.position:,} bytes left")
-            items = [self.value(item, key) for _ in range(count)]
-            return items if count <= KEPT_ARRAY else ("array", count)
+            if count <= KEPT_ARRAY:
+                return [self.value(item, key) for _ in range(count)]
+            if item in _SCALARS:  # a long array of numbers: skipped, not read
+                self.skip(count * least, key)
+            elif count > MAX_STRINGS:
+                raise SpecError(str(self.path), key, f"an array of {count:,} strings; llmcalc reads at most "
+                                                     f"{MAX_STRINGS:,} (vocabularies hold under a million)")
+            else:
+                for _ in range(count):  # the vocabulary: each string's length, then past it
+                    self.skip(self.u64(f"string in {key}"), key)
+            return ("array", count)
         raise SpecError(str(self.path), key, f"value of unknown type {kind}")
 
 

@@ -65,6 +65,14 @@ class Hparams:
     def n_gqa(self) -> int:  # llama-hparams.cpp n_gqa(0): integer division
         return self.n_head // self.n_head_kv if self.n_head_kv else 0
 
+    @classmethod
+    def of(cls, arch: str, n_layer: int, n_head: int, n_head_kv: int, n_expert: int) -> Hparams:
+        """LLM_TYPE_70B as llama-model.cpp load_hparams sets it: llama with 80 layers, GQA and not
+        8 experts; qwen2 and olmo with 80 layers (LQ §5)."""
+        type_70b = n_layer == 80 and ((arch == "llama" and n_expert != 8 and n_head != n_head_kv)
+                                      or arch in ("qwen2", "qwen2vl", "olmo"))
+        return cls(arch, n_layer, n_head, n_head_kv, n_expert, type_70b)
+
 
 @dataclass(frozen=True, eq=False)
 class Choice:

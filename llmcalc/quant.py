@@ -13,10 +13,11 @@ import difflib
 import json
 from dataclasses import dataclass
 from math import ceil
+from pathlib import Path
 
 from llmcalc.errors import SpecError, UsageError
 from llmcalc.ggml import GGML_TYPES, REVISION
-from llmcalc.llama_quant import IMATRIX_MIXES, MIX_ALIASES, MIXES, Hparams, MixError, plan
+from llmcalc.llama_quant import FILE_TYPES, IMATRIX_MIXES, MIX_ALIASES, MIXES, Hparams, MixError, plan
 from llmcalc.spec import ModelSpec
 from llmcalc.tensors import Weight, checkpoint_weights, gguf_hparams_of, gguf_tensors
 
@@ -111,29 +112,98 @@ def quantize(spec: ModelSpec, name: str, imatrix: bool | None = None) -> QuantSi
 
 # --- GGUF ---------------------------------------------------------------------------------------------
 
-def hparams(spec: ModelSpec) -> Hparams:
-    """What llama.cpp's rules read (LQ §5): LLM_TYPE_70B is llama with 80 layers and GQA and
-    not 8 experts, or qwen2/olmo with 80 layers (llama-model.cpp load_hparams)."""
-    arch, layers, heads, kv_heads, experts = gguf_hparams_of(spec)
-    type_70b = layers == 80 and ((arch == "llama" and experts != 8 and heads != kv_heads) or arch in ("qwen2", "olmo"))
-    return Hparams(arch, layers, heads, kv_heads, experts, type_70b)
-
-
 def _gguf(spec: ModelSpec, mix: str, imatrix: bool) -> QuantSize:
     tensors = gguf_tensors(spec)
     try:
-        planned = plan([(t.name, t.shape, t.dtype) for t in tensors], hparams(spec), mix, imatrix)
+        planned = plan([(t.name, t.shape, t.dtype) for t in tensors], Hparams.of(*gguf_hparams_of(spec)), mix,
+                       imatrix)
     except MixError as exc:
         raise SpecError(spec.name, f"--format {mix}", str(exc)) from None
-    rows = []
-    for name, shape, choice in planned:
-        rows_count = 1
-        for n in shape[1:]:
-            rows_count *= n
-        rows.append(QuantTensor(name, shape, choice.type.name, choice.type.row_bytes(shape[0]) * rows_count,
-                                choice.reason))
-    padded = sum(-(-row.bytes // GGUF_ALIGNMENT) * GGUF_ALIGNMENT for row in rows)
-    return QuantSize(_gguf_format(mix), tuple(rows), sum(t.elements for t in tensors), padded, imatrix)
+    rows = [QuantTensor(name, shape, choice.type.name, _data_bytes(choice.type.name, shape), choice.reason)
+            for name, shape, choice in planned]
+    return QuantSize(_gguf_format(mix), tuple(rows), sum(t.elements for t in tensors), _padded(rows), imatrix)
+
+
+def _data_bytes(ggml_type: str, shape: tuple[int, ...]) -> int:
+    """ggml_nbytes: whole rows of blocks."""
+    rows = 1
+    for n in shape[1:]:
+        rows *= n
+    return GGML_TYPES[ggml_type].row_bytes(shape[0]) * rows
+
+
+def _padded(rows: list[QuantTensor]) -> int:
+    return sum(-(-row.bytes // GGUF_ALIGNMENT) * GGUF_ALIGNMENT for row in rows)
+
+
+# --- verify: a GGUF's header against the rules --------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class GgufDifference:
+    name: str
+    shape: tuple[int, ...]
+    stored: str
+    expected: str
+    reason: str
+
+
+@dataclass(frozen=True, eq=False)
+class GgufCheck:
+    """A GGUF's tensors against the type the rules give each of them, for the file type the
+    file records and the architecture's hyper-parameters it carries."""
+
+    architecture: str
+    mix: str
+    imatrix: bool
+    tensors: int
+    stored_bytes: int  # tensor data, as the file's tensor infos say
+    expected_bytes: int  # the same tensors at the types the rules choose
+    differences: tuple[GgufDifference, ...]
+
+    @property
+    def agrees(self) -> bool:
+        return not self.differences and self.stored_bytes == self.expected_bytes
+
+
+def check_gguf(path: Path) -> GgufCheck:
+    """Read a GGUF's header (never its data) and check every tensor's type against the mix
+    its general.file_type names."""
+    from llmcalc.gguf_file import read_gguf
+
+    gguf = read_gguf(path)
+    meta = gguf.metadata
+    arch = meta.get("general.architecture")
+    if not isinstance(arch, str):
+        raise SpecError(str(path), "general.architecture", "missing: not a llama.cpp model file")
+    by_value = {value: name for name, value in FILE_TYPES.items()}
+    file_type = meta.get("general.file_type")
+    if file_type not in by_value:
+        raise SpecError(str(path), "general.file_type", f"{file_type!r} is not a llama-quantize file type llmcalc "
+                                                        "knows; cannot tell which mix to check against")
+    mix = by_value[file_type].lower()
+
+    def number(key: str, default: int | None = None) -> int:
+        value = meta.get(f"{arch}.{key}", default)
+        if isinstance(value, list) and value:  # per-layer arrays: llama.cpp reads layer 0
+            value = value[0]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise SpecError(str(path), f"{arch}.{key}", f"missing or not an integer: {value!r}")
+        return value
+
+    hp = Hparams.of(arch, number("block_count"), number("attention.head_count"),
+                    number("attention.head_count_kv", number("attention.head_count")), number("expert_count", 0))
+    imatrix = any(key.startswith("quantize.imatrix.") for key in meta)
+    try:
+        planned = plan([(t.name, t.shape, t.type.name) for t in gguf.tensors], hp, mix, imatrix)
+    except MixError as exc:
+        raise SpecError(str(path), mix, str(exc)) from None
+    stored = {t.name: t for t in gguf.tensors}
+    differences = tuple(GgufDifference(name, shape, stored[name].type.name, choice.type.name, choice.reason)
+                        for name, shape, choice in planned if stored[name].type.name != choice.type.name)
+    return GgufCheck(architecture=arch, mix=mix, imatrix=imatrix, tensors=len(gguf.tensors),
+                     stored_bytes=gguf.data_bytes,
+                     expected_bytes=sum(_data_bytes(choice.type.name, shape) for _, shape, choice in planned),
+                     differences=differences)
 
 
 # --- safetensors ---------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from llmcalc.explain import Explanation
 from llmcalc.kvcache import KIND_NOTES, LAYOUT_NOTES, CacheSize, Footprint
 from llmcalc.memory import weight_memory
 from llmcalc.params import ESTIMATE_FORMULA, ParamCount
-from llmcalc.quant import NotApplicable, QuantSize
+from llmcalc.quant import GgufCheck, NotApplicable, QuantSize
 from llmcalc.rows import Row, Rows, term_rows
 from llmcalc.spec import ModelSpec
 from llmcalc.terms import Term
@@ -305,6 +305,26 @@ def _print_quant_tensors(console: Console, spec: ModelSpec, size: QuantSize) -> 
     if fmt.kind == "gguf":
         console.print(f"as written, each tensor padded to 32 bytes: {exact(size.padded_bytes)} B of tensor data "
                       "(the file adds its header and metadata)", highlight=False)
+
+
+def print_gguf_check(path: str, result: GgufCheck) -> None:
+    from llmcalc.ggml import REVISION
+
+    console = make_console()
+    imatrix = ", with an importance matrix" if result.imatrix else ""
+    console.print(f"{path}: {result.architecture}, {result.mix}{imatrix}; {exact(result.tensors)} tensors, "
+                  f"{both_units(result.stored_bytes)} of tensor data", highlight=False)
+    if result.differences:
+        table = Table(title=f"tensors whose type differs from llama.cpp's rules ({REVISION})", box=box.SIMPLE_HEAD,
+                      pad_edge=False)
+        for header in ("tensor", "shape", "in the file", "the rules", "why"):
+            table.add_column(header, no_wrap=header != "why")
+        for diff in result.differences:
+            table.add_row(diff.name, " × ".join(f"{n:,}" for n in diff.shape), diff.stored, diff.expected, diff.reason)
+        show(console, table)
+    verdict = Text("agrees", style="green") if result.agrees else Text("DIFFERS", style="bold red")
+    console.print(Text.assemble(verdict, f": every tensor's type and the {exact(result.expected_bytes)} B the rules "
+                                         f"give, against the file's {exact(result.stored_bytes)} B ({REVISION})"))
 
 
 def print_compare(comparison: Comparison) -> None:

@@ -205,3 +205,121 @@ def test_a_model_whose_gguf_layout_is_not_modelled_still_has_safetensors_formats
     formats = {f["format"]: f for f in json.loads(result.stdout)["formats"]}
     assert formats["q4_k_m"]["bytes"] is None and "GGUF layout" in formats["q4_k_m"]["not_available"]
     assert formats["fp8"]["bytes"] > 0
+
+
+# --- verify: GGUF files written by llama.cpp's own writer (the gguf package) -----------------------
+
+def _write_gguf(path: Path, arch: str, tensors: list[tuple[str, tuple[int, ...], str]], file_type: int,
+                meta: dict[str, int], data: bool) -> None:
+    """A GGUF whose header the gguf package writes: tensor infos with these types; the data is
+    zeros, written by the package (data=True) or left as a sparse tail of the right length."""
+    import gguf
+    import numpy as np
+
+    writer = gguf.GGUFWriter(str(path), arch)
+    for key, value in meta.items():
+        writer.add_uint32(f"{arch}.{key}", value)
+    writer.add_file_type(file_type)
+    writer.add_token_list([f"token{index}" for index in range(20_000)])  # a vocabulary: skipped by the reader
+    total = 0
+    for name, shape, kind in tensors:
+        ggml_type = gguf.GGMLQuantizationType[kind.upper()]
+        block, type_size = gguf.GGML_QUANT_SIZES[ggml_type]
+        rows = tuple(reversed(shape[1:]))
+        byte_shape = rows + (shape[0] // block * type_size,)
+        nbytes = int(np.prod(byte_shape, dtype=np.int64))
+        total += -(-nbytes // 32) * 32
+        if data:
+            writer.add_tensor(name, np.zeros(byte_shape, dtype=np.uint8), raw_dtype=ggml_type)
+        else:
+            writer.add_tensor_info(name, byte_shape, np.dtype(np.uint8), nbytes, raw_dtype=ggml_type)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    if data:
+        writer.write_tensors_to_file()
+        writer.close()
+        return
+    writer.write_ti_data_to_file()
+    writer.close()
+    with open(path, "r+b") as handle:
+        start = -(-handle.seek(0, 2) // 32) * 32
+        handle.truncate(start + total)  # sparse: no disk used
+
+
+def test_verify_a_gguf_with_llama_cpps_own_types_for_llama31_70b(tmp_path: Path) -> None:
+    # Llama-3.1-70B at Q4_K_M, every tensor's type taken from llama.cpp's golden file (not
+    # from llmcalc), shapes from the converter's layout; header by the gguf package.
+    spec = resolve("llama3.1-70b")
+    _, sections = _snapshot("meta-llama-3.1-70b-instruct")
+    default, different = sections["q4_k_m"]
+    tensors = [(t.name, t.shape, t.dtype if t.dtype == "f32" else different.get(t.name, default))
+               for t in gguf_tensors(spec)]
+    path = tmp_path / "Llama-3.1-70B-Q4_K_M.gguf"
+    _write_gguf(path, "llama", tensors, 15, {"block_count": 80, "attention.head_count": 64,
+                                             "attention.head_count_kv": 8, "embedding_length": 8192}, data=False)
+    result = runner.invoke(app, ["verify", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["agrees"] and report["file_type"] == "q4_k_m" and report["tensors"] == 724
+    assert report["stored_bytes"] == quantize(spec, "q4_k_m").bytes
+
+
+def test_verify_a_gguf_names_the_tensor_whose_type_differs(tmp_path: Path) -> None:
+    spec = build_spec({"name": "tiny", "model_type": "llama", "vocab_size": 512, "hidden_size": 256,
+                       "intermediate_size": 512, "num_hidden_layers": 8, "num_attention_heads": 8,
+                       "num_key_value_heads": 2}, "tiny")
+    planned = quantize(spec, "q4_k_m").tensors
+    tensors = [(t.name, t.shape, "q4_k" if t.name == "blk.0.attn_v.weight" else t.type) for t in planned]
+    path = tmp_path / "tiny-Q4_K_M.gguf"
+    meta = {"block_count": 8, "attention.head_count": 8, "attention.head_count_kv": 2, "embedding_length": 256}
+    _write_gguf(path, "llama", tensors, 15, meta, data=True)
+    result = runner.invoke(app, ["verify", str(path)])
+    assert result.exit_code == 1
+    assert "blk.0.attn_v.weight" in result.stdout and "q6_k" in result.stdout and "DIFFERS" in result.stdout
+    honest = tmp_path / "honest-Q4_K_M.gguf"
+    _write_gguf(honest, "llama", [(t.name, t.shape, t.type) for t in planned], 15, meta, data=True)
+    assert runner.invoke(app, ["verify", str(honest)]).exit_code == 0
+
+
+@pytest.mark.parametrize("mangle, fragment", [
+    (lambda raw: b"GGUX" + raw[4:], "not a GGUF file"),
+    (lambda raw: raw[:4] + (9).to_bytes(4, "little") + raw[8:], "version 9"),
+    (lambda raw: raw[:-100], "truncated"),
+    (lambda raw: raw[:20], "truncated"),
+])
+def test_verify_a_broken_gguf_says_so_in_one_line(tmp_path: Path, mangle, fragment: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "m.gguf"
+    spec = build_spec({"name": "t", "model_type": "llama", "vocab_size": 64, "hidden_size": 64,
+                       "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 2}, "t")
+    meta = {"block_count": 1, "attention.head_count": 2, "attention.head_count_kv": 2, "embedding_length": 64}
+    _write_gguf(path, "llama", [(t.name, t.shape, t.type) for t in quantize(spec, "q8_0").tensors], 7, meta, data=True)
+    path.write_bytes(mangle(path.read_bytes()))
+    result = runner.invoke(app, ["verify", str(path)])
+    assert result.exit_code == 1 and fragment in result.stderr and "Traceback" not in result.output
+    assert result.stderr.count("\n") <= 2
+
+
+def test_verify_survives_any_corruption_of_a_gguf_header(tmp_path: Path) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    path = tmp_path / "m.gguf"
+    spec = build_spec({"name": "t", "model_type": "llama", "vocab_size": 64, "hidden_size": 64,
+                       "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 2}, "t")
+    meta = {"block_count": 1, "attention.head_count": 2, "attention.head_count_kv": 2, "embedding_length": 64}
+    _write_gguf(path, "llama", [(t.name, t.shape, t.type) for t in quantize(spec, "q8_0").tensors], 7, meta, data=True)
+    original = path.read_bytes()
+    header = original[:1200]
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.tuples(st.integers(0, len(header) - 1), st.integers(0, 255)), min_size=1, max_size=6))
+    def corrupted(edits: list[tuple[int, int]]) -> None:
+        raw = bytearray(original)
+        for position, value in edits:
+            raw[position] = value
+        path.write_bytes(bytes(raw))
+        result = runner.invoke(app, ["verify", str(path)])
+        assert result.exit_code in (0, 1), result.output
+        assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+
+    corrupted()
