@@ -440,6 +440,7 @@ DEEPSEEK_V2 = like(deepseek({"q_lora_rank": 1536, "n_routed_experts": 64, "num_e
                    spellings=(("n_routed_experts", "num_experts"),))
 DEEPSEEK_V3 = like(deepseek({"q_lora_rank": 1536, "n_routed_experts": 256, "num_experts_per_tok": 8,
                              "moe_intermediate_size": 2048, "n_shared_experts": 1, "first_k_dense_replace": 3}),
+                   facts={"router_score_bias": True},  # DeepseekV3TopkRouter's e_score_correction_bias buffer
                    spellings=(("n_routed_experts", "num_local_experts"), ("num_nextn_predict_layers", "num_mtp_layers")))
 T5 = Reader(
     keys={
@@ -708,6 +709,7 @@ GLM4_MOE = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 8
                              "n_shared_experts": Key("n_shared_experts", 1),
                              "first_k_dense_replace": Key("first_k_dense_replace", 1),
                              "num_nextn_predict_layers": Key("num_nextn_predict_layers", 1)},
+                facts={"router_score_bias": True},  # modeling_glm4_moe.py:279, a persistent buffer
                 nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED},
                 spellings=(("n_routed_experts", "num_local_experts"),  # configuration_glm4_moe.py:86-89
                            ("num_nextn_predict_layers", "num_mtp_layers")))
@@ -898,7 +900,7 @@ DOTS1 = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads", 32),
                           "moe_intermediate_size": Key("moe_intermediate_size", 1408),
                           "n_shared_experts": Key("n_shared_experts"),
                           "first_k_dense_replace": Key("first_k_dense_replace", 0), "mlp_bias": None},
-             facts={"qk_norm": "head"}, steps=(dots1_windows,),
+             facts={"qk_norm": "head", "router_score_bias": True}, steps=(dots1_windows,),
              nulls={**_KV_NULL_IS_HEADS, "head_dim": _UNDECLARED, "sliding_window": None, "layer_types": AS_ABSENT},
              spellings=(("n_routed_experts", "num_local_experts"),))  # configuration_dots1.py:79-81
 
@@ -919,7 +921,7 @@ MINIMAX_M2 = like(LLAMA, keys={"num_key_value_heads": Key("num_key_value_heads",
                                "num_experts": Key("num_local_experts", 256),
                                "num_experts_per_tok": Key("num_experts_per_tok", 8),
                                "num_nextn_predict_layers": Key("num_mtp_modules", 0)},
-                  facts={"qk_norm": "full"},
+                  facts={"qk_norm": "full", "router_score_bias": True},
                   nulls={"num_key_value_heads": _UNDECLARED, "head_dim": _UNDECLARED},
                   spellings=(("num_local_experts", "num_experts"),))  # configuration_minimax_m2.py:70-73
 # Hunyuan: per-head QK norms, head_dim required (its class default None fails to build,

@@ -215,6 +215,9 @@ def _safetensors(spec: ModelSpec, fmt: Format) -> QuantSize:
         packed = _packs(fmt.name, weight)
         if packed:
             rows.append(_packed(fmt.name, weight))
+        elif weight.buffer:
+            rows.append(QuantTensor(weight.name, weight.shape, "f32", weight.elements * 4,
+                                    "a float32 buffer the checkpoint stores (not a parameter)", weight.count))
         else:
             rows.append(QuantTensor(weight.name, weight.shape, "bf16", weight.elements * UNQUANTIZED_BYTES,
                                     _kept_reason(fmt.name, weight), weight.count))

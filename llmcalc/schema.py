@@ -189,6 +189,9 @@ SCHEMA: dict[str, Field] = {
     "shared_expert_gate": Field(_BOOL, False, FFN, "the shared expert's H → 1 sigmoid gate (Qwen-MoE)"),
     "router_bias": Field(_BOOL, False, FFN, "a bias on the router (gpt-oss)"),
     "expert_bias": Field(_BOOL, False, FFN, "biases on every expert's projections (gpt-oss)"),
+    "router_score_bias": Field(_BOOL, False, FFN,
+                               "a per-expert score-correction bias (`e_score_correction_bias`): a buffer that "
+                               "checkpoints and GGUFs store, not a parameter (DeepSeek-V3, GLM-4.5, dots.llm1)"),
     "ffn_types": Field((list, str, type(None)), None, FFN,
                        "each layer's feed-forward, a list or one value for all: `dense`, `moe`, `none` (a Mamba "
                        "block); instead of `first_k_dense_replace` and `mlp_only_layers`",
@@ -519,6 +522,7 @@ def _transformer_stack(
                 shared_expert_gate=fields["shared_expert_gate"],
                 router_bias=fields["router_bias"],
                 expert_bias=fields["expert_bias"],
+                score_correction_bias=fields["router_score_bias"],
             )
         elif ffn_types[index] == "dense":
             ffn = once(FeedForward, intermediate_size=widths[index], gated=fields["gated_ffn"], bias=fields["mlp_bias"])

@@ -267,6 +267,7 @@ class MixtureOfExperts:
     shared_expert_gate: bool = False
     router_bias: bool = False  # gpt-oss
     expert_bias: bool = False  # biases on every expert's projections (gpt-oss)
+    score_correction_bias: bool = False  # a per-expert buffer in the files, not a parameter (DeepSeek-V3)
 
     def __post_init__(self) -> None:
         _positive("num_experts", self.num_experts)

@@ -22,6 +22,7 @@ class Tensor:
     dtype: str  # as written before any quantization: "f32" (norms, biases, routers) or the model's
     linear: bool = False  # a Linear layer's weight: what weight-only quantization packs
     expert: bool = False  # a routed expert's (MoE) weight
+    buffer: bool = False  # stored, but not a parameter (DeepSeek-V3's score-correction bias)
 
     @property
     def elements(self) -> int:
@@ -31,48 +32,59 @@ class Tensor:
         return count
 
 
-# llama.cpp's architecture name for each family whose GGUF layout is modelled here (the llama
-# layout: attn_q/k/v/output, ffn_gate/up/down, _exps and _shexp for experts).
-GGUF_ARCHS = {
-    "llama": "llama", "mistral": "llama", "mixtral": "llama", "qwen2": "qwen2", "qwen2_moe": "qwen2moe",
-    "qwen3": "qwen3", "qwen3_moe": "qwen3moe", "gemma": "gemma", "gemma2": "gemma2", "gemma3_text": "gemma3",
-    "gpt_oss": "gpt-oss", "olmo2": "olmo2", "olmoe": "olmoe", "granite": "granite", "granitemoe": "granitemoe",
-    "smollm3": "smollm3", "internlm2": "internlm2", "starcoder2": "starcoder2", "stablelm": "stablelm",
-    "cohere": "command-r", "cohere2": "cohere2", "exaone4": "exaone4", "seed_oss": "seed_oss",
-    "ernie4_5": "ernie4_5", "hunyuan_v1_dense": "hunyuan-dense",
+@dataclass(frozen=True, eq=False)
+class GgufLayout:
+    """How llama.cpp's converter writes one model type (convert_hf_to_gguf.py, checked against its
+    tensor pass on real configs): its architecture name, the block's norm names, fusions."""
+
+    arch: str
+    norms: tuple[str, ...] = ("attn_norm", "ffn_norm")
+    fused: bool = False  # Phi-3: attn_qkv and ffn_up holding gate and up
+    rope_freqs: bool = False  # a llama3-scaled RoPE writes rope_freqs (LlamaModel.generate_extra_tensors)
+
+
+_SANDWICH = ("attn_norm", "post_attention_norm", "ffn_norm", "post_ffw_norm")
+GGUF_LAYOUTS = {
+    "llama": GgufLayout("llama", rope_freqs=True), "mistral": GgufLayout("llama", rope_freqs=True),
+    "mixtral": GgufLayout("llama"), "granite": GgufLayout("granite"), "smollm3": GgufLayout("smollm3"),
+    "qwen2": GgufLayout("qwen2"), "qwen3": GgufLayout("qwen3"), "qwen3_moe": GgufLayout("qwen3moe"),
+    "gemma2": GgufLayout("gemma2", _SANDWICH), "gemma3_text": GgufLayout("gemma3", _SANDWICH),
+    "phi3": GgufLayout("phi3", fused=True), "gpt_oss": GgufLayout("gpt-oss", ("attn_norm", "post_attention_norm")),
+    "llama4_text": GgufLayout("llama4", rope_freqs=True), "deepseek_v2": GgufLayout("deepseek2"),
+    "deepseek_v3": GgufLayout("deepseek2"),
 }
 
 
-def gguf_arch(spec: ModelSpec) -> str:
-    """llama.cpp's architecture name for this model, or a SpecError naming what is not modelled."""
-    arch = GGUF_ARCHS.get(spec.model_type)
-    if arch is None or spec.architecture != "decoder":
-        raise SpecError(spec.name, "family", f"the GGUF layout of {spec.family!r} models is not modelled yet "
-                                             f"(modelled: {', '.join(sorted(GGUF_ARCHS))}); the safetensors formats "
-                                             "apply to any model")
-    return arch
+def gguf_layout(spec: ModelSpec) -> GgufLayout:
+    """How this model's GGUF is laid out, or a SpecError naming what is not modelled."""
+    layout = GGUF_LAYOUTS.get(spec.model_type)
+    if layout is None or spec.architecture != "decoder":
+        known = spec.model_type or f"{spec.family!r} (no model_type)"
+        raise SpecError(spec.name, "model_type", f"the GGUF layout of {known} models is not modelled yet "
+                                                 f"(modelled: {', '.join(sorted(GGUF_LAYOUTS))}); the safetensors "
+                                                 "formats apply")
+    return layout
 
 
 def gguf_tensors(spec: ModelSpec) -> list[Tensor]:
     """Every tensor of a GGUF that llama.cpp's converter writes for this model (ggml order)."""
-    gguf_arch(spec)
+    layout = gguf_layout(spec)
     source = "bf16" if spec.torch_dtype is None or spec.torch_dtype.name == "bf16" else "f16"
     hidden, vocab = spec.hidden_size, spec.embeddings.vocab_size
     norm_bias = spec.norm == "layernorm"
     tensors = [Tensor("token_embd.weight", (hidden, vocab), source, linear=True)]
     for index, layer in enumerate(spec.stacks[0].layers):
-        tensors += _gguf_layer(spec, f"blk.{index}.", layer, source, norm_bias)
+        tensors += _gguf_layer(spec, layout, f"blk.{index}.", layer, source, norm_bias)
     if spec.stacks[0].final_norm:
         tensors += _norm("output_norm", hidden, norm_bias)
     if spec.embeddings.head == "untied":
         tensors.append(Tensor("output.weight", (hidden, vocab), source, linear=True))
     if spec.embeddings.head_bias:
         tensors.append(Tensor("output.bias", (vocab,), "f32"))
-    if spec.rope_scaling == "llama3" and gguf_arch(spec) == "llama":
-        # Llama 3.1's scaled RoPE frequencies, one per pair of head dimensions (LlamaModel.generate_extra_tensors).
+    if spec.rope_scaling == "llama3" and layout.rope_freqs:
         first = spec.stacks[0].layers[0].mixer
         assert isinstance(first, Attention)
-        tensors.append(Tensor("rope_freqs.weight", (first.head_dim // 2,), "f32"))
+        tensors.append(Tensor("rope_freqs.weight", (first.head_dim // 2,), "f32"))  # one per pair of dimensions
     return tensors
 
 
@@ -80,26 +92,47 @@ def _norm(name: str, width: int, bias: bool) -> list[Tensor]:
     return [Tensor(f"{name}.weight", (width,), "f32")] + ([Tensor(f"{name}.bias", (width,), "f32")] if bias else [])
 
 
-# The hidden-size norms of a block, by how many it has (llama.cpp's names).
-_BLOCK_NORMS = {1: ("attn_norm",), 2: ("attn_norm", "ffn_norm"),
-                4: ("attn_norm", "post_attention_norm", "ffn_norm", "post_ffw_norm")}
-
-
-def _gguf_layer(spec: ModelSpec, prefix: str, layer: Layer, source: str, norm_bias: bool) -> list[Tensor]:
+def _gguf_layer(spec: ModelSpec, layout: GgufLayout, prefix: str, layer: Layer, source: str,
+                norm_bias: bool) -> list[Tensor]:
     attention, ffn = layer.mixer, layer.ffn
-    if not isinstance(attention, Attention) or attention.output_gate or attention.localized_filtering \
-            or layer.parallel_mixer is not None or layer.cross_attention is not None or ffn is None:
+    if not isinstance(attention, (Attention, LatentAttention)) or layer.parallel_mixer is not None \
+            or layer.cross_attention is not None or ffn is None:
         raise SpecError(spec.name, "layer_types", "the GGUF layout of this kind of layer is not modelled yet")
-    if layer.norms not in _BLOCK_NORMS or spec.norm_params_per_feature == 0:
+    if isinstance(attention, Attention) and (attention.output_gate or attention.localized_filtering):
+        raise SpecError(spec.name, "attention", "the GGUF layout of this attention is not modelled yet")
+    if len(layout.norms) != layer.norms or spec.norm_params_per_feature == 0:
         raise SpecError(spec.name, "norms_per_layer", "the GGUF layout of this block's norms is not modelled yet")
-    hidden, heads, kv_heads, head_dim = spec.hidden_size, attention.num_heads, attention.num_kv_heads, attention.head_dim
+    hidden = spec.hidden_size
     tensors: list[Tensor] = []
-    for norm in _BLOCK_NORMS[layer.norms]:
+    for norm in layout.norms:
         tensors += _norm(prefix + norm, hidden, norm_bias)
-    tensors += [Tensor(prefix + "attn_q.weight", (hidden, heads * head_dim), source, linear=True),
-                Tensor(prefix + "attn_k.weight", (hidden, kv_heads * head_dim), source, linear=True),
-                Tensor(prefix + "attn_v.weight", (hidden, kv_heads * head_dim), source, linear=True),
-                Tensor(prefix + "attn_output.weight", (heads * head_dim, hidden), source, linear=True)]
+    if isinstance(attention, LatentAttention):
+        tensors += _gguf_latent(prefix, attention, hidden, source)
+    else:
+        tensors += _gguf_attention(spec, layout, prefix, attention, source, norm_bias)
+    if isinstance(ffn, FeedForward):
+        if layout.fused:  # gate and up in one [H, 2F] tensor
+            tensors += [Tensor(prefix + "ffn_up.weight", (hidden, 2 * ffn.intermediate_size), source, linear=True),
+                        Tensor(prefix + "ffn_down.weight", (ffn.intermediate_size, hidden), source, linear=True)]
+        else:
+            tensors += _gguf_ffn(prefix, "", hidden, ffn.intermediate_size, ffn.gated, ffn.bias, source)
+    elif isinstance(ffn, MixtureOfExperts):
+        tensors += _gguf_moe(prefix, hidden, ffn, source)
+    else:
+        raise SpecError(spec.name, "architecture", "the GGUF layout of RWKV is not modelled")
+    return tensors
+
+
+def _gguf_attention(spec: ModelSpec, layout: GgufLayout, prefix: str, attention: Attention, source: str,
+                    norm_bias: bool) -> list[Tensor]:
+    hidden, heads, kv_heads, head_dim = spec.hidden_size, attention.num_heads, attention.num_kv_heads, attention.head_dim
+    if layout.fused:
+        tensors = [Tensor(prefix + "attn_qkv.weight", (hidden, (heads + 2 * kv_heads) * head_dim), source, linear=True)]
+    else:
+        tensors = [Tensor(prefix + "attn_q.weight", (hidden, heads * head_dim), source, linear=True),
+                   Tensor(prefix + "attn_k.weight", (hidden, kv_heads * head_dim), source, linear=True),
+                   Tensor(prefix + "attn_v.weight", (hidden, kv_heads * head_dim), source, linear=True)]
+    tensors.append(Tensor(prefix + "attn_output.weight", (heads * head_dim, hidden), source, linear=True))
     if attention.qkv_bias:
         tensors += [Tensor(prefix + "attn_q.bias", (heads * head_dim,), "f32"),
                     Tensor(prefix + "attn_k.bias", (kv_heads * head_dim,), "f32"),
@@ -115,13 +148,24 @@ def _gguf_layer(spec: ModelSpec, prefix: str, layer: Layer, source: str, norm_bi
         raise SpecError(spec.name, "qk_norm", f"the GGUF layout of {attention.qk_norm!r} QK norms is not modelled")
     if attention.sinks:
         tensors.append(Tensor(prefix + "attn_sinks.weight", (heads,), "f32"))
-    if isinstance(ffn, FeedForward):
-        tensors += _gguf_ffn(prefix, "", hidden, ffn.intermediate_size, ffn.gated, ffn.bias, source)
-    elif isinstance(ffn, MixtureOfExperts):
-        tensors += _gguf_moe(prefix, hidden, ffn, source)
-    else:
-        raise SpecError(spec.name, "architecture", "the GGUF layout of RWKV is not modelled")
     return tensors
+
+
+def _gguf_latent(prefix: str, a: LatentAttention, hidden: int, source: str) -> list[Tensor]:
+    """DeepSeek's MLA as the converter writes it: kv_b_proj split into per-head 3-D attn_k_b and attn_v_b."""
+    query = a.num_heads * (a.qk_nope_head_dim + a.qk_rope_head_dim)
+    if a.q_lora_rank:
+        tensors = [Tensor(prefix + "attn_q_a.weight", (hidden, a.q_lora_rank), source, linear=True),
+                   Tensor(prefix + "attn_q_a_norm.weight", (a.q_lora_rank,), "f32"),
+                   Tensor(prefix + "attn_q_b.weight", (a.q_lora_rank, query), source, linear=True)]
+    else:
+        tensors = [Tensor(prefix + "attn_q.weight", (hidden, query), source, linear=True)]
+    return tensors + [
+        Tensor(prefix + "attn_kv_a_mqa.weight", (hidden, a.kv_lora_rank + a.qk_rope_head_dim), source, linear=True),
+        Tensor(prefix + "attn_kv_a_norm.weight", (a.kv_lora_rank,), "f32"),
+        Tensor(prefix + "attn_k_b.weight", (a.qk_nope_head_dim, a.kv_lora_rank, a.num_heads), source, linear=True),
+        Tensor(prefix + "attn_v_b.weight", (a.kv_lora_rank, a.v_head_dim, a.num_heads), source, linear=True),
+        Tensor(prefix + "attn_output.weight", (a.num_heads * a.v_head_dim, hidden), source, linear=True)]
 
 
 def _gguf_ffn(prefix: str, suffix: str, hidden: int, width: int, gated: bool, bias: bool, source: str,
@@ -143,6 +187,8 @@ def _gguf_moe(prefix: str, hidden: int, moe: MixtureOfExperts, source: str) -> l
     tensors = [Tensor(prefix + "ffn_gate_inp.weight", (hidden, experts), "f32")]
     if moe.router_bias:
         tensors.append(Tensor(prefix + "ffn_gate_inp.bias", (experts,), "f32"))
+    if moe.score_correction_bias:
+        tensors.append(Tensor(prefix + "exp_probs_b.bias", (experts,), "f32", buffer=True))
     tensors += _gguf_ffn(prefix, "_exps", hidden, moe.expert_intermediate_size, moe.gated, moe.expert_bias, source,
                          experts=experts)
     if moe.shared_expert_intermediate_size:
@@ -153,13 +199,15 @@ def _gguf_moe(prefix: str, hidden: int, moe: MixtureOfExperts, source: str) -> l
 
 
 def gguf_hparams_of(spec: ModelSpec) -> tuple[str, int, int, int, int]:
-    """(arch, n_layer, n_head, n_head_kv, n_expert) as llama.cpp reads them from the GGUF."""
-    arch = gguf_arch(spec)
-    first = spec.stacks[0].layers[0]
-    attention = first.mixer
-    assert isinstance(attention, Attention)
+    """(arch, n_layer, n_head, n_head_kv, n_expert) as llama.cpp reads them from the GGUF (an MLA
+    model's head_count_kv is 1: its latent is shared by every head, as in llama.cpp's DeepSeek-V3.1
+    golden file)."""
+    arch = gguf_layout(spec).arch
+    attention = spec.stacks[0].layers[0].mixer
+    heads = attention.query_heads or 0
+    kv_heads = attention.num_kv_heads if isinstance(attention, Attention) else 1
     experts = next((layer.ffn.num_experts for layer in spec.layers if isinstance(layer.ffn, MixtureOfExperts)), 0)
-    return arch, spec.num_layers, attention.num_heads, attention.num_kv_heads, experts
+    return arch, spec.num_layers, heads, kv_heads, experts
 
 
 
@@ -175,6 +223,7 @@ class Weight:
     linear: bool = False  # a Linear's weight matrix, which weight-only quantization packs
     expert: bool = False  # a routed expert's matrix
     router: bool = False  # an MoE router or shared-expert gate (kept unquantized by every format)
+    buffer: bool = False  # stored in float32, not a parameter (e_score_correction_bias)
 
     @property
     def elements(self) -> int:
@@ -200,7 +249,7 @@ def checkpoint_weights(spec: ModelSpec) -> list[Weight]:
     if embeddings.norm and spec.norm_params_per_feature:
         weights += _hf_norm("model.embed_layernorm", hidden, norm_bias)
     for span, layer, count in layer_runs(spec.stacks[0]):
-        weights += [Weight(w.name, w.shape, w.count * count, w.linear, w.expert, w.router)
+        weights += [Weight(w.name, w.shape, w.count * count, w.linear, w.expert, w.router, w.buffer)
                     for w in _checkpoint_layer(spec, f"model.layers.{span}.", layer, norm_bias)]
     if spec.stacks[0].final_norm and spec.norm_params_per_feature:
         weights += _hf_norm("model.norm", hidden, norm_bias)
@@ -294,6 +343,8 @@ def _hf_moe(prefix: str, hidden: int, moe: MixtureOfExperts) -> list[Weight]:
     weights = [Weight(prefix + "gate.weight", (experts, hidden), router=True)]
     if moe.router_bias:
         weights.append(Weight(prefix + "gate.bias", (experts,), router=True))
+    if moe.score_correction_bias:
+        weights.append(Weight(prefix + "gate.e_score_correction_bias", (experts,), router=True, buffer=True))
     weights += _hf_mlp(f"{prefix}experts.0-{experts - 1}.", hidden, moe.expert_intermediate_size, moe.gated,
                        moe.expert_bias, experts, expert=True)
     if moe.shared_expert_intermediate_size:
