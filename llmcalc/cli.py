@@ -141,16 +141,21 @@ def params(
     warn(warnings)
     count = count_params(spec)
     estimate_term = textbook_estimate(spec) if estimate else None
+    checkpoint = None
+    if spec.checkpoint_format:
+        from llmcalc.quant import published_size
+
+        checkpoint = published_size(spec)
 
     def as_json() -> None:
         from llmcalc.formats import params_document, write_json
 
-        write_json(params_document(spec, count, estimate_term))
+        write_json(params_document(spec, count, estimate_term, checkpoint))
 
     def as_table() -> None:
         from llmcalc.render import print_params
 
-        print_params(spec, count, estimate_term)
+        print_params(spec, count, estimate_term, checkpoint)
 
     emit(None, json_output, {"table": as_table, "json": as_json})
 

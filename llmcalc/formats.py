@@ -41,7 +41,8 @@ def components(root: Term) -> list[dict[str, Any]]:
     return rows
 
 
-def params_document(spec: ModelSpec, count: ParamCount, estimate: Term | None) -> dict[str, Any]:
+def params_document(spec: ModelSpec, count: ParamCount, estimate: Term | None,
+                    checkpoint: Any = None) -> dict[str, Any]:
     fields = spec.fields or {}
     document: dict[str, Any] = {
         "model": spec.name,
@@ -60,6 +61,10 @@ def params_document(spec: ModelSpec, count: ParamCount, estimate: Term | None) -
     }
     if estimate is not None:
         document["estimate"] = {"total_params": estimate.total, "terms": components(estimate)}
+    if spec.checkpoint_format:
+        bytes_ = getattr(checkpoint, "bytes", None)
+        document["checkpoint"] = {"format": spec.checkpoint_format, "bytes": bytes_,
+                                  "not_available": getattr(checkpoint, "reason", None) if bytes_ is None else None}
     return document
 
 

@@ -88,6 +88,7 @@ class Config:
 
     def __init__(self, data: dict[str, Any], source: str, model_type: str, reader: Reader) -> None:
         self.data, self.source, self.model_type = data, source, model_type
+        self.warnings: list[str] = []
         self.nulls = {**ALL_TYPES.nulls, **reader.nulls}
         self.spellings: dict[str, tuple[str, ...]] = {}
         for group in ALL_TYPES.spellings + reader.spellings:
@@ -186,6 +187,11 @@ def _common(c: Config) -> Fields:
     quantization = c.data.get("quantization_config")
     if isinstance(quantization, dict):
         fields["quantization"] = _quantization(quantization)
+        fmt, why = checkpoint_format(quantization)
+        if fmt:
+            fields["checkpoint_format"] = fmt
+        elif why:
+            c.warnings.append(f"quantization_config: {why}; the checkpoint's own size is not shown")
     return fields
 
 
@@ -196,6 +202,45 @@ def _quantization(config: dict[str, Any]) -> str:
     bits = config.get("bits") or config.get("w_bit") or (4 if config.get("load_in_4bit") else
                                                           8 if config.get("load_in_8bit") else None)
     return {4: "int4", 8: "int8"}.get(bits, "") if isinstance(bits, int) else ""
+
+
+def checkpoint_format(config: dict[str, Any]) -> tuple[str, str]:
+    """(the `quant` format a quantized checkpoint's files hold, or ""; why not, when not modelled)."""
+    method = str(config.get("quant_method", "")).lower()
+    bits, group = config.get("bits", config.get("w_bit")), config.get("group_size", config.get("q_group_size"))
+    if method == "mxfp4":
+        return "mxfp4", ""
+    if method == "fp8":
+        block = config.get("weight_block_size")
+        return ("fp8", "") if block == [128, 128] else ("", f"fp8 with weight_block_size {block!r} is not modelled")
+    if method in ("gptq", "awq"):
+        name = {("gptq", 4): "gptq-int4", ("gptq", 8): "gptq-int8", ("awq", 4): "awq-int4"}.get((method, bits or 0))
+        if name and group == 128:
+            return name, ""
+        return "", f"{method} with {bits} bits and group_size {group} is not modelled (4 or 8 bits, group 128 are)"
+    if method == "bitsandbytes":
+        if config.get("load_in_8bit"):
+            return "bnb-int8", ""
+        if config.get("load_in_4bit") and config.get("bnb_4bit_quant_type") == "nf4":
+            return ("nf4-dq" if config.get("bnb_4bit_use_double_quant") else "nf4"), ""
+        return "", "bitsandbytes other than nf4 and int8 is not modelled"
+    if method == "compressed-tensors":
+        formats = {group.get("format") or config.get("format") for group in (config.get("config_groups") or {}).values()
+                   if isinstance(group, dict)} or {config.get("format")}
+        weights = [group.get("weights") or {} for group in (config.get("config_groups") or {}).values()
+                   if isinstance(group, dict)]
+        if formats == {"nvfp4-pack-quantized"}:
+            return "nvfp4", ""
+        if formats == {"pack-quantized"} and all(w.get("num_bits") == 4 and w.get("group_size") == 128
+                                                 and w.get("symmetric", True) for w in weights):
+            # actorder "group" stores a group index per input column; "static" or none does not.
+            return ("w4a16-gidx" if any(w.get("actorder") == "group" for w in weights) else "w4a16"), ""
+        if formats == {"float-quantized"} and all(w.get("strategy") == "channel" for w in weights):
+            return "fp8-dynamic", ""
+        return "", f"compressed-tensors format {sorted(map(str, formats))} with these weights is not modelled"
+    if method == "modelopt" and str(config.get("quant_algo", "")).upper() == "NVFP4":
+        return "nvfp4", ""
+    return "", f"quant_method {method!r} is not modelled" if method else ""
 
 
 # --- steps: code where the modelling code decides from several keys -------------------------------
@@ -1050,6 +1095,7 @@ def config_fields(data: dict[str, Any], source: str, assume: str | None = None,
     config = Config(data, source, model_type, reader)
     fields = read(config, reader)
     fields.update(_common(config))
+    warnings += config.warnings
     if not fields.get("head_dim"):
         fields.pop("head_dim", None)
     fields = {key: value for key, value in fields.items() if value is not None or key == "q_lora_rank"}

@@ -69,8 +69,10 @@ SAFETENSORS_FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("gptq-int4", "safetensors", "GPTQ 4-bit, group 128", "auto-gptq 0.7.1 / GPTQModel QuantLinear buffers"),
     Format("gptq-int8", "safetensors", "GPTQ 8-bit, group 128", "auto-gptq 0.7.1 / GPTQModel QuantLinear buffers"),
     Format("awq-int4", "safetensors", "AWQ 4-bit GEMM, group 128", "autoawq 0.2.9 WQLinear_GEMM"),
-    Format("w4a16", "safetensors", "compressed-tensors int4 pack-quantized, group 128, with group index",
-           "compressed-tensors 0.20 pack-quantized (actorder=group: weight_g_idx)"),
+    Format("w4a16", "safetensors", "compressed-tensors int4 pack-quantized, group 128",
+           "compressed-tensors 0.20 pack-quantized"),
+    Format("w4a16-gidx", "safetensors", "compressed-tensors int4 pack-quantized, group 128, with group index",
+           "compressed-tensors 0.20 pack-quantized, actorder=group (weight_g_idx)"),
     Format("nf4", "safetensors", "bitsandbytes NF4 (blocks of 64, no double quantization)",
            "bitsandbytes 0.50 QuantState.as_dict, transformers 5.23"),
     Format("nf4-dq", "safetensors", "bitsandbytes NF4 with double quantization",
@@ -256,8 +258,9 @@ _LAYOUTS = {
     "gptq-int4": "qweight int32 [K/8, N], qzeros int32 [K/128, N/8], scales fp16 [K/128, N], g_idx int32 [K]",
     "gptq-int8": "qweight int32 [K/4, N], qzeros int32 [K/128, N/4], scales fp16 [K/128, N], g_idx int32 [K]",
     "awq-int4": "qweight int32 [K, N/8], qzeros int32 [K/128, N/8], scales fp16 [K/128, N]",
-    "w4a16": "weight_packed int32 [N, K/8], weight_scale bf16 [N, K/128], weight_shape int64 [2], "
-             "weight_g_idx int32 [K]",
+    "w4a16": "weight_packed int32 [N, K/8], weight_scale bf16 [N, K/128], weight_shape int64 [2]",
+    "w4a16-gidx": "weight_packed int32 [N, K/8], weight_scale bf16 [N, K/128], weight_shape int64 [2], "
+                  "weight_g_idx int32 [K]",
     "nf4": "weight uint8 [N·K/2], absmax fp32 [N·K/64], quant_map fp32 [16], quant_state JSON",
     "nf4-dq": "weight uint8 [N·K/2], absmax uint8 [N·K/64], nested absmax and quant_map, quant_state JSON",
     "bnb-int8": "weight int8 [N, K], SCB fp32 [N], weight_format uint8",
@@ -286,9 +289,9 @@ def _linear_bytes(fmt: str, tensor: str, n: int, k: int) -> int:
         need(n % 8 == 0, f"out_features {n:,} is not a multiple of 8: qweight packs 8 values per int32")
         groups = k // GROUP
         return k * n // 2 + groups * n // 2 + 2 * groups * n
-    if fmt == "w4a16":
+    if fmt in ("w4a16", "w4a16-gidx"):
         need(k % 8 == 0, f"in_features {k:,} is not a multiple of 8: weight_packed holds 8 values per int32")
-        return n * k // 2 + 2 * n * ceil(k / GROUP) + 16 + 4 * k
+        return n * k // 2 + 2 * n * ceil(k / GROUP) + 16 + (4 * k if fmt == "w4a16-gidx" else 0)
     if fmt in ("nf4", "nf4-dq"):
         values = n * k
         blocks = ceil(values / 64)
@@ -331,4 +334,14 @@ def quantize_all(spec: ModelSpec, imatrix: bool | None = None) -> list[QuantSize
         except SpecError as exc:
             results.append(NotApplicable(fmt, str(exc)))
     return results
+
+
+def published_size(spec: ModelSpec) -> QuantSize | NotApplicable | None:
+    """The size of the checkpoint as published, for a quantized one (`checkpoint_format`)."""
+    if not spec.checkpoint_format:
+        return None
+    try:
+        return quantize(spec, find_format(spec.checkpoint_format))
+    except (SpecError, UsageError) as exc:
+        return NotApplicable(Format(spec.checkpoint_format, "safetensors", spec.checkpoint_format, ""), str(exc))
 

@@ -149,7 +149,8 @@ def memory_table(params: int) -> Table:
     return table
 
 
-def print_params(spec: ModelSpec, count: ParamCount, estimate: Term | None) -> None:
+def print_params(spec: ModelSpec, count: ParamCount, estimate: Term | None,
+                 checkpoint: QuantSize | NotApplicable | None = None) -> None:
     console = make_console()
     show(console, params_table(spec, count, estimate, console.width))
     if spec.reference is not None:
@@ -161,6 +162,13 @@ def print_params(spec: ModelSpec, count: ParamCount, estimate: Term | None) -> N
     for line in spec.not_counted:
         console.print(f"not counted: {line}", highlight=False)
     show(console, memory_table(count.total))
+    if isinstance(checkpoint, QuantSize):
+        console.print(f"the checkpoint as published ({checkpoint.format.name}: {checkpoint.format.label}): "
+                      f"{both_units(checkpoint.bytes)} — see `llmcalc quant {spec.name} --format "
+                      f"{checkpoint.format.name}`", highlight=False)
+    elif isinstance(checkpoint, NotApplicable):
+        console.print(f"the checkpoint as published ({checkpoint.format.name}): not available — {checkpoint.reason}",
+                      highlight=False)
 
 
 def presets_table(specs: list[tuple[ModelSpec, ParamCount, str]]) -> Table:

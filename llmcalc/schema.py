@@ -87,6 +87,10 @@ SCHEMA: dict[str, Field] = {
                           "weight format of a quantized checkpoint (`fp8_e4m3`, `int8`, `int4`), from "
                           "`quantization_config`; the default precision of its weights (scale tensors not "
                           "counted)"),
+    "checkpoint_format": Field(_STR, "", IDENTITY,
+                               "the `llmcalc quant` format a quantized checkpoint's files hold (`mxfp4`, `fp8`, "
+                               "`gptq-int4`, `awq-int4`, `nf4`, `nvfp4`...), from `quantization_config`: `params` "
+                               "then shows the checkpoint's own size"),
     "architecture": Field(_STR, "decoder", LAYOUT,
                           "`decoder`, `encoder` (BERT), `encoder-decoder` (T5), or `rwkv`"),
     "vocab_size": Field(_INT, REQUIRED, LAYOUT,
@@ -362,6 +366,7 @@ def _build(fields: dict[str, Any], source: str) -> ModelSpec:
         rope_scaling=fields["rope_scaling"],
         torch_dtype=_dtype(fields, "torch_dtype", source),
         quantization=_dtype(fields, "quantization", source),
+        checkpoint_format=fields["checkpoint_format"],
         hf_repo=fields["hf_repo"],
         aliases=tuple(str(alias) for alias in fields["aliases"]),
         reference=reference,

@@ -358,6 +358,7 @@ class ModelSpec:
     rope_scaling: str = ""  # config.json's RoPE scaling type (llama3, yarn, ...); shapes only a GGUF
     torch_dtype: DType | None = None  # the precision the checkpoint is published in
     quantization: DType | None = None  # the weight format of a quantized checkpoint
+    checkpoint_format: str = ""  # the `quant` format its files hold (mxfp4, fp8, gptq-int4, ...)
     hf_repo: str = ""
     aliases: tuple[str, ...] = ()
     reference: Reference | None = None

@@ -130,8 +130,8 @@ def test_per_tensor_types_match_llama_cpps_golden_files(model: str) -> None:
     ("gpt-oss-120b", "mxfp4", 65_248_815_744),
     # nvidia/Llama-3.3-70B-Instruct-FP4 (ModelOpt NVFP4), its shards' tensor bytes.
     ("llama3.3-70b", "nvfp4", 42_709_045_632),
-    # RedHatAI Llama-3.3-70B-Instruct quantized.w4a16 (compressed-tensors, with weight_g_idx).
-    ("llama3.3-70b", "w4a16", 39_525_311_232),
+    # RedHatAI Llama-3.3-70B-Instruct quantized.w4a16 (compressed-tensors, actorder group: weight_g_idx).
+    ("llama3.3-70b", "w4a16-gidx", 39_525_311_232),
     # RedHatAI Meta-Llama-3.1-8B-Instruct-FP8-dynamic (per-channel bf16 scales).
     ("llama3.1-8b", "fp8-dynamic", 9_083_953_152),
 ])
@@ -335,3 +335,39 @@ def test_verify_survives_any_corruption_of_a_gguf_header(tmp_path: Path) -> None
         assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
 
     corrupted()
+
+
+# --- the checkpoint as published --------------------------------------------------------------------
+
+CONFIGS = Path(__file__).resolve().parent / "fixtures" / "configs"
+
+
+@pytest.mark.parametrize("fixture, fmt", [
+    ("gpt_oss_20b.json", "mxfp4"),  # quant_method mxfp4
+    ("presets/deepseek-r1.json", "fp8"),  # quant_method fp8, weight_block_size [128, 128]
+    ("exaone4_1_2b.json", "w4a16"),  # compressed-tensors pack-quantized, 4 bits, group 128, actorder static
+])
+def test_quantization_config_names_the_checkpoints_format(fixture: str, fmt: str) -> None:
+    from llmcalc.hf_config import load_config
+
+    spec, warnings = load_config(CONFIGS / fixture)
+    assert spec.checkpoint_format == fmt and warnings == []
+
+
+def test_a_quantization_config_that_is_not_modelled_says_so(tmp_path: Path) -> None:
+    data = json.loads((CONFIGS / "llama3_2_1b.json").read_text())
+    data["quantization_config"] = {"quant_method": "gptq", "bits": 4, "group_size": 32}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    result = runner.invoke(app, ["params", str(path), "--json"])
+    assert result.exit_code == 0
+    assert "group_size 32 is not modelled" in result.stderr
+    assert "checkpoint" not in json.loads(result.stdout)
+
+
+def test_params_shows_the_published_checkpoint() -> None:
+    # gpt-oss-20b's model.safetensors.index.json total_size (MXFP4 experts).
+    document = json.loads(runner.invoke(app, ["params", "gpt-oss-20b", "--json"]).stdout)
+    assert document["checkpoint"] == {"format": "mxfp4", "bytes": 13_761_264_768, "not_available": None}
+    table = runner.invoke(app, ["params", "gpt-oss-20b"], env={"COLUMNS": "200"}).stdout
+    assert "the checkpoint as published (mxfp4" in table and "13,761,264,768 B" in table
