@@ -226,6 +226,9 @@ def compare(
     dtype: DtypeOption = None,
     weights_dtype: WeightsDtypeOption = None,
     seq: SeqOption = None,
+    quant: Annotated[Optional[str], typer.Option(
+        "--quant", help="Add each model's weights in this quantized format (q4_k_m, gptq-int4, fp8, ...; see "
+                        "`llmcalc quant`).")] = None,
     assume: AssumeOption = None,
 ) -> None:
     """Models side by side, component by component, with ratios against the first.
@@ -237,6 +240,8 @@ def compare(
       llmcalc compare mistral-7b mixtral-8x7b llama3-8b --format markdown
 
       llmcalc compare gpt2 t5-base --json
+
+      llmcalc compare llama3.1-8b qwen3-8b --quant q4_k_m
     """
     from llmcalc.compare import check_count, compare as compare_models
     from llmcalc.models import resolve_model
@@ -248,7 +253,11 @@ def compare(
     resolved = [resolve_model(model, None, None, assume) for model in models]
     specs = [spec for spec, _ in resolved]
     points, more = scenario.resolve_together(specs)
-    comparison = compare_models(specs, points)
+    if quant:
+        from llmcalc.quant import find_format
+
+        quant = find_format(quant)
+    comparison = compare_models(specs, points, quant)
 
     def as_table() -> None:
         from llmcalc.render import print_compare
@@ -278,7 +287,9 @@ def compare(
 @reports_errors
 def explain(
     model: ModelArgument,
-    topic: Annotated[str, typer.Option("--topic", help="params, kvcache, gqa or estimate.")] = "params",
+    topic: Annotated[str, typer.Option("--topic", help="params, kvcache, gqa, estimate or quant.")] = "params",
+    quant: Annotated[Optional[str], typer.Option(
+        "--quant", help="The format --topic quant derives \\[default: q4_k_m].")] = None,
     output_format: Annotated[Optional[str], typer.Option("--format", help="rich, markdown or json.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     seq: SeqOption = None,
@@ -296,17 +307,25 @@ def explain(
       llmcalc explain llama2-70b --topic kvcache --seq 4k
 
       llmcalc explain mistral-7b --topic gqa --format markdown
+
+      llmcalc explain llama3.1-8b --topic quant --quant q4_k_m
     """
     from llmcalc.explain import check_topic, explain as derive
     from llmcalc.models import resolve_model
     from llmcalc.scenario import Scenario
 
     check_topic(topic)
+    if quant is not None:
+        from llmcalc.quant import find_format
+
+        if topic != "quant":
+            raise UsageError("--quant goes with --topic quant")
+        quant = find_format(quant)
     scenario = Scenario.parse(seq, batch, dtype)
     spec, warnings = resolve_model(model, None, assignments, assume)
     points, more = scenario.resolve(spec)
     warn(warnings, more)
-    explanation = derive(spec, topic, points[0])
+    explanation = derive(spec, topic, points[0], quant or "q4_k_m")
 
     def as_rich() -> None:
         from llmcalc.render import print_explanation

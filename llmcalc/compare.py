@@ -45,8 +45,11 @@ class Comparison:
         return self.caches[0].tokens
 
 
-def compare(specs: list[ModelSpec], points: list[Point]) -> Comparison:
-    """Each model at its own point (the same tokens for all; dtypes as each one resolves)."""
+def compare(specs: list[ModelSpec], points: list[Point], quant: str | None = None) -> Comparison:
+    """Each model at its own point (the same tokens for all; dtypes as each one resolves), and
+    its weights in the `quant` format if one is named (— where the format cannot hold it)."""
+    from llmcalc.quant import quantize_or_none  # only with --quant: start-up does not pay for it
+
     counts = [count_params(spec) for spec in specs]
     caches = [kv_cache(spec, point) for spec, point in zip(specs, points)]
     needs = [footprint(cache, count) for cache, count in zip(caches, counts)]
@@ -58,6 +61,8 @@ def compare(specs: list[ModelSpec], points: list[Point]) -> Comparison:
     rows += [
         Row("memory", "weights dtype", tuple(str(point.weight_dtype) for point in points)),
         Row("memory", "weights", tuple(need.weights for need in needs), "bytes"),
+        *([Row("memory", f"weights as {quant}", tuple(quantize_or_none(spec, quant) for spec in specs), "bytes")]
+          if quant else []),
         Row("memory", "KV cache dtype", tuple(str(point.cache_dtype) for point in points)),
         Row("memory", "KV cache per token", tuple(c.bytes_per_token for c in caches), "bytes"),
         Row("memory", f"KV cache at {caches[0].tokens:,} tokens", tuple(c.total for c in caches), "bytes"),

@@ -8,7 +8,10 @@ exact total by construction (checked).
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from llmcalc.errors import UsageError
 from llmcalc.kvcache import LAYOUT_NOTES, CacheSize, kv_cache
@@ -19,7 +22,10 @@ from llmcalc.spec import Attention, ModelSpec
 from llmcalc.terms import Term
 from llmcalc.text import exact, human_count, plural, product, signed
 
-TOPICS = ("params", "kvcache", "gqa", "estimate")
+if TYPE_CHECKING:  # the quant topic's sizes; quant is imported only for that topic
+    from llmcalc.quant import QuantSize, QuantTensor
+
+TOPICS = ("params", "kvcache", "gqa", "estimate", "quant")
 
 
 def check_topic(topic: str) -> None:
@@ -107,8 +113,14 @@ class Explanation:
     unit: str  # "params" or "bytes"
 
 
-def explain(spec: ModelSpec, topic: str, point: Point) -> Explanation:
-    """The derivation of `topic`; `point` gives the tokens, batch and dtype of the cache topics."""
+def explain(spec: ModelSpec, topic: str, point: Point, quant: str = "q4_k_m") -> Explanation:
+    """The derivation of `topic`; `point` gives the tokens, batch and dtype of the cache topics,
+    `quant` the format of the quant topic."""
+    if topic == "quant":
+        from llmcalc.quant import quantize
+
+        size = quantize(spec, quant)
+        return Explanation(spec.name, topic, tuple(_quant_steps(size)), size.bytes, "bytes")
     if topic == "kvcache":
         cache = kv_cache(spec, point)
         return Explanation(spec.name, topic, tuple(_kvcache_steps(spec, cache)), cache.total, "bytes")
@@ -374,3 +386,40 @@ def _gqa_groups(heads: int) -> int | None:
     """The KV-head count to show for GQA: the largest from 2 to 8 that divides the heads
     (Llama-2-7B: 8, as in the notes' table); None when none does (Falcon-7B's 71 heads)."""
     return max((g for g in range(2, 9) if heads % g == 0 and g < heads), default=None)
+
+
+# --- quant ---------------------------------------------------------------------------------------------
+
+def _quant_steps(size: QuantSize) -> list[Step]:
+    from llmcalc.ggml import GGML_TYPES
+
+    fmt = size.format
+    steps = [Step(f"The format: {fmt.name}", f"{fmt.label}, following {fmt.source}.", ())]
+    if fmt.kind == "gguf":
+        used = sorted({t.type for t in size.tensors}, key=lambda name: GGML_TYPES[name].id)
+        blocks = "; ".join(f"{name}: {GGML_TYPES[name].block_bytes} bytes per {GGML_TYPES[name].block_values} "
+                           f"values ({GGML_TYPES[name].bits_per_weight:g} bits per weight)" for name in used)
+        steps.append(Step("Block types", "Each ggml type stores a row in whole blocks of values, so a row of n "
+                                         f"values takes n / (values per block) blocks. {blocks}.", ()))
+    groups: dict[tuple, list[QuantTensor]] = {}
+    for tensor in size.tensors:
+        pattern = re.sub(r"^blk\.\d+\.", "blk.*.", tensor.name)
+        groups.setdefault((pattern, tensor.shape, tensor.type, tensor.reason), []).append(tensor)
+    entries = []
+    for (pattern, shape, kind, reason), members in groups.items():
+        per = members[0].bytes
+        if fmt.kind == "gguf":
+            block = GGML_TYPES[kind]
+            rows = per // block.row_bytes(shape[0]) if block.row_bytes(shape[0]) else 0
+            formula = f"rows × (row length / {block.block_values}) × {block.block_bytes}"
+            substituted = f"{rows:,} × ({shape[0]:,} / {block.block_values}) × {block.block_bytes}"
+        else:
+            formula, substituted = "", " × ".join(f"{n:,}" for n in shape)
+        entries.append(Entry(f"{pattern} → {kind}", formula, substituted, per * len(members), per, len(members),
+                             reason))
+    text = "Tensors with the same name in every layer, shape and type are counted once and multiplied."
+    steps.append(Step("Tensor by tensor", text, tuple(entries), size.bytes))
+    steps.append(Step("Total", f"{size.bits_per_weight:.4f} bits per weight over {size.elements:,} weights.",
+                      (Entry("bytes of tensor data", value=size.bytes),), size.bytes))
+    return steps
+

@@ -345,3 +345,11 @@ def published_size(spec: ModelSpec) -> QuantSize | NotApplicable | None:
     except (SpecError, UsageError) as exc:
         return NotApplicable(Format(spec.checkpoint_format, "safetensors", spec.checkpoint_format, ""), str(exc))
 
+
+def quantize_or_none(spec: ModelSpec, name: str) -> int | None:
+    """The model's bytes in a format, or None where the format cannot hold it (compare's cell)."""
+    try:
+        return quantize(spec, name).bytes
+    except SpecError:
+        return None
+

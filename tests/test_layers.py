@@ -13,11 +13,13 @@ LAYERS: dict[str, int] = {
     "__init__": 0, "errors": 0,
     "text": 1, "terms": 1, "memory": 1, "files": 1, "streams": 1,  # number-to-text, the Term tree, dtypes, I/O
     "ggml": 1,  # data: ggml's block types
+    "llama_quant": 2,  # llama.cpp's mix rules over tensor names and shapes
     "spec": 2, "rows": 2,  # the typed model; a Term tree laid out as display rows
     "schema": 3, "scenario": 3,  # preset fields → ModelSpec; what is asked → concrete points
+    "tensors": 3,  # the tensors of a model's files, from its spec
     "presets": 4, "hf_config": 4, "checkpoint": 4, "gguf_file": 4,  # readers
-    "models": 5, "params": 5, "kvcache": 5, "tensors": 5, "llama_quant": 5,  # the one door for models; the core
-    "compare": 6, "explain": 6, "quant": 6,  # zip, narrate and price the core's trees
+    "models": 5, "params": 5, "kvcache": 5, "quant": 5,  # the one door for models; the core
+    "compare": 6, "explain": 6,  # zip and narrate the core's trees
     "formats": 7, "render": 7,  # JSON/CSV/Markdown and Rich, siblings
     "cli": 8, "__main__": 9,
 }

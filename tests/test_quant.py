@@ -371,3 +371,21 @@ def test_params_shows_the_published_checkpoint() -> None:
     assert document["checkpoint"] == {"format": "mxfp4", "bytes": 13_761_264_768, "not_available": None}
     table = runner.invoke(app, ["params", "gpt-oss-20b"], env={"COLUMNS": "200"}).stdout
     assert "the checkpoint as published (mxfp4" in table and "13,761,264,768 B" in table
+
+
+def test_compare_adds_a_quantized_weights_row() -> None:
+    result = runner.invoke(app, ["compare", "llama3.1-8b", "glm-4.5-air", "--quant", "q4_k_m", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in json.loads(result.stdout)["rows"]}
+    # Llama-3.1-8B's q4_k_m as in llama.cpp's table; GLM-4.5's GGUF layout (NextN layer) is not modelled.
+    assert rows["weights as q4_k_m"]["values"] == [4_912_898_304, None]
+    assert runner.invoke(app, ["compare", "llama3.1-8b", "qwen3-8b", "--quant", "q4km"]).exit_code == 2
+
+
+def test_explain_derives_a_format_step_by_step() -> None:
+    document = json.loads(runner.invoke(app, ["explain", "llama3.1-8b", "--topic", "quant", "--json"]).stdout)
+    assert document["topic"] == "quant" and document["total"] == 4_912_898_304  # q4_k_m, as in the table above
+    steps = json.dumps(document["steps"])
+    assert "use_more_bits" in steps and "210" in steps
+    wrong = runner.invoke(app, ["explain", "llama3.1-8b", "--quant", "q4_k_m"])
+    assert wrong.exit_code == 2 and "--topic quant" in wrong.stderr
