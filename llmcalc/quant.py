@@ -212,6 +212,9 @@ def check_gguf(path: Path) -> GgufCheck:
 
 def _safetensors(spec: ModelSpec, fmt: Format) -> QuantSize:
     weights = checkpoint_weights(spec)
+    if fmt.name == "mxfp4" and not any(weight.expert for weight in weights):
+        raise SpecError(spec.name, "--format mxfp4", "MXFP4 checkpoints (gpt-oss) quantize only MoE experts, "
+                                                     "and this model has none")
     rows = []
     for weight in weights:
         packed = _packs(fmt.name, weight)

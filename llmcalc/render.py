@@ -276,7 +276,9 @@ def print_quant(spec: ModelSpec, sizes: list[QuantSize | NotApplicable]) -> None
         return
     from llmcalc.ggml import REVISION
 
-    counted = [size for size in sizes if isinstance(size, QuantSize)]
+    # GGUF mixes, then safetensors formats, each from the smallest file up.
+    counted = sorted((size for size in sizes if isinstance(size, QuantSize)),
+                     key=lambda size: (size.format.kind != "gguf", size.bytes))
     reference = next((size.bytes for size in counted if size.format.name == "bf16"), None)
     table = Table(title=f"{spec.name} — weights in each quantized format", box=box.SIMPLE_HEAD, pad_edge=False,
                   caption=f"GGUF: tensor data as llama-quantize writes it, by the rules of {REVISION}; safetensors: "
