@@ -451,19 +451,24 @@ def verify(
     path, spec, warnings = load_folder(folder, assume)
     warn(warnings)
     result = check(path, spec, count_params(spec).total)
+    quantized = None
+    if spec.checkpoint_format:  # a quantized checkpoint: its bytes against its format's layout
+        from llmcalc.quant import check_quantized_folder
+
+        quantized = check_quantized_folder(spec, result.tensors)
 
     def as_json() -> None:
         from llmcalc.formats import verification_document, write_json
 
-        write_json(verification_document(spec, result))
+        write_json(verification_document(spec, result, quantized))
 
     def as_table() -> None:
         from llmcalc.render import print_verification
 
-        print_verification(spec, result)
+        print_verification(spec, result, quantized)
 
     emit(None, json_output, {"table": as_table, "json": as_json})
-    if not result.agrees:
+    if not (quantized.agrees if quantized is not None else result.agrees):
         raise typer.Exit(1)
 
 

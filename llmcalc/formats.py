@@ -192,8 +192,8 @@ def explain_markdown(explanation: Explanation) -> str:
     return "\n".join(lines)
 
 
-def verification_document(spec: ModelSpec, result: Verification) -> dict[str, Any]:
-    return {
+def verification_document(spec: ModelSpec, result: Verification, quantized: Any = None) -> dict[str, Any]:
+    document = {
         "model": spec.name,
         "agrees": result.agrees,
         "formula_params": result.formula,
@@ -207,6 +207,12 @@ def verification_document(spec: ModelSpec, result: Verification) -> dict[str, An
                            for reason, tensors in result.not_in_formula.items()},
         "missing": list(result.missing),
     }
+    if quantized is not None:  # a quantized checkpoint: bytes against its format, which decide `agrees`
+        document.update(agrees=quantized.agrees, quantized={
+            "format": quantized.format.name, "stored_bytes": quantized.stored_bytes,
+            "expected_bytes": quantized.expected_bytes, "format_tensors": quantized.format_tensors,
+            "set_aside": quantized.set_aside})
+    return document
 
 
 def quant_document(spec: ModelSpec, sizes: list[Any], tensors: bool) -> dict[str, Any]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from math import ceil
 from pathlib import Path
+from typing import Any
 
 from llmcalc.errors import SpecError, UsageError
 from llmcalc.ggml import GGML_TYPES, REVISION
@@ -355,4 +357,64 @@ def quantize_or_none(spec: ModelSpec, name: str) -> int | None:
         return quantize(spec, name).bytes
     except SpecError:
         return None
+
+
+# --- verify: a quantized checkpoint folder's bytes against its format ---------------------------------
+
+# What each safetensors format stores per quantized Linear, by the ends of the tensors' names.
+FORMAT_TENSORS = {
+    "gptq-int4": (".qweight", ".qzeros", ".scales", ".g_idx"), "gptq-int8": (".qweight", ".qzeros", ".scales", ".g_idx"),
+    "awq-int4": (".qweight", ".qzeros", ".scales"),
+    "w4a16": (".weight_packed", ".weight_scale", ".weight_shape"),
+    "w4a16-gidx": (".weight_packed", ".weight_scale", ".weight_shape", ".weight_g_idx"),
+    "nf4": (".weight", ".weight.absmax", ".weight.quant_map", ".weight.quant_state.bitsandbytes__nf4"),
+    "nf4-dq": (".weight", ".weight.absmax", ".weight.quant_map", ".weight.nested_absmax", ".weight.nested_quant_map",
+               ".weight.quant_state.bitsandbytes__nf4"),
+    "bnb-int8": (".weight", ".SCB", ".weight_format"),
+    "fp8": (".weight", ".weight_scale_inv"), "fp8-dynamic": (".weight", ".weight_scale"),
+    "nvfp4": (".weight_packed", ".weight_scale", ".weight_global_scale", ".input_global_scale", ".weight",
+              ".weight_scale_2", ".input_scale"),
+    "mxfp4": ("_blocks", "_scales"),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class FolderCheck:
+    """A quantized checkpoint's tensors, byte for byte, against its format's layout."""
+
+    format: Format
+    stored_bytes: int  # every tensor of the language model, scales and zero points included
+    expected_bytes: int
+    format_tensors: int  # stored tensors that are the format's packed weights, scales and zero points
+    set_aside: dict[str, int]  # why → tensors outside the language model (towers, MTP, rotary buffers)
+
+    @property
+    def agrees(self) -> bool:
+        return self.stored_bytes == self.expected_bytes
+
+
+def check_quantized_folder(spec: ModelSpec, stored: tuple[Any, ...]) -> FolderCheck:
+    """`stored`: the checkpoint's tensors (name, dtype, shape) as its headers give them."""
+    from llmcalc.checkpoint import BUFFER, DTYPE_BITS, MTP, TOWER
+
+    name = find_format(spec.checkpoint_format)
+    expected = quantize(spec, name)
+    layers = spec.num_layers
+    set_aside: dict[str, int] = {}
+    stored_bytes = tensors = 0
+    for tensor in stored:
+        index = re.search(r"(?:^|\.)layers\.(\d+)\.", tensor.name)
+        why = ("a vision or audio tower" if TOWER.search(tensor.name) else
+               "a multi-token-prediction module" if MTP.search(tensor.name) or (index and int(index.group(1)) >= layers)
+               else "a rotary or mask buffer" if BUFFER.search(tensor.name) and "e_score" not in tensor.name else "")
+        if why:
+            set_aside[why] = set_aside.get(why, 0) + 1
+            continue
+        bits = DTYPE_BITS[tensor.dtype]
+        count = 1
+        for n in tensor.shape:
+            count *= n
+        stored_bytes += count * bits // 8
+        tensors += tensor.name.endswith(FORMAT_TENSORS[name])
+    return FolderCheck(expected.format, stored_bytes, expected.bytes, tensors, set_aside)
 

@@ -16,7 +16,7 @@ from llmcalc.explain import Explanation
 from llmcalc.kvcache import KIND_NOTES, LAYOUT_NOTES, CacheSize, Footprint
 from llmcalc.memory import weight_memory
 from llmcalc.params import ESTIMATE_FORMULA, ParamCount
-from llmcalc.quant import GgufCheck, NotApplicable, QuantSize
+from llmcalc.quant import FolderCheck, GgufCheck, NotApplicable, QuantSize
 from llmcalc.rows import Row, Rows, term_rows
 from llmcalc.spec import ModelSpec
 from llmcalc.terms import Term
@@ -317,6 +317,20 @@ def _print_quant_tensors(console: Console, spec: ModelSpec, size: QuantSize) -> 
                       "(the file adds its header and metadata)", highlight=False)
 
 
+def _print_quantized_check(console: Console, spec: ModelSpec, check: FolderCheck, tensors: int) -> None:
+    fmt = check.format
+    console.print(f"{spec.name}: a {fmt.name} checkpoint ({fmt.label}); {exact(tensors)} tensors, headers read, "
+                  f"no tensor data", highlight=False)
+    console.print(f"{exact(check.format_tensors)} tensors are the format's packed weights, scales and zero points "
+                  f"({fmt.source})", highlight=False)
+    for why, count in check.set_aside.items():
+        console.print(f"set aside: {why}: {count} tensor(s)", highlight=False)
+    console.print(f"stored: {both_units(check.stored_bytes)}; the format's layout: {both_units(check.expected_bytes)}; "
+                  f"difference {signed(check.stored_bytes - check.expected_bytes)} B", highlight=False)
+    verdict = Text("agree", style="bold green") if check.agrees else Text("DISAGREE", style="bold red")
+    console.print(Text.assemble("checkpoint and format ", verdict))
+
+
 def print_gguf_check(path: str, result: GgufCheck) -> None:
     from llmcalc.ggml import REVISION
 
@@ -391,8 +405,11 @@ def print_explanation(explanation: Explanation) -> None:
         console.print()
 
 
-def print_verification(spec: ModelSpec, result: Verification) -> None:
+def print_verification(spec: ModelSpec, result: Verification, quantized: FolderCheck | None = None) -> None:
     console = make_console()
+    if quantized is not None:
+        _print_quantized_check(console, spec, quantized, len(result.tensors))
+        return
     table = Table(title=f"{spec.name} — checkpoint against formula", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("", overflow="fold")
     table.add_column("elements", justify="right", no_wrap=True)

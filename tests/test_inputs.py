@@ -198,7 +198,7 @@ def test_import_writes_atomically_and_refuses_to_overwrite(tmp_path: Path) -> No
 
 def write_safetensors(path: Path, tensors: dict[str, tuple[str, list[int]]]) -> None:
     """A real safetensors file: 8-byte header length, JSON header, zeroed tensor data."""
-    sizes = {"F32": 4, "BF16": 2, "F16": 2, "I8": 1, "F8_E4M3": 1}
+    sizes = {"F32": 4, "BF16": 2, "F16": 2, "I8": 1, "U8": 1, "I32": 4, "I64": 8, "F8_E4M3": 1}
     header, offset = {}, 0
     for name, (dtype, shape) in tensors.items():
         nbytes = sizes[dtype]

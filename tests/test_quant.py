@@ -389,3 +389,84 @@ def test_explain_derives_a_format_step_by_step() -> None:
     assert "use_more_bits" in steps and "210" in steps
     wrong = runner.invoke(app, ["explain", "llama3.1-8b", "--quant", "q4_k_m"])
     assert wrong.exit_code == 2 and "--topic quant" in wrong.stderr
+
+
+# --- verify: a quantized checkpoint folder, byte for byte --------------------------------------------
+
+def _folder(tmp_path: Path, config: dict, tensors: dict[str, tuple[str, list[int]]]) -> Path:
+    from test_inputs import write_safetensors
+
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    write_safetensors(tmp_path / "model.safetensors", tensors)
+    return tmp_path
+
+
+GPT_OSS_TINY = {"model_type": "gpt_oss", "vocab_size": 32, "hidden_size": 64, "intermediate_size": 64,
+                "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+                "num_local_experts": 4, "num_experts_per_tok": 2,
+                "quantization_config": {"quant_method": "mxfp4", "modules_to_not_convert": [
+                    "model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"]}}
+
+
+def _gpt_oss_tensors(blocks_dtype: str = "U8") -> dict[str, tuple[str, list[int]]]:
+    # openai/gpt-oss's checkpoint layout (transformers integrations/mxfp4.py; its index lists
+    # model.layers.N.mlp.experts.gate_up_proj_blocks [E, 2I, H/32, 16] U8 and _scales [E, 2I, H/32] U8).
+    e, h, i = 4, 64, 64
+    tensors = {"model.embed_tokens.weight": ("BF16", [32, h]), "lm_head.weight": ("BF16", [32, h]),
+               "model.norm.weight": ("BF16", [h])}
+    for n in range(2):
+        p = f"model.layers.{n}."
+        tensors.update({
+            p + "input_layernorm.weight": ("BF16", [h]), p + "post_attention_layernorm.weight": ("BF16", [h]),
+            p + "self_attn.q_proj.weight": ("BF16", [64, h]), p + "self_attn.q_proj.bias": ("BF16", [64]),
+            p + "self_attn.k_proj.weight": ("BF16", [32, h]), p + "self_attn.k_proj.bias": ("BF16", [32]),
+            p + "self_attn.v_proj.weight": ("BF16", [32, h]), p + "self_attn.v_proj.bias": ("BF16", [32]),
+            p + "self_attn.o_proj.weight": ("BF16", [h, 64]), p + "self_attn.o_proj.bias": ("BF16", [h]),
+            p + "self_attn.sinks": ("BF16", [4]),
+            p + "mlp.router.weight": ("BF16", [e, h]), p + "mlp.router.bias": ("BF16", [e]),
+            p + "mlp.experts.gate_up_proj_blocks": (blocks_dtype, [e, 2 * i, h // 32, 16]),
+            p + "mlp.experts.gate_up_proj_scales": ("U8", [e, 2 * i, h // 32]),
+            p + "mlp.experts.gate_up_proj_bias": ("BF16", [e, 2 * i]),
+            p + "mlp.experts.down_proj_blocks": (blocks_dtype, [e, h, i // 32, 16]),
+            p + "mlp.experts.down_proj_scales": ("U8", [e, h, i // 32]),
+            p + "mlp.experts.down_proj_bias": ("BF16", [e, h]),
+        })
+    return tensors
+
+
+def test_verify_a_quantized_folder_accounts_for_every_scale(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, GPT_OSS_TINY, _gpt_oss_tensors())
+    result = runner.invoke(app, ["verify", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["agrees"] and report["quantized"]["format"] == "mxfp4"
+    assert report["quantized"]["format_tensors"] == 8  # blocks and scales of 2 matrices × 2 layers
+    assert report["quantized"]["stored_bytes"] == report["quantized"]["expected_bytes"]
+
+
+def test_verify_a_quantized_folder_that_is_not_its_format(tmp_path: Path) -> None:
+    # The experts' blocks stored as 16-bit values: twice the bytes MXFP4 holds.
+    folder = _folder(tmp_path, GPT_OSS_TINY, _gpt_oss_tensors(blocks_dtype="BF16"))
+    result = runner.invoke(app, ["verify", str(folder)], env={"COLUMNS": "200"})
+    assert result.exit_code == 1 and "DISAGREE" in result.stdout
+
+
+def test_verify_a_gptq_folder(tmp_path: Path) -> None:
+    # auto-gptq 0.7.1's QuantLinear buffers, as its probe printed them for K=4096 → N=1024 at 4 bits,
+    # group 128: qweight I32 (K/8, N), qzeros I32 (K/128, N/8), scales F16 (K/128, N), g_idx I32 (K,).
+    config = {"model_type": "llama", "vocab_size": 32, "hidden_size": 256, "intermediate_size": 512,
+              "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 2, "torch_dtype": "float16",
+              "quantization_config": {"quant_method": "gptq", "bits": 4, "group_size": 128, "desc_act": False}}
+    tensors: dict[str, tuple[str, list[int]]] = {
+        "model.embed_tokens.weight": ("F16", [32, 256]), "lm_head.weight": ("F16", [32, 256]),
+        "model.norm.weight": ("F16", [256]), "model.layers.0.input_layernorm.weight": ("F16", [256]),
+        "model.layers.0.post_attention_layernorm.weight": ("F16", [256])}
+    for module, n, k in (("self_attn.q_proj", 256, 256), ("self_attn.k_proj", 256, 256),
+                         ("self_attn.v_proj", 256, 256), ("self_attn.o_proj", 256, 256),
+                         ("mlp.gate_proj", 512, 256), ("mlp.up_proj", 512, 256), ("mlp.down_proj", 256, 512)):
+        p = f"model.layers.0.{module}."
+        tensors.update({p + "qweight": ("I32", [k // 8, n]), p + "qzeros": ("I32", [k // 128, n // 8]),
+                        p + "scales": ("F16", [k // 128, n]), p + "g_idx": ("I32", [k])})
+    report = json.loads(runner.invoke(app, ["verify", str(_folder(tmp_path, config, tensors)), "--json"]).stdout)
+    assert report["agrees"] and report["quantized"]["format"] == "gptq-int4"
+    assert report["quantized"]["format_tensors"] == 28
