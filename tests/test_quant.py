@@ -470,3 +470,20 @@ def test_verify_a_gptq_folder(tmp_path: Path) -> None:
     report = json.loads(runner.invoke(app, ["verify", str(_folder(tmp_path, config, tensors)), "--json"]).stdout)
     assert report["agrees"] and report["quantized"]["format"] == "gptq-int4"
     assert report["quantized"]["format_tensors"] == 28
+
+
+@pytest.mark.parametrize("model, mix, imatrix, gib, bpw", [
+    # gguf-parser-go README (gpustack, @8dc7a622): SIZE is the file's padded tensor-data section,
+    # BPW its bits over the elements. Qwen2.5-7B-Instruct q8_0: 7.54 GiB, 8.50 bpw.
+    ("qwen2.5-7b", "q8_0", None, 7.54, 8.50),
+    # DeepSeek-R1-Distill-Qwen-7B (Qwen2.5-7B's architecture) Q4_K_M: 4.36 GiB, 4.91 bpw.
+    ("qwen2.5-7b", "q4_k_m", None, 4.36, 4.91),
+    # bartowski's openbuddy-llama3.3-70b (Llama-3.3-70B's architecture) Q4_0, made with an
+    # importance matrix as bartowski's are (the first 1/8 of ffn_down in q4_1): 37.35 GiB, 4.55 bpw.
+    ("llama3.3-70b", "q4_0", True, 37.35, 4.55),
+])
+def test_gguf_sizes_match_gguf_parsers_published_examples(model: str, mix: str, imatrix: bool | None, gib: float,
+                                                          bpw: float) -> None:
+    size = quantize(resolve(model), mix, imatrix)
+    assert round(size.padded_bytes / 2**30, 2) == gib
+    assert round(size.padded_bytes * 8 / size.elements, 2) == bpw
