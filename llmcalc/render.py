@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from rich import box
 from rich.console import Console
@@ -16,7 +16,6 @@ from llmcalc.explain import Explanation
 from llmcalc.kvcache import KIND_NOTES, LAYOUT_NOTES, CacheSize, Footprint
 from llmcalc.memory import weight_memory
 from llmcalc.params import ESTIMATE_FORMULA, ParamCount
-from llmcalc.quant import FolderCheck, GgufCheck, NotApplicable, QuantSize
 from llmcalc.rows import Row, Rows, term_rows
 from llmcalc.spec import ModelSpec
 from llmcalc.terms import Term
@@ -35,6 +34,9 @@ from llmcalc.text import (
     share,
     signed,
 )
+
+if TYPE_CHECKING:  # quant is imported only by the commands that use it
+    from llmcalc.quant import FolderCheck, GgufCheck, NotApplicable, QuantSize
 
 # Characters of the longest bar in a sweep.
 BAR_WIDTH = 24
@@ -162,11 +164,11 @@ def print_params(spec: ModelSpec, count: ParamCount, estimate: Term | None,
     for line in spec.not_counted:
         console.print(f"not counted: {line}", highlight=False)
     show(console, memory_table(count.total))
-    if isinstance(checkpoint, QuantSize):
+    if checkpoint is not None and hasattr(checkpoint, "bytes"):  # a QuantSize (NotApplicable has a reason)
         console.print(f"the checkpoint as published ({checkpoint.format.name}: {checkpoint.format.label}): "
                       f"{both_units(checkpoint.bytes)} — see `llmcalc quant {spec.name} --format "
                       f"{checkpoint.format.name}`", highlight=False)
-    elif isinstance(checkpoint, NotApplicable):
+    elif checkpoint is not None:
         console.print(f"the checkpoint as published ({checkpoint.format.name}): not available — {checkpoint.reason}",
                       highlight=False)
 
@@ -270,6 +272,8 @@ def print_kvcache_sweep(spec: ModelSpec, caches: list[CacheSize], needs: list[Fo
 
 def print_quant(spec: ModelSpec, sizes: list[QuantSize | NotApplicable]) -> None:
     """Every format in one table, or one format tensor by tensor."""
+    from llmcalc.quant import NotApplicable, QuantSize
+
     console = make_console()
     if len(sizes) == 1 and isinstance(sizes[0], QuantSize):
         _print_quant_tensors(console, spec, sizes[0])
