@@ -523,3 +523,50 @@ def test_bytes_of_every_mix_from_golden_types_and_gguf_pys_block_sizes(model: st
             block, type_size = gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType[kind.upper()]]
             expected += tensor.elements // block * type_size
         assert quantize(spec, mix, imatrix=False).bytes == expected, mix
+
+
+# --- files the quantization libraries wrote --------------------------------------------------------
+
+TINY_LLAMA = {"name": "tiny", "model_type": "llama", "vocab_size": 1000, "hidden_size": 256, "intermediate_size": 512,
+              "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2}
+
+
+@pytest.mark.parametrize("fmt, written", [
+    # transformers 5.23 + bitsandbytes 0.50.2 save_pretrained of a random LlamaForCausalLM (these
+    # sizes, bf16), the safetensors data bytes summed from the header: BitsAndBytesConfig
+    # load_in_8bit → 2,222,606; load_in_4bit fp4 without double quantization → 1,692,128 (nf4's
+    # layout byte for byte: the quant_state JSON says "fp4" where it says "nf4").
+    ("bnb-int8", 2_222_606), ("nf4", 1_692_128),
+])
+def test_bitsandbytes_sizes_equal_files_it_wrote(fmt: str, written: int) -> None:
+    assert quantize(build_spec(TINY_LLAMA, "tiny"), fmt).bytes == written
+
+
+def test_bitsandbytes_double_quantization_is_within_a_few_bytes_per_linear() -> None:
+    # The same save with nf4 and double quantization wrote 1,652,717 bytes; its quant_state JSON
+    # holds a float whose repr is 16–19 characters, so llmcalc is within 3 bytes per Linear (14 here).
+    size = quantize(build_spec(TINY_LLAMA, "tiny"), "nf4-dq")
+    assert abs(size.bytes - 1_652_717) <= 3 * 14 and not size.format.exact
+
+
+def test_bitsandbytes_keeps_transformers_5s_fused_experts_in_16_bits() -> None:
+    # A random Qwen3MoeForCausalLM (1 layer, 4 experts of 128, 4 heads of 64) saved in nf4: 1,925,440
+    # bytes of data; its experts and router stayed bf16.
+    spec = build_spec({"name": "moe", "model_type": "qwen3_moe", "vocab_size": 1000, "hidden_size": 256,
+                       "intermediate_size": 512, "moe_intermediate_size": 128, "num_hidden_layers": 1,
+                       "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 64, "qk_norm": "head",
+                       "num_experts": 4, "num_experts_per_tok": 2}, "moe")
+    assert quantize(spec, "nf4").bytes == 1_925_440
+
+
+@pytest.mark.parametrize("fmt, written", [
+    # compressed-tensors 0.20 compressing one bf16 Linear(512 → 96) with its presets: W4A16
+    # (weight_packed, weight_scale (96, 4), weight_shape) 25,360 B; FP8_DYNAMIC 49,344 B; NVFP4
+    # (weight_packed, fp8 weight_scale (96, 32), two float32 scales) 27,656 B.
+    ("w4a16", 25_360), ("fp8-dynamic", 49_344), ("nvfp4", 27_656),
+])
+def test_compressed_tensors_sizes_equal_what_it_wrote(fmt: str, written: int) -> None:
+    spec = build_spec({"name": "one", "model_type": "llama", "vocab_size": 8, "hidden_size": 512, "head_dim": 96,
+                       "intermediate_size": 512, "num_hidden_layers": 1, "num_attention_heads": 1}, "one")
+    q_proj = next(t for t in quantize(spec, fmt).tensors if t.name.endswith("q_proj.weight"))
+    assert q_proj.shape == (96, 512) and q_proj.bytes == written
