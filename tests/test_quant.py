@@ -139,14 +139,16 @@ def test_safetensors_formats_equal_published_repositories(model: str, fmt: str, 
     assert quantize(resolve(model), fmt).bytes == published
 
 
-def test_gptq_per_linear_layout() -> None:
-    # auto-gptq 0.7.1's QuantLinear(4096 → 4096, 4 bits, group 128) buffers: qweight int32
-    # (512, 4096), qzeros int32 (32, 512), scales fp16 (32, 4096), g_idx int32 (4096,).
+@pytest.mark.parametrize("fmt, qweight_rows, qzeros_columns", [("gptq-int4", 512, 128), ("gptq-int8", 1024, 256)])
+def test_gptq_per_linear_layout(fmt: str, qweight_rows: int, qzeros_columns: int) -> None:
+    # auto-gptq 0.7.1's QuantLinear(4096 → 1024, group 128) buffers, as its constructor made them:
+    # 4 bits: qweight int32 (512, 1024), qzeros int32 (32, 128); 8 bits: (1024, 1024), (32, 256);
+    # both: scales fp16 (32, 1024), g_idx int32 (4096,).
     spec = build_spec({"name": "t", "vocab_size": 32, "hidden_size": 4096, "intermediate_size": 4096,
-                       "num_hidden_layers": 1, "num_attention_heads": 32}, "t")
-    size = quantize(spec, "gptq-int4")
-    q_proj = next(t for t in size.tensors if t.name.endswith("q_proj.weight"))
-    assert q_proj.bytes == 512 * 4096 * 4 + 32 * 512 * 4 + 32 * 4096 * 2 + 4096 * 4
+                       "num_hidden_layers": 1, "num_attention_heads": 32, "num_key_value_heads": 8}, "t")
+    k_proj = next(t for t in quantize(spec, fmt).tensors if t.name.endswith("k_proj.weight"))
+    assert k_proj.shape == (1024, 4096)
+    assert k_proj.bytes == qweight_rows * 1024 * 4 + 32 * qzeros_columns * 4 + 32 * 1024 * 2 + 4096 * 4
 
 
 def test_every_tensor_is_stored_once() -> None:
