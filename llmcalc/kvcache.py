@@ -186,6 +186,11 @@ def _values(count: str, dtype: DType) -> str:
     return f"T × B × ({count} / v) × b"
 
 
+def layer_cache(spec: ModelSpec, layer: Layer, point: Point) -> list[Term]:
+    """One layer's cache at `point` (fit: a layer as one GPU holds it, at the runtime's token count)."""
+    return _layer_cache(spec, layer, point, mha=False)
+
+
 def _layer_cache(spec: ModelSpec, layer: Layer, point: Point, mha: bool) -> list[Term]:
     dtype = point.cache_dtype.dtype
     size = {"B": point.batch, "b": dtype.block_bytes, "v": dtype.block_values}

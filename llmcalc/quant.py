@@ -219,7 +219,7 @@ def _safetensors(spec: ModelSpec, fmt: Format) -> QuantSize:
                                                      "and this model has none")
     rows = []
     for weight in weights:
-        packed = _packs(fmt.name, weight)
+        packed = packs(fmt.name, weight)
         if packed:
             rows.append(_packed(fmt.name, weight))
         elif weight.buffer:
@@ -231,7 +231,7 @@ def _safetensors(spec: ModelSpec, fmt: Format) -> QuantSize:
     return QuantSize(fmt, tuple(rows), sum(w.elements for w in weights), sum(r.bytes for r in rows))
 
 
-def _packs(name: str, weight: Weight) -> bool:
+def packs(name: str, weight: Weight) -> bool:
     """Whether the format quantizes this tensor: Linear weights of the layers; routers never;
     MXFP4 only experts (gpt-oss); bitsandbytes under transformers 5 not the fused experts."""
     if not weight.linear or weight.router:
@@ -255,7 +255,7 @@ def _kept_reason(name: str, weight: Weight) -> str:
 
 def _packed(name: str, weight: Weight) -> QuantTensor:
     out_features, in_features = weight.shape
-    per = _linear_bytes(name, weight.name, out_features, in_features)
+    per = linear_bytes(name, weight.name, out_features, in_features)
     return QuantTensor(weight.name, weight.shape, name, per * weight.count, _LAYOUTS[name], weight.count)
 
 
@@ -277,7 +277,7 @@ _LAYOUTS = {
 GROUP = 128
 
 
-def _linear_bytes(fmt: str, tensor: str, n: int, k: int) -> int:
+def linear_bytes(fmt: str, tensor: str, n: int, k: int) -> int:
     """Bytes one quantized Linear(K → N) stores (its bias, if any, is a separate 16-bit tensor)."""
     def need(condition: bool, why: str) -> None:
         if not condition:

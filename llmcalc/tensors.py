@@ -9,7 +9,7 @@ preset), so the sizes built on them cannot drift from `params`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from llmcalc.errors import SpecError
 from llmcalc.spec import Attention, FeedForward, Layer, LatentAttention, MixtureOfExperts, ModelSpec, layer_runs
@@ -224,6 +224,11 @@ class Weight:
     expert: bool = False  # a routed expert's matrix
     router: bool = False  # an MoE router or shared-expert gate (kept unquantized by every format)
     buffer: bool = False  # stored in float32, not a parameter (e_score_correction_bias)
+    # How tensor parallelism splits it (vLLM's layer classes): one of SPLITS. `heads`: the
+    # attention heads laid out along the split dimension, so a split keeps whole heads.
+    split: str = "replicated"
+    heads: int = 0
+    layers: tuple[int, int] | None = None  # first and last layer of a run; `count` covers them all
 
     @property
     def elements(self) -> int:
@@ -231,6 +236,15 @@ class Weight:
         for n in self.shape:
             total *= n
         return total
+
+
+# column: dim 0 (output features) divided (ColumnParallelLinear); row: dim 1 (input features)
+# divided, a row Linear's bias kept whole on every GPU (RowParallelLinear); kv: K/V heads divided,
+# each GPU keeping at least one when there are fewer heads than GPUs (QKVParallelLinear); vocab:
+# rows padded to a multiple of 64, then divided (VocabParallelEmbedding, ParallelLMHead); heads: one
+# value per attention head, divided (sinks); replicated: whole on every GPU (norms, routers, MLA's
+# down-projections, which are ReplicatedLinear).
+SPLITS = ("column", "row", "kv", "vocab", "heads", "replicated")
 
 
 def checkpoint_weights(spec: ModelSpec) -> list[Weight]:
@@ -241,22 +255,24 @@ def checkpoint_weights(spec: ModelSpec) -> list[Weight]:
     hidden, vocab = spec.hidden_size, spec.embeddings.vocab_size
     norm_bias = spec.norm == "layernorm"
     embeddings = spec.embeddings
-    weights = [Weight("model.embed_tokens.weight", (vocab, hidden))]
+    weights = [Weight("model.embed_tokens.weight", (vocab, hidden), split="vocab")]
     if embeddings.learned_positions:
         weights.append(Weight("model.embed_positions.weight", (embeddings.learned_positions, hidden)))
     if embeddings.token_types:
         weights.append(Weight("model.token_type_embeddings.weight", (embeddings.token_types, hidden)))
     if embeddings.norm and spec.norm_params_per_feature:
         weights += _hf_norm("model.embed_layernorm", hidden, norm_bias)
+    first = 0
     for span, layer, count in layer_runs(spec.stacks[0]):
-        weights += [Weight(w.name, w.shape, w.count * count, w.linear, w.expert, w.router, w.buffer)
+        weights += [replace(w, count=w.count * count, layers=(first, first + count - 1))
                     for w in _checkpoint_layer(spec, f"model.layers.{span}.", layer, norm_bias)]
+        first += count
     if spec.stacks[0].final_norm and spec.norm_params_per_feature:
         weights += _hf_norm("model.norm", hidden, norm_bias)
     if spec.embeddings.head == "untied":
-        weights.append(Weight("lm_head.weight", (vocab, hidden)))
+        weights.append(Weight("lm_head.weight", (vocab, hidden), split="vocab"))
     if spec.embeddings.head_bias:
-        weights.append(Weight("lm_head.bias", (vocab,)))
+        weights.append(Weight("lm_head.bias", (vocab,), split="vocab"))
     return weights
 
 
@@ -291,32 +307,40 @@ def _checkpoint_layer(spec: ModelSpec, prefix: str, layer: Layer, norm_bias: boo
 
 
 def _linear(name: str, out_features: int, in_features: int, bias: bool = False, count: int = 1,
-            expert: bool = False) -> list[Weight]:
-    weights = [Weight(f"{name}.weight", (out_features, in_features), count, linear=True, expert=expert)]
-    return weights + ([Weight(f"{name}.bias", (out_features,), count)] if bias else [])
+            expert: bool = False, split: str = "replicated", heads: int = 0) -> list[Weight]:
+    weights = [Weight(f"{name}.weight", (out_features, in_features), count, linear=True, expert=expert,
+                      split=split, heads=heads)]
+    # A row-parallel Linear adds its bias once, after the sum: every GPU keeps it whole.
+    bias_split = "replicated" if split == "row" else split
+    return weights + ([Weight(f"{name}.bias", (out_features,), count, split=bias_split, heads=heads)]
+                      if bias else [])
 
 
 def _hf_attention(prefix: str, attention: Attention | LatentAttention, hidden: int, per_feature: int) -> list[Weight]:
     if isinstance(attention, LatentAttention):
         a = attention
         query = a.num_heads * (a.qk_nope_head_dim + a.qk_rope_head_dim)
+        heads = a.num_heads
         weights = (_linear(prefix + "q_a_proj", a.q_lora_rank, hidden, a.bias)
                    + [Weight(prefix + "q_a_layernorm.weight", (a.q_lora_rank,))]
-                   + _linear(prefix + "q_b_proj", query, a.q_lora_rank)) if a.q_lora_rank \
-            else _linear(prefix + "q_proj", query, hidden)
+                   + _linear(prefix + "q_b_proj", query, a.q_lora_rank, split="column", heads=heads)) \
+            if a.q_lora_rank else _linear(prefix + "q_proj", query, hidden, split="column", heads=heads)
         return weights + (_linear(prefix + "kv_a_proj_with_mqa", a.kv_lora_rank + a.qk_rope_head_dim, hidden, a.bias)
                           + [Weight(prefix + "kv_a_layernorm.weight", (a.kv_lora_rank,))]
-                          + _linear(prefix + "kv_b_proj", a.num_heads * (a.qk_nope_head_dim + a.v_head_dim),
-                                    a.kv_lora_rank)
-                          + _linear(prefix + "o_proj", hidden, a.num_heads * a.v_head_dim, a.bias))
+                          + _linear(prefix + "kv_b_proj", heads * (a.qk_nope_head_dim + a.v_head_dim),
+                                    a.kv_lora_rank, split="column", heads=heads)
+                          + _linear(prefix + "o_proj", hidden, heads * a.v_head_dim, a.bias, split="row",
+                                    heads=heads))
     if attention.localized_filtering or attention.relative_attention_buckets:
         raise SpecError(prefix, "attention", "quantized formats of this attention are not modelled")
     heads, kv_heads, head_dim = attention.num_heads, attention.num_kv_heads, attention.head_dim
     query = heads * head_dim * (2 if attention.output_gate else 1)
-    weights = (_linear(prefix + "q_proj", query, hidden, attention.qkv_bias)
-               + _linear(prefix + "k_proj", kv_heads * head_dim, hidden, attention.qkv_bias)
-               + _linear(prefix + "v_proj", kv_heads * head_dim, hidden, attention.qkv_bias)
-               + _linear(prefix + "o_proj", hidden, heads * head_dim, attention.o_bias))
+    weights = (_linear(prefix + "q_proj", query, hidden, attention.qkv_bias, split="column", heads=heads)
+               + _linear(prefix + "k_proj", kv_heads * head_dim, hidden, attention.qkv_bias, split="kv",
+                         heads=kv_heads)
+               + _linear(prefix + "v_proj", kv_heads * head_dim, hidden, attention.qkv_bias, split="kv",
+                         heads=kv_heads)
+               + _linear(prefix + "o_proj", hidden, heads * head_dim, attention.o_bias, split="row", heads=heads))
     if attention.qk_norm == "head" and per_feature:
         weights += [Weight(prefix + "q_norm.weight", (head_dim * per_feature,)),
                     Weight(prefix + "k_norm.weight", (head_dim * per_feature,))]
@@ -327,15 +351,15 @@ def _hf_attention(prefix: str, attention: Attention | LatentAttention, hidden: i
         weights += [Weight(prefix + "q_layernorm.norms.weight", (heads * head_dim,)),
                     Weight(prefix + "k_layernorm.norms.weight", (kv_heads * head_dim,))]
     if attention.sinks:
-        weights.append(Weight(prefix + "sinks", (heads,)))
+        weights.append(Weight(prefix + "sinks", (heads,), split="heads", heads=heads))
     return weights
 
 
 def _hf_mlp(prefix: str, hidden: int, width: int, gated: bool, bias: bool, count: int = 1,
             expert: bool = False) -> list[Weight]:
-    weights = _linear(prefix + "gate_proj", width, hidden, bias, count, expert) if gated else []
-    return (weights + _linear(prefix + "up_proj", width, hidden, bias, count, expert)
-            + _linear(prefix + "down_proj", hidden, width, bias, count, expert))
+    weights = _linear(prefix + "gate_proj", width, hidden, bias, count, expert, "column") if gated else []
+    return (weights + _linear(prefix + "up_proj", width, hidden, bias, count, expert, "column")
+            + _linear(prefix + "down_proj", hidden, width, bias, count, expert, "row"))
 
 
 def _hf_moe(prefix: str, hidden: int, moe: MixtureOfExperts) -> list[Weight]:

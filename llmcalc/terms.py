@@ -72,6 +72,7 @@ class Term:
     note: str = ""
     used: int | None = None  # instances of `repeat` one token uses; None: all of them
     reason: str = ""  # one of ZERO_REASONS for a component with no parameters of its own
+    estimate: str = ""  # an estimate's value: where its formula comes from ("" for an exact figure)
 
     @property
     def total(self) -> int:
