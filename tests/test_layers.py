@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "llmcalc"
 LAYERS: dict[str, int] = {
     "__init__": 0, "errors": 0,
     "text": 1, "terms": 1, "memory": 1, "files": 1, "streams": 1,  # number-to-text, the Term tree, dtypes, I/O
-    "ggml": 1,  # data: ggml's block types
+    "ggml": 1, "gpus": 1,  # data: ggml's block types, the GPU catalogue
     "llama_quant": 2,  # llama.cpp's mix rules over tensor names and shapes
     "spec": 2, "rows": 2,  # the typed model; a Term tree laid out as display rows
     "schema": 3, "scenario": 3,  # preset fields → ModelSpec; what is asked → concrete points
@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "presets": 4, "hf_config": 4, "checkpoint": 4, "gguf_file": 4,  # readers
     "models": 5, "params": 5, "kvcache": 5, "quant": 5,  # the one door for models; the core
     "compare": 6, "explain": 6,  # zip and narrate the core's trees
+    "fit": 6,  # the budget of each GPU, from the core's weights and caches
     "formats": 7, "render": 7,  # JSON/CSV/Markdown and Rich, siblings
     "cli": 8, "__main__": 9,
 }
