@@ -229,6 +229,9 @@ def compare(
     quant: Annotated[Optional[str], typer.Option(
         "--quant", help="Add each model's weights in this quantized format (q4_k_m, gptq-int4, fp8, ...; see "
                         "`llmcalc quant`).")] = None,
+    gpu: Annotated[Optional[str], typer.Option("--gpu", help="Add how each model fits this GPU (`llmcalc gpus`), "
+                                                            "as `llmcalc fit` answers it.")] = None,
+    gpus: Annotated[Optional[int], typer.Option("--gpus", help="With --gpu: this many of them \\[default: 1].")] = None,
     assume: AssumeOption = None,
 ) -> None:
     """Models side by side, component by component, with ratios against the first.
@@ -242,6 +245,8 @@ def compare(
       llmcalc compare gpt2 t5-base --json
 
       llmcalc compare llama3.1-8b qwen3-8b --quant q4_k_m
+
+      llmcalc compare llama3.1-8b qwen3-32b --gpu rtx-4090 --quant q4_k_m
     """
     from llmcalc.compare import check_count, compare as compare_models
     from llmcalc.models import resolve_model
@@ -257,7 +262,12 @@ def compare(
         from llmcalc.quant import find_format
 
         quant = find_format(quant)
-    comparison = compare_models(specs, points, quant)
+    deployment = None
+    if gpu is not None or gpus is not None:
+        from llmcalc.scenario import Deployment
+
+        deployment = Deployment.parse(gpu, gpus, weight_format=quant)
+    comparison = compare_models(specs, points, quant, deployment)
 
     def as_table() -> None:
         from llmcalc.render import print_compare
@@ -287,9 +297,14 @@ def compare(
 @reports_errors
 def explain(
     model: ModelArgument,
-    topic: Annotated[str, typer.Option("--topic", help="params, kvcache, gqa, estimate or quant.")] = "params",
+    topic: Annotated[str, typer.Option("--topic", help="params, kvcache, gqa, estimate, quant or fit.")] = "params",
     quant: Annotated[Optional[str], typer.Option(
-        "--quant", help="The format --topic quant derives \\[default: q4_k_m].")] = None,
+        "--quant", help="The format --topic quant derives \\[default: q4_k_m], or the weights' format of --topic "
+                        "fit.")] = None,
+    gpu: Annotated[Optional[str], typer.Option("--gpu", help="--topic fit: the GPU (`llmcalc gpus`).")] = None,
+    gpus: Annotated[Optional[int], typer.Option("--gpus", help="--topic fit: how many \\[default: 1].")] = None,
+    runtime: Annotated[Optional[str], typer.Option("--runtime", help="--topic fit: vllm, llamacpp or "
+                                                                    "transformers.")] = None,
     output_format: Annotated[Optional[str], typer.Option("--format", help="rich, markdown or json.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     seq: SeqOption = None,
@@ -309,23 +324,28 @@ def explain(
       llmcalc explain mistral-7b --topic gqa --format markdown
 
       llmcalc explain llama3.1-8b --topic quant --quant q4_k_m
+
+      llmcalc explain llama3.1-70b --topic fit --gpu h100 --gpus 4 --seq 8k
     """
     from llmcalc.explain import check_topic, explain as derive
     from llmcalc.models import resolve_model
-    from llmcalc.scenario import Scenario
+    from llmcalc.scenario import Deployment, Scenario
 
     check_topic(topic)
     if quant is not None:
         from llmcalc.quant import find_format
 
-        if topic != "quant":
-            raise UsageError("--quant goes with --topic quant")
+        if topic not in ("quant", "fit"):
+            raise UsageError("--quant goes with --topic quant or --topic fit")
         quant = find_format(quant)
+    if topic != "fit" and (gpu, gpus, runtime) != (None, None, None):
+        raise UsageError("--gpu, --gpus and --runtime go with --topic fit")
+    deployment = Deployment.parse(gpu, gpus, runtime=runtime, weight_format=quant) if topic == "fit" else None
     scenario = Scenario.parse(seq, batch, dtype)
     spec, warnings = resolve_model(model, None, assignments, assume)
     points, more = scenario.resolve(spec)
     warn(warnings, more)
-    explanation = derive(spec, topic, points[0], quant or "q4_k_m")
+    explanation = derive(spec, topic, points[0], quant or "q4_k_m", deployment)
 
     def as_rich() -> None:
         from llmcalc.render import print_explanation
@@ -418,7 +438,7 @@ def fit(
     bandwidth: Annotated[Optional[str], typer.Option("--bandwidth", help="Its memory bandwidth: 936GB/s.")] = None,
     flops: Annotated[Optional[str], typer.Option("--flops", help="Its dense bf16 throughput: 165T.")] = None,
     gpu_util: Annotated[Optional[str], typer.Option(
-        "--gpu-util", help="vLLM's --gpu-memory-utilization \\[default: 0.9].")] = None,
+        "--gpu-util", help="vLLM's --gpu-memory-utilization \\[default: 0.92, as in vLLM 0.21].")] = None,
     efficiency: Annotated[Optional[str], typer.Option(
         "--efficiency", help="Share of peak bandwidth and throughput the roofline assumes \\[default: 1.0, an "
                              "upper bound].")] = None,

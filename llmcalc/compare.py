@@ -7,7 +7,9 @@ trees' totals, memory and cache come from `memory` and `kvcache`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from llmcalc.errors import UsageError
 from llmcalc.kvcache import CacheSize, footprint, kv_cache
@@ -16,6 +18,9 @@ from llmcalc.scenario import Point
 from llmcalc.spec import FeedForward, FeedForwardKind, MixtureOfExperts, ModelSpec
 from llmcalc.terms import Term, component_totals
 from llmcalc.text import Cell
+
+if TYPE_CHECKING:  # the deployment is parsed by the command; fit is imported only when one is given
+    from llmcalc.scenario import Deployment
 
 MIN_MODELS, MAX_MODELS = 2, 8
 
@@ -45,9 +50,11 @@ class Comparison:
         return self.caches[0].tokens
 
 
-def compare(specs: list[ModelSpec], points: list[Point], quant: str | None = None) -> Comparison:
-    """Each model at its own point (the same tokens for all; dtypes as each one resolves), and
-    its weights in the `quant` format if one is named (— where the format cannot hold it)."""
+def compare(specs: list[ModelSpec], points: list[Point], quant: str | None = None,
+            deployment: Deployment | None = None) -> Comparison:
+    """Each model at its own point (the same tokens for all; dtypes as each one resolves), its
+    weights in the `quant` format if one is named (— where the format cannot hold it), and how it
+    fits the `deployment`'s GPUs if one is given."""
     from llmcalc.quant import quantize_or_none  # only with --quant: start-up does not pay for it
 
     counts = [count_params(spec) for spec in specs]
@@ -67,7 +74,36 @@ def compare(specs: list[ModelSpec], points: list[Point], quant: str | None = Non
         Row("memory", "KV cache per token", tuple(c.bytes_per_token for c in caches), "bytes"),
         Row("memory", f"KV cache at {caches[0].tokens:,} tokens", tuple(c.total for c in caches), "bytes"),
     ]
+    if deployment is not None:
+        rows += _fit_rows(specs, points, deployment)
     return Comparison(tuple(specs), tuple(counts), tuple(caches), tuple(rows))
+
+
+def _fit_rows(specs: list[ModelSpec], points: list[Point], deployment: Deployment) -> list[Row]:
+    """`fit`'s answer for each model (— for a model fit does not model, or a split it cannot make)."""
+    from llmcalc.errors import SpecError
+    from llmcalc.fit import Fit, fit
+
+    results: list[Fit | None] = []
+    for spec, point in zip(specs, points):
+        try:
+            results.append(fit(spec, point, deployment))
+        except (SpecError, UsageError):
+            results.append(None)
+    section = f"fit on {deployment.gpus} × {deployment.gpu.id} ({deployment.runtime})"
+
+    def row(name: str, value: Callable[[Fit], Cell], unit: str = "") -> Row:
+        return Row(section, name, tuple(None if result is None else value(result) for result in results), unit)
+
+    return [
+        row("weights on the most loaded GPU", lambda r: r.most_loaded.weights.total, "bytes"),
+        row("KV cache on it", lambda r: r.most_loaded.kv_cache.total, "bytes"),
+        row("its total (with the estimates)", lambda r: r.most_loaded.total, "bytes"),
+        row("fits", lambda r: "yes" if r.fits else "no"),
+        row("largest context", lambda r: r.max_seq, "tokens"),
+        row("largest batch at these tokens", lambda r: r.max_batch, "sequences"),
+        row("decode tokens/s (roofline)", lambda r: f"{1 / r.speed.decode_step_s:,.1f}"),
+    ]
 
 
 def _component_rows(counts: list[ParamCount]) -> list[Row]:

@@ -20,12 +20,14 @@ from llmcalc.rows import layer_groups, summarised
 from llmcalc.scenario import Point
 from llmcalc.spec import Attention, ModelSpec
 from llmcalc.terms import Term
-from llmcalc.text import exact, human_count, plural, product, signed
+from llmcalc.text import exact, human_count, layer_span, plural, product, signed
 
-if TYPE_CHECKING:  # the quant topic's sizes; quant is imported only for that topic
+if TYPE_CHECKING:  # the quant and fit topics' results; quant and fit are imported only for them
+    from llmcalc.fit import Fit
+    from llmcalc.scenario import Deployment
     from llmcalc.quant import QuantSize, QuantTensor
 
-TOPICS = ("params", "kvcache", "gqa", "estimate", "quant")
+TOPICS = ("params", "kvcache", "gqa", "estimate", "quant", "fit")
 
 
 def check_topic(topic: str) -> None:
@@ -113,9 +115,17 @@ class Explanation:
     unit: str  # "params" or "bytes"
 
 
-def explain(spec: ModelSpec, topic: str, point: Point, quant: str = "q4_k_m") -> Explanation:
+def explain(spec: ModelSpec, topic: str, point: Point, quant: str = "q4_k_m",
+            deployment: Deployment | None = None) -> Explanation:
     """The derivation of `topic`; `point` gives the tokens, batch and dtype of the cache topics,
-    `quant` the format of the quant topic."""
+    `quant` the format of the quant topic, `deployment` the GPUs of the fit topic."""
+    if topic == "fit":
+        from llmcalc.fit import fit
+
+        if deployment is None:
+            raise UsageError("--topic fit needs a GPU: --gpu NAME")
+        result = fit(spec, point, deployment)
+        return Explanation(spec.name, topic, tuple(_fit_steps(result)), result.most_loaded.total, "bytes")
     if topic == "quant":
         from llmcalc.quant import quantize
 
@@ -423,3 +433,51 @@ def _quant_steps(size: QuantSize) -> list[Step]:
                       (Entry("bytes of tensor data", value=size.bytes),), size.bytes))
     return steps
 
+
+
+# --- fit --------------------------------------------------------------------------------------------------
+
+def _fit_steps(result: Fit) -> list[Step]:
+    d, point, gpu, budget = result.deployment, result.point, result.deployment.gpu, result.most_loaded
+    stage = budget.stage
+    layers = f"layers {layer_span(stage.layers.start, stage.layers.stop - 1)}" if len(stage.layers) else "no layers"
+    share = (f"vLLM may use {d.gpu_utilization} of it (--gpu-memory-utilization), rounded up"
+             if d.runtime == "vllm" else "the runtime may use all of it" if gpu.usable_share is None
+             else f"macOS lets the GPU use {gpu.usable_share} of unified memory")
+    steps = [Step("The GPUs", f"{d.gpus} × {gpu.name}: {gpu.memory_bytes:,} bytes each ({gpu.memory_note}); "
+                              f"{share}. Runtime {d.runtime}, tensor parallel {d.tp}, pipeline {d.pp}; the most "
+                              f"loaded GPU holds {layers}.",
+                  (Entry("capacity per GPU", value=result.capacity_bytes),), result.capacity_bytes)]
+    weights = result.weight_format or point.weight_dtype.dtype.name
+    steps.append(Step("Weights on it (exact)", f"{budget.weights.label}: the checkpoint's tensors at {weights} "
+                                               f"({result.weight_format_source}), each split as the runtime splits it.",
+                      (Entry("weights", value=budget.weights.total),), budget.weights.total))
+    entries = [_entry(path.removeprefix("kv_cache."), term, instances)
+               for path, term, instances in budget.kv_cache.leaves()]
+    steps.append(Step("KV cache on it (exact)", f"{point.tokens:,} tokens × {plural(point.batch, 'sequence')} at "
+                                                f"{point.cache_dtype}, in the runtime's layout: "
+                      + "; ".join(part.label for part in budget.kv_cache.children) + ".",
+                      tuple(entries), budget.kv_cache.total))
+    estimated = (budget.activation, budget.overhead)
+    sources = " ".join(f"{term.key.capitalize()}: {term.estimate.removeprefix('estimate: ')}." for term in estimated)
+    steps.append(Step("Activation and overhead (estimates)", f"Not exact. {sources}",
+                      tuple(Entry(term.label, term.formula, term.substituted, term.total) for term in estimated),
+                      budget.activation.total + budget.overhead.total))
+    verdict = "It fits." if result.fits else "It does not fit."
+    steps.append(Step("Total against capacity", f"{verdict} The largest context at this batch is "
+                                                f"{result.max_seq:,} tokens; the largest batch at these tokens "
+                                                f"{result.max_batch:,} (exact searches over this same budget).",
+                      (Entry("total", value=budget.total), Entry("capacity", value=result.capacity_bytes),
+                       Entry("headroom", value=result.headroom, signed=True)), budget.total))
+    speed = result.speed
+    rate = gpu.bandwidth_bytes_per_s * d.efficiency
+    text = (f"A decode step reads every weight it uses and the whole cache once: {speed.decode_bytes:,} bytes at "
+            f"{rate:,.0f} bytes/s = {speed.decode_step_s * 1000:,.2f} ms ({speed.decode_bound}-bound; it computes "
+            f"{speed.decode_flops:,} FLOPs), so {1 / speed.decode_step_s:,.1f} tokens/s per sequence.")
+    if speed.prefill_s is not None and speed.peak_flops:
+        text += (f" Prefill: 2 FLOPs per weight per token plus causal attention, {speed.prefill_flops:,} FLOPs at "
+                 f"{speed.peak_flops * d.efficiency:,.0f} FLOP/s ({speed.peak_kind}) over {d.tp} GPU(s) = "
+                 f"{speed.prefill_s:,.3g} s ({speed.prefill_bound}-bound).")
+    steps.append(Step("Speed: a roofline", text + f" Efficiency {d.efficiency:g} (--efficiency).",
+                      (Entry("bytes read per decode step", value=speed.decode_bytes),), speed.decode_bytes))
+    return steps

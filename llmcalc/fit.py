@@ -366,10 +366,12 @@ def _cache_point(tokens: int, batch: int, dtype: DType) -> Point:
     return Point(tokens=tokens, batch=batch, encoder_tokens=0, cache_dtype=chosen, weight_dtype=chosen, windows=False)
 
 
-def _cached_tokens(runtime: str, mixer: object, tokens: int) -> tuple[int, str]:
+def _cached_tokens(deployment: Deployment, mixer: object, tokens: int) -> tuple[int, str]:
     """Tokens (llama.cpp: cells) a layer holds for one sequence, and how they were counted."""
+    from llmcalc.scenario import vllm_batch_defaults
+
     window = _window(mixer)
-    if runtime == "llamacpp":
+    if deployment.runtime == "llamacpp":
         # Each sequence has its own stream of n_ctx_seq cells, padded to 256 (kv_unified is off by
         # default); a sliding-window layer keeps n_swa + n_ubatch of them (llama_kv_cache_iswa).
         cells = _pad(tokens, LLAMACPP_CELL_PADDING)
@@ -378,11 +380,23 @@ def _cached_tokens(runtime: str, mixer: object, tokens: int) -> tuple[int, str]:
             return cells, (f"{cells:,} cells per sequence (window {window:,} + ubatch {LLAMACPP_UBATCH}, padded to "
                            f"{LLAMACPP_CELL_PADDING})")
         return cells, f"{cells:,} cells per sequence ({tokens:,} tokens padded to {LLAMACPP_CELL_PADDING})"
+    if deployment.runtime == "vllm":
+        # kv_cache_interface.py max_memory_usage_bytes: a chunk of a prefill is written before the
+        # window moves on, so a window layer may hold w − 1 + max_num_batched_tokens tokens and one
+        # block more; a chunked (local) layer c + max_num_batched_tokens.
+        chunk = vllm_batch_defaults(deployment.gpu)[0]
+        if isinstance(mixer, Attention) and mixer.sliding_window is not None and window is not None:
+            held = min(window - 1 + chunk, tokens)
+            blocks = ceil(held / VLLM_BLOCK_SIZE) + 1
+            how = f"window {window:,} − 1 + {chunk:,} prefill tokens"
+        else:
+            held = min(window + chunk, tokens) if window is not None else tokens
+            blocks = ceil(held / VLLM_BLOCK_SIZE)
+            how = f"chunk {window:,} + {chunk:,} prefill tokens" if window is not None and held < tokens \
+                else f"{tokens:,} tokens"
+        return blocks * VLLM_BLOCK_SIZE, f"{how} in {blocks:,} blocks of {VLLM_BLOCK_SIZE} per sequence"
     held = min(tokens, window) if window is not None else tokens
     capped = f"window {window:,}" if window is not None and window < tokens else f"{held:,} tokens"
-    if runtime == "vllm":
-        blocks = ceil(held / VLLM_BLOCK_SIZE)
-        return blocks * VLLM_BLOCK_SIZE, f"{capped} in {blocks:,} blocks of {VLLM_BLOCK_SIZE} per sequence"
     return held, f"{capped} per sequence"
 
 
@@ -399,7 +413,7 @@ def _kv_term(spec: ModelSpec, deployment: Deployment, point: Point, stage: Stage
     layers = spec.layers
     for i in stage.layers:
         layer = layers[i]
-        held, how = _cached_tokens(runtime, layer.mixer, point.tokens)
+        held, how = _cached_tokens(deployment, layer.mixer, point.tokens)
         if runs and runs[-1][0] is layer and runs[-1][1] == held:
             runs[-1][3].append(i)
         else:
@@ -414,26 +428,29 @@ def _kv_term(spec: ModelSpec, deployment: Deployment, point: Point, stage: Stage
 # --- estimates ------------------------------------------------------------------------------------------
 
 VLLM_ACTIVATION_SOURCE = (
-    "estimate: the feed-forward intermediates of one layer for the tokens of vLLM's profile run "
-    "(gpu_model_runner.profile_run runs max_num_batched_tokens) plus the sampler's float32 logits for "
-    "max_num_seqs rows; vllm#10517's logs measure 110 KB per profiled token for Llama-3.1-8B against 119 here")
+    "estimate: the larger of the feed-forward intermediates of one layer for the tokens of vLLM's profile run "
+    "(gate-up, their product and 3 hidden-size buffers: gpu_model_runner.profile_run runs max_num_batched_tokens) "
+    "and the sampler's logits for min(max_num_seqs, tokens) requests in bf16 and float32; within 0.05 GiB of the "
+    "overheads of published vLLM 0.10–0.17 logs (Llama-3.1-8B, Qwen2.5-7B, Qwen2-7B)")
 LLAMACPP_COMPUTE_SOURCE = (
     "estimate: llama.cpp's compute buffer holds the largest float32 tensors of one ubatch (512 tokens): the "
     "logits (n_vocab × 512 × 4) on the GPU with the output, else the feed-forward intermediates; published logs "
-    "(Llama-3.1-8B, flash attention) show 250–300 MiB")
+    "with flash attention match the logits to 0.01 MiB plus a few MiB")
 TRANSFORMERS_ACTIVATION_SOURCE = (
     "estimate: transformers' eager_attention_forward materialises the scores of one layer (B × n_h × T × T in the "
     "model dtype, a float32 softmax copy and the cast back) and repeat_kv's K and V for every head; the larger "
     "of that and the feed-forward intermediates of the whole prompt")
 CUDA_GRAPHS_BYTES = 512 * 2**20
-VLLM_NON_TORCH_BYTES = 512 * 2**20
+VLLM_NON_TORCH_BYTES = 200 * 2**20
+VLLM_NON_TORCH_TP_BYTES = 100 * 2**20
 LLAMACPP_CONTEXT_BYTES = 300 * 2**20
 TORCH_CONTEXT_BYTES = 512 * 2**20
 OVERHEAD_SOURCES = {
-    "vllm": "estimate: CUDA graphs (vLLM ≥ 0.21 subtracts its estimate before sizing the KV cache: 0.36–0.6 GiB "
-            "in published logs) + memory outside torch (NCCL, cuBLAS workspaces: 0.1–0.6 GiB), 0.5 GiB each",
+    "vllm": "estimate: CUDA graphs (since vLLM 0.21 subtracted before sizing the cache; 0.36–0.6 GiB in published "
+            "single-GPU logs) + memory outside torch (cuBLAS workspaces, about 0.2 GiB; NCCL adds about 0.1 GiB "
+            "with tensor parallelism); the CUDA context itself sits in the share vLLM leaves unused",
     "llamacpp": "estimate: the CUDA context and cuBLAS workspace, about 300 MiB with lazy module loading "
-                "(pytorch#107667: ~300 MB per process since CUDA 11.7)",
+                "(pytorch PR #86509: 274 MiB lazy, 636 MiB eager)",
     "transformers": "estimate: the CUDA context and cuBLAS workspace of a PyTorch process, 0.5 GiB "
                     "(pytorch#20532, #107667: 300–400 MB, plus workspaces)",
 }
@@ -460,9 +477,13 @@ def _activation_term(spec: ModelSpec, deployment: Deployment, point: Point, stag
     b = dtype.block_bytes // dtype.block_values or 2
     if runtime == "vllm":
         tokens, seqs = vllm_batch_defaults(deployment.gpu)
-        bindings = {"C": tokens, "F": width, "H": hidden, "b": b, "S": seqs if stage.head else 0, "V": vocab}
-        return _estimate("activation", f"activation peak (profile run of {tokens:,} tokens)",
-                         "C × (F + 4 × H) × b + S × V × 4", bindings, VLLM_ACTIVATION_SOURCE)
+        forward = {"C": tokens, "F": width, "H": hidden, "b": b}
+        logits = {"S": min(seqs, tokens), "V": vocab}
+        if not stage.head or tokens * (width + 3 * hidden) * b >= logits["S"] * vocab * 6:
+            return _estimate("activation", f"activation peak (profile run of {tokens:,} tokens)",
+                             "C × (F + 3 × H) × b", forward, VLLM_ACTIVATION_SOURCE)
+        return _estimate("activation", f"activation peak (sampler logits of {logits['S']:,} requests)",
+                         "S × V × (2 + 4)", logits, VLLM_ACTIVATION_SOURCE)
     if runtime == "llamacpp":
         logits = vocab if stage.head else 0
         per_token = max(logits, width + 4 * hidden)
@@ -482,10 +503,12 @@ def _activation_term(spec: ModelSpec, deployment: Deployment, point: Point, stag
                      {"B": batch, "T": tokens, "F": width, "H": hidden, "b": b}, TRANSFORMERS_ACTIVATION_SOURCE)
 
 
-def _overhead_term(runtime: str) -> Term:
+def _overhead_term(deployment: Deployment) -> Term:
+    runtime = deployment.runtime
     if runtime == "vllm":
+        non_torch = VLLM_NON_TORCH_BYTES + (VLLM_NON_TORCH_TP_BYTES if deployment.tp > 1 else 0)
         return _estimate("overhead", "runtime overhead (CUDA graphs + non-torch)", "G + N",
-                         {"G": CUDA_GRAPHS_BYTES, "N": VLLM_NON_TORCH_BYTES}, OVERHEAD_SOURCES[runtime])
+                         {"G": CUDA_GRAPHS_BYTES, "N": non_torch}, OVERHEAD_SOURCES[runtime])
     context = LLAMACPP_CONTEXT_BYTES if runtime == "llamacpp" else TORCH_CONTEXT_BYTES
     return _estimate("overhead", "runtime overhead (CUDA context)", "X", {"X": context}, OVERHEAD_SOURCES[runtime])
 
@@ -522,7 +545,7 @@ def fit(spec: ModelSpec, point: Point, deployment: Deployment) -> Fit:
 
     def budget(stage: Stage, weight: Term, at: Point) -> Budget:
         return Budget(stage, weight, _kv_term(spec, deployment, at, stage),
-                      _activation_term(spec, deployment, at, stage, activation_dtype), _overhead_term(runtime))
+                      _activation_term(spec, deployment, at, stage, activation_dtype), _overhead_term(deployment))
 
     budgets = tuple(budget(stage, weight, point) for stage, weight in zip(stages, weights))
     capacity = _capacity(deployment)

@@ -174,8 +174,11 @@ def point(spec: ModelSpec, tokens: int, batch: int = 1, cache_dtype: Optional[DT
 # --- where the model runs: GPUs, parallelism, runtime (`fit`) ---------------------------------------
 
 RUNTIMES = ("vllm", "llamacpp", "transformers")
-# vLLM's `--gpu-memory-utilization` default: the share of each GPU's memory vLLM may use.
-VLLM_GPU_MEMORY_UTILIZATION = 0.9
+# The vLLM whose rules fit follows (vllm/config/cache.py, v1/kv_cache_interface.py, engine/arg_utils.py).
+VLLM_REVISION = "vLLM 0.21 (upstream 9aaf83ef5, 2026-05-19)"
+# `--gpu-memory-utilization` default: the share of each GPU's memory vLLM may use; 0.92 since
+# vLLM 0.21 (PR #38284, which also began subtracting CUDA graphs before sizing the cache), 0.9 before.
+VLLM_GPU_MEMORY_UTILIZATION = 0.92
 # The roofline's default: peak bandwidth and peak throughput, an upper bound on speed.
 DEFAULT_EFFICIENCY = 1.0
 
@@ -316,7 +319,7 @@ class Deployment:
             return mix, f"the GGUF mix of {weight_dtype}"
         if spec.checkpoint_format and self.format is None and weight_dtype.source != "--weights-dtype":
             return spec.checkpoint_format, "checkpoint_format (as published)"
-        return None, str(weight_dtype)
+        return None, weight_dtype.source
 
 
 def vllm_batch_defaults(gpu: GPU) -> tuple[int, int]:

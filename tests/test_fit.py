@@ -120,6 +120,16 @@ def test_llamacpp_kv_cache_matches_published_logs():
     assert result.point.cache_dtype.dtype.name == "fp16"  # llama.cpp's -ctk/-ctv default, not the model's bf16
 
 
+def test_vllm_window_layers_hold_the_window_plus_a_prefill_chunk_and_a_block():
+    # kv_cache_interface.py SlidingWindowSpec.max_memory_usage_bytes:
+    # (cdiv(min(w − 1 + max_num_batched_tokens, max_model_len), block) + 1) × page. Gemma-2-9B on an
+    # H100 (max_num_batched_tokens 8,192 for `vllm serve` on a GPU of 70 GiB or more), 32k tokens.
+    result = fitted("gemma2-9b", seq="32768", gpu="h100")
+    page = 16 * 2 * 8 * 256 * 2
+    window_blocks = ceil(min(4096 - 1 + 8192, 32768) / 16) + 1
+    assert result.most_loaded.kv_cache.total == 21 * page * (32768 // 16) + 21 * page * window_blocks
+
+
 def test_llamacpp_cells_are_padded_per_sequence_and_windows_keep_window_plus_ubatch():
     # llama-kv-cache-iswa.cpp: size_swa = GGML_PAD(min(size_base, n_swa + n_ubatch), 256); n_ctx_seq
     # padded to 256. Gemma-2-9B: 21 sliding layers (window 4,096) and 21 full, 8 KV heads of 256.
@@ -202,9 +212,11 @@ def test_a_70b_model_in_bf16_does_not_fit_one_80gb_gpu_and_fits_four():
 
 
 def test_vllm_capacity_is_the_utilisation_share_rounded_up():
-    # Worker.determine_available_memory: requested_memory = ceil(total × gpu_memory_utilization).
+    # Worker.determine_available_memory: requested_memory = ceil(total × gpu_memory_utilization);
+    # the default is 0.92 in vllm/config/cache.py since vLLM 0.21 (PR #38284), 0.9 before.
     result = fitted("llama3.1-8b", gpu="h100")
-    assert result.capacity_bytes == ceil(85_520_809_984 * 0.9)
+    assert result.capacity_bytes == ceil(85_520_809_984 * 0.92)
+    assert fitted("llama3.1-8b", gpu="h100", gpu_utilization="0.9").capacity_bytes == ceil(85_520_809_984 * 0.9)
     assert fitted("llama3.1-8b", gpu="h100", runtime="llamacpp", weight_format="q8_0").capacity_bytes == 85_520_809_984
 
 
@@ -349,3 +361,40 @@ def test_gpus_lists_the_catalogue_with_sources():
         "h100-sxm", "h100-pcie", "h200-sxm", "b200", "a100-sxm-40gb", "a100-sxm-80gb", "l40s", "l4", "a10",
         "rtx-3090", "rtx-4090", "rtx-5090", "rtx-6000-ada", "mi300x", "mi325x", "m4-max-128gb"}
     assert all(entry["sources"] for entry in document)
+
+
+def fit_json(*args: str) -> dict:
+    result = run("fit", *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_compare_rows_are_fits_answers():
+    document = json.loads(run("compare", "llama3.1-8b", "qwen3-32b", "--gpu", "rtx-4090", "--quant", "q4_k_m",
+                              "--json").stdout)
+    rows = {row["name"]: row["values"] for row in document["rows"] if row["section"].startswith("fit on")}
+    for index, model in enumerate(("llama3.1-8b", "qwen3-32b")):
+        answer = fit_json(model, "--gpu", "rtx-4090", "--format", "q4_k_m", "--seq", str(document["seq_len"]))
+        assert rows["its total (with the estimates)"][index] == answer["per_gpu"]["total_bytes"]
+        assert rows["fits"][index] == ("yes" if answer["fits"] else "no")
+        assert rows["largest context"][index] == answer["max_seq"]
+
+
+def test_compare_leaves_a_model_fit_does_not_model_blank():
+    document = json.loads(run("compare", "llama3.1-8b", "mamba-codestral-7b", "--gpu", "h100", "--json").stdout)
+    fits = next(row for row in document["rows"] if row["name"] == "fits")
+    assert fits["values"] == ["yes", None]
+
+
+def test_explain_fit_derives_the_same_budget():
+    document = json.loads(run("explain", "llama3.1-70b", "--topic", "fit", "--gpu", "h100", "--gpus", "4",
+                              "--seq", "8k", "--json").stdout)
+    answer = fit_json("llama3.1-70b", "--gpu", "h100", "--gpus", "4", "--seq", "8k")
+    assert document["total"] == answer["per_gpu"]["total_bytes"]
+    results = [section["result"] for section in document["sections"]]
+    assert answer["per_gpu"]["weights_bytes"] in results and answer["per_gpu"]["kv_cache_bytes"] in results
+
+
+def test_explain_gpu_options_go_with_the_fit_topic():
+    result = run("explain", "llama3.1-8b", "--gpu", "h100")
+    assert result.exit_code == 2 and "go with --topic fit" in result.stderr

@@ -19,10 +19,10 @@ LAYERS: dict[str, int] = {
     "tensors": 3,  # the tensors of a model's files, from its spec
     "presets": 4, "hf_config": 4, "checkpoint": 4, "gguf_file": 4,  # readers
     "models": 5, "params": 5, "kvcache": 5, "quant": 5,  # the one door for models; the core
-    "compare": 6, "explain": 6,  # zip and narrate the core's trees
     "fit": 6,  # the budget of each GPU, from the core's weights and caches
-    "formats": 7, "render": 7,  # JSON/CSV/Markdown and Rich, siblings
-    "cli": 8, "__main__": 9,
+    "compare": 7, "explain": 7,  # zip and narrate the core's trees
+    "formats": 8, "render": 8,  # JSON/CSV/Markdown and Rich, siblings
+    "cli": 9, "__main__": 10,
 }
 
 
