@@ -485,8 +485,7 @@ def _activation_term(spec: ModelSpec, deployment: Deployment, point: Point, stag
         return _estimate("activation", f"activation peak (sampler logits of {logits['S']:,} requests)",
                          "S × V × (2 + 4)", logits, VLLM_ACTIVATION_SOURCE)
     if runtime == "llamacpp":
-        logits = vocab if stage.head else 0
-        per_token = max(logits, width + 4 * hidden)
+        per_token = max(vocab if stage.head else 0, width + 3 * hidden)
         return _estimate("activation", f"compute buffer (ubatch of {LLAMACPP_UBATCH} tokens)",
                          "u × W × 4", {"u": LLAMACPP_UBATCH, "W": per_token}, LLAMACPP_COMPUTE_SOURCE)
     attention = next((layer.mixer for layer in layers if isinstance(layer.mixer, (Attention, LatentAttention))), None)
