@@ -398,3 +398,9 @@ def test_explain_fit_derives_the_same_budget():
 def test_explain_gpu_options_go_with_the_fit_topic():
     result = run("explain", "llama3.1-8b", "--gpu", "h100")
     assert result.exit_code == 2 and "go with --topic fit" in result.stderr
+
+
+def test_only_apple_gpus_share_their_memory():
+    shared = {gpu.id for gpu in CATALOGUE if gpu.usable_share is not None}
+    assert shared == {"m2-ultra-192gb", "m3-max-128gb", "m4-max-128gb"}
+    assert find_gpu("mi300x").capacity_bytes == 205_822_885_888  # rocm-smi's VRAM Total Memory
