@@ -265,7 +265,7 @@ class Shard:
 
 def _checkpoint_shard(spec: ModelSpec, deployment: Deployment, stage: Stage, weight_format: Optional[str],
                       dtype: DType) -> Shard:
-    from llmcalc.quant import UNQUANTIZED_BYTES, linear_bytes, packs
+    from llmcalc.quant import UNQUANTIZED_BYTES, packs
     from llmcalc.tensors import checkpoint_weights
 
     tp = deployment.tp
@@ -291,7 +291,7 @@ def _checkpoint_shard(spec: ModelSpec, deployment: Deployment, stage: Stage, wei
         elif weight_format is None:
             size = dtype_bytes(elements, dtype)
         elif packs(weight_format, weight):
-            size = linear_bytes(weight_format, weight.name, shape[0], shape[1]) * count
+            size = _shard_linear_bytes(weight_format, weight, shape, tp) * count
         else:
             size = elements * UNQUANTIZED_BYTES
         total += size
@@ -299,6 +299,22 @@ def _checkpoint_shard(spec: ModelSpec, deployment: Deployment, stage: Stage, wei
         if weight.name == "model.embed_tokens.weight" and spec.embeddings.head == "untied":
             lookup += size
     return Shard(total, experts, lookup)
+
+
+def _shard_linear_bytes(weight_format: str, weight: Weight, shape: tuple[int, ...], tp: int) -> int:
+    """One packed Linear's bytes on one GPU; a slice the format cannot hold on its own (a GPTQ group
+    or an MXFP4 block cut by the split) is one vLLM pads to its kernels' tile, which is not modelled."""
+    from llmcalc.quant import linear_bytes
+
+    try:
+        return linear_bytes(weight_format, weight.name, shape[0], shape[1])
+    except SpecError as exc:
+        if shape == weight.shape:
+            raise
+        hint = " or --expert-parallel" if weight.expert else ""
+        raise UsageError(f"--tp {tp}: each GPU's slice of {weight.name} ({shape[0]:,} × {shape[1]:,}) does not fit "
+                         f"{weight_format}'s layout ({exc.problem}); vLLM pads such slices to its kernels' tiles, "
+                         f"which fit does not model: try another --tp{hint}") from None
 
 
 def _gguf_tensor_bytes(ggml_type: str, shape: tuple[int, ...], data: int) -> int:
@@ -576,6 +592,8 @@ def _check_supported(spec: ModelSpec, point: Point, deployment: Deployment) -> N
     if spec.architecture != "decoder" or not mixers <= {Attention, LatentAttention}:
         raise SpecError(spec.name, "layer_types", "fit models attention decoders (full, sliding, chunked, MLA); "
                                                    "state-space, linear-attention and encoder models are not yet")
+    if deployment.pp > spec.num_layers:
+        raise UsageError(f"--pp {deployment.pp}: {spec.name} has only {spec.num_layers} layers to split")
     cache = point.cache_dtype.dtype.name
     allowed = {"vllm": VLLM_CACHE_DTYPES, "llamacpp": LLAMACPP_CACHE_DTYPES}.get(deployment.runtime)
     if allowed is not None and cache not in allowed:

@@ -404,3 +404,11 @@ def test_only_apple_gpus_share_their_memory():
     shared = {gpu.id for gpu in CATALOGUE if gpu.usable_share is not None}
     assert shared == {"m2-ultra-192gb", "m3-max-128gb", "m4-max-128gb"}
     assert find_gpu("mi300x").capacity_bytes == 205_822_885_888  # rocm-smi's VRAM Total Memory
+
+
+def test_a_tp_slice_a_format_cannot_hold_is_named_not_guessed():
+    # gpt-oss-120b's experts are 2,880 wide: 360 per GPU at tp 8, not whole 32-value MXFP4 blocks.
+    result = run("fit", "gpt-oss-120b", "--gpu", "h100", "--gpus", "8")
+    assert result.exit_code == 2 and "--expert-parallel" in result.stderr
+    assert run("fit", "gpt-oss-120b", "--gpu", "h100", "--gpus", "8", "--expert-parallel").exit_code == 0
+    assert "only 28 layers" in run("fit", "qwen2.5-7b", "--gpu", "h100", "--pp", "29").stderr
