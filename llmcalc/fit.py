@@ -16,25 +16,35 @@ roofline for decode and prefill speed, its efficiency a visible parameter.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass, replace
 from functools import cached_property
 from math import ceil
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import Callable, Optional
 
 from llmcalc.errors import SpecError, UsageError
 from llmcalc.kvcache import layer_cache
 from llmcalc.memory import DType, dtype_bytes
+from llmcalc.parallel import (
+    Stage,
+    TensorParallel,
+    count_in_stage,
+    layer_split_stages,
+    pipeline_stages,
+    stage_weights,
+)
 from llmcalc.scenario import MAX_SIZE, Deployment, Point
 from llmcalc.spec import Attention, FeedForward, Layer, LatentAttention, MixtureOfExperts, ModelSpec
 from llmcalc.terms import Term, group, leaf
+from llmcalc.tensors import Weight, checkpoint_weights
 from llmcalc.text import layer_span
-
-if TYPE_CHECKING:  # tensors (and quant) are imported where weights are split
-    from llmcalc.tensors import Weight
 
 VLLM_BLOCK_SIZE = 16  # CacheConfig.block_size default: the KV cache is allocated in 16-token blocks
 VLLM_VOCAB_PADDING = 64  # DEFAULT_VOCAB_PADDING_SIZE: embedding and head rows padded to a multiple
+
+
+def vllm_tensor_parallel(degree: int) -> TensorParallel:
+    """vLLM's tensor parallelism: vocabulary padded to 64 and divided; K/V heads replicated."""
+    return TensorParallel(degree, "vLLM", VLLM_VOCAB_PADDING, replicate_kv=True)
 LLAMACPP_CELL_PADDING = 256  # llama_kv_cache pads its cells (n_ctx) to a multiple of 256
 LLAMACPP_UBATCH = 512  # llama.cpp's -ub default: tokens per compute step
 LLAMACPP_CUDA_ALIGNMENT = 128  # ggml-cuda buffer alignment
@@ -42,17 +52,6 @@ LLAMACPP_ROW_PADDING = 512  # ggml-cuda MATRIX_ROW_PADDING: quantized rows padde
 
 VLLM_CACHE_DTYPES = ("bf16", "fp16", "fp32", "fp8_e4m3", "fp8_e5m2")
 LLAMACPP_CACHE_DTYPES = ("fp32", "fp16", "bf16", "q8_0", "q4_0")
-
-
-@dataclass(frozen=True, eq=False)
-class Stage:
-    """GPUs that hold the same layers: one pipeline stage of `tp` identical GPUs (vLLM), or one
-    GPU of llama.cpp's layer split."""
-
-    index: int
-    layers: range
-    embedding: bool  # holds the token embedding (vLLM: the first stage; tied heads: the last too)
-    head: bool  # holds the final norm and the LM head
 
 
 @dataclass(frozen=True, eq=False)
@@ -193,66 +192,7 @@ def _window(mixer: object) -> Optional[int]:
     return mixer.cached_window if isinstance(mixer, Attention) else None
 
 
-# --- where each layer goes ------------------------------------------------------------------------------
-
-def vllm_stages(layers: int, pp: int, tied: bool) -> list[Stage]:
-    """vLLM's get_pp_indices: layers // pp per stage, the remainder given one each to the stages
-    before the last (partitions[-2], [-3], ...); the embedding on the first stage, the head on
-    the last (a tied head keeps a copy of the embedding there)."""
-    partitions = [layers // pp] * pp
-    for i in range(2, layers % pp + 2):
-        partitions[-i] += 1
-    stages, start = [], 0
-    for index, size in enumerate(partitions):
-        last = index == pp - 1
-        stages.append(Stage(index, range(start, start + size), index == 0 or (last and tied), last))
-        start += size
-    return stages
-
-
-def llamacpp_stages(layers: int, gpus: int) -> list[Stage]:
-    """llama.cpp's default layer split over equal GPUs (llama_model::load_tensors): the split
-    points are i/gpus; layer il (and the output as layer n) goes to the first GPU whose split point
-    exceeds il/(n + 1). The token embedding stays on the host."""
-    splits = [(i + 1) / gpus for i in range(gpus)]
-    owner = [min(bisect_right(splits, il / (layers + 1)), gpus - 1) for il in range(layers + 1)]
-    held = owner[:layers]
-    return [Stage(g, range(held.index(g), held.index(g) + held.count(g)) if g in held else range(0), False,
-                  owner[layers] == g) for g in range(gpus)]
-
-
 # --- weights --------------------------------------------------------------------------------------------
-
-def _shard_shape(weight: Weight, tp: int) -> tuple[int, ...]:
-    """The shape one of `tp` GPUs holds, as vLLM's parallel layers split it."""
-    shape, split, heads = weight.shape, weight.split, weight.heads
-    if tp == 1 or split == "replicated" or (split == "row" and len(shape) == 1):
-        return shape
-
-    def whole(count: int, what: str) -> int:
-        if count % tp:
-            raise UsageError(f"--tp {tp} does not divide the {count:,} {what} of {weight.name} "
-                             f"(vLLM splits them evenly)")
-        return count // tp
-
-    if split == "vocab":
-        padded = ceil(shape[0] / VLLM_VOCAB_PADDING) * VLLM_VOCAB_PADDING
-        return (whole(padded, "padded vocabulary rows"), *shape[1:])
-    if split == "kv":
-        width = shape[0] // heads
-        if tp >= heads:
-            if tp % heads:
-                raise UsageError(f"--tp {tp} is not a multiple of the {heads} K/V heads of {weight.name} "
-                                 f"(vLLM replicates them evenly)")
-            return (width, *shape[1:])
-        return (whole(heads, "K/V heads") * width, *shape[1:])
-    if split == "row":
-        return (shape[0], whole(heads, "attention heads") * (shape[1] // heads) if heads else
-                whole(shape[1], "input features"))
-    # column, heads
-    return (whole(heads, "attention heads") * (shape[0] // heads) if heads else
-            whole(shape[0], "output features"), *shape[1:])
-
 
 @dataclass(frozen=True)
 class Shard:
@@ -266,23 +206,10 @@ class Shard:
 def _checkpoint_shard(spec: ModelSpec, deployment: Deployment, stage: Stage, weight_format: Optional[str],
                       dtype: DType) -> Shard:
     from llmcalc.quant import UNQUANTIZED_BYTES, packs
-    from llmcalc.tensors import checkpoint_weights
 
     tp = deployment.tp
-    experts_over = deployment.tp if deployment.expert_parallel else 1
     total = experts = lookup = 0
-    for weight in checkpoint_weights(spec):
-        count = _count_in_stage(weight, stage)
-        if not count:
-            continue
-        if weight.expert and experts_over > 1:
-            per_layer = weight.count // (weight.layers[1] - weight.layers[0] + 1) if weight.layers else weight.count
-            if per_layer % experts_over:
-                raise UsageError(f"--expert-parallel over {experts_over} GPUs does not divide the {per_layer} "
-                                 f"experts of {weight.name}")
-            shape, count = weight.shape, count // experts_over
-        else:
-            shape = _shard_shape(weight, tp)
+    for weight, shape, count in stage_weights(spec, stage, vllm_tensor_parallel(tp), tp if deployment.expert_parallel else 1):
         elements = count
         for n in shape:
             elements *= n
@@ -542,12 +469,12 @@ def fit(spec: ModelSpec, point: Point, deployment: Deployment) -> Fit:
     weight_format, format_source = deployment.weight_format(spec, point.weight_dtype)
     runtime = deployment.runtime
     if runtime == "llamacpp":
-        stages = llamacpp_stages(spec.num_layers, deployment.gpus)
+        stages = layer_split_stages(spec.num_layers, deployment.gpus)
         assert weight_format is not None
         shards, host = _gguf_split(spec, weight_format, stages)
         label = f"weights ({weight_format}, this GPU's layers, as in its CUDA buffer)"
     else:
-        stages = (vllm_stages(spec.num_layers, deployment.pp, spec.embeddings.head == "tied")
+        stages = (pipeline_stages(spec.num_layers, deployment.pp, spec.embeddings.head == "tied")
                   if runtime == "vllm" else [Stage(0, range(spec.num_layers), True, True)])
         host = 0
         label = weight_format or point.weight_dtype.dtype.name
@@ -670,12 +597,10 @@ def _expert_share(spec: ModelSpec, batch: int) -> float:
 def _stage_work(spec: ModelSpec, stage: Stage, tokens: int) -> tuple[int, int, dict[str, int]]:
     """(weights that multiply each token, of which routed experts, attention FLOPs/2 per sequence for
     one decode step at `tokens` and for a prefill of `tokens`), for the stage's layers."""
-    from llmcalc.tensors import checkpoint_weights
-
     linear = experts = 0
     for weight in checkpoint_weights(spec):
         if weight.linear:
-            elements = _count_in_stage(weight, stage) * weight.shape[0] * weight.shape[1]
+            elements = count_in_stage(weight, stage) * weight.shape[0] * weight.shape[1]
             linear += elements
             experts += elements if weight.expert else 0
     if stage.head:  # the LM head multiplies (a tied one with the embedding's matrix)
@@ -696,16 +621,6 @@ def _stage_work(spec: ModelSpec, stage: Stage, tokens: int) -> tuple[int, int, d
         span = min(tokens, window) if window is not None else tokens
         prefill += width * (span * (span + 1) // 2 + (tokens - span) * span)
     return linear, experts, {"decode": decode, "prefill": prefill}
-
-
-def _count_in_stage(weight: Weight, stage: Stage) -> int:
-    """How many of the weight's `count` tensors sit on the stage's GPUs."""
-    if weight.layers is None:
-        return weight.count if (stage.head if weight.name.startswith(("lm_head", "model.norm")) else stage.embedding) \
-            else 0
-    first, last = weight.layers
-    overlap = len(range(max(first, stage.layers.start), min(last + 1, stage.layers.stop)))
-    return weight.count // (last - first + 1) * overlap
 
 
 # --- what would make it fit -----------------------------------------------------------------------------

@@ -23,14 +23,8 @@ from typer.testing import CliRunner
 
 from llmcalc.cli import app
 from llmcalc.errors import UsageError
-from llmcalc.fit import (
-    _shard_shape,
-    fit,
-    llamacpp_stages,
-    vllm_block_bytes,
-    vllm_kv_tokens,
-    vllm_stages,
-)
+from llmcalc.fit import fit, vllm_block_bytes, vllm_kv_tokens, vllm_tensor_parallel
+from llmcalc.parallel import layer_split_stages, pipeline_stages, shard_shape
 from llmcalc.gpus import CATALOGUE, find_gpu
 from llmcalc.memory import DTYPES
 from llmcalc.params import count_params
@@ -143,7 +137,7 @@ def test_llamacpp_cells_are_padded_per_sequence_and_windows_keep_window_plus_uba
 def test_llamacpp_splits_layers_as_its_loader_does():
     # llama.cpp docs/backend/snapdragon/README.md: OLMoE-1B-7B (16 layers) over two devices holds
     # "HTP0 KV buffer size = 306.00 MiB" and "HTP1 ... = 238.00 MiB" at 34 MiB a layer: 9 and 7 layers.
-    stages = llamacpp_stages(16, 2)
+    stages = layer_split_stages(16, 2)
     assert [len(stage.layers) for stage in stages] == [9, 7]
     assert [stage.head for stage in stages] == [False, True]
     assert not any(stage.embedding for stage in stages)  # the token embedding stays on the host
@@ -152,9 +146,9 @@ def test_llamacpp_splits_layers_as_its_loader_does():
 def test_vllm_pipeline_stages_follow_get_pp_indices():
     # vllm/distributed/utils.py get_pp_indices: layers // pp each, the remainder one each to
     # partitions[-2], [-3], ... (80 // 3 = 26, remainder 2; 61 // 4 = 15, remainder 1).
-    assert [len(s.layers) for s in vllm_stages(80, 3, tied=False)] == [27, 27, 26]
-    assert [len(s.layers) for s in vllm_stages(61, 4, tied=False)] == [15, 15, 16, 15]
-    stages = vllm_stages(28, 2, tied=True)
+    assert [len(s.layers) for s in pipeline_stages(80, 3, tied=False)] == [27, 27, 26]
+    assert [len(s.layers) for s in pipeline_stages(61, 4, tied=False)] == [15, 15, 16, 15]
+    stages = pipeline_stages(28, 2, tied=True)
     assert (stages[0].embedding, stages[0].head, stages[1].embedding, stages[1].head) == (True, False, True, True)
 
 
@@ -162,7 +156,7 @@ def test_vllm_pipeline_stages_follow_get_pp_indices():
 
 def shard(model: str, name_end: str, tp: int) -> tuple[int, ...]:
     weight = next(w for w in checkpoint_weights(resolve(model)) if w.name.endswith(name_end))
-    return _shard_shape(weight, tp)
+    return shard_shape(weight, vllm_tensor_parallel(tp))
 
 
 def test_tp_shards_match_vllm_partitions():
