@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # quant, fit and the GPU catalogue are imported only by the c
     from llmcalc.fit import Fit, Remedies, Stage
     from llmcalc.gpus import GPU
     from llmcalc.quant import FolderCheck, GgufCheck, NotApplicable, QuantSize
+    from llmcalc.train import TrainResult
 
 # Characters of the longest bar in a sweep.
 BAR_WIDTH = 24
@@ -564,3 +565,54 @@ def print_gpus(catalogue: tuple[GPU, ...]) -> None:
                       f"{gpu.fp8_flops / 1e12:g}" if gpu.fp8_flops else MISSING,
                       ", ".join(gpu.aliases) + (f" (GPU may use {gpu.usable_share:.0%})" if gpu.usable_share else ""))
     show(console, table)
+
+
+def print_train(result: TrainResult) -> None:
+    t, budget, console = result.training, result.most_loaded, make_console()
+    setup = f"{t.gpus} GPU(s): dp {t.dp} × tp {t.tp} × pp {t.pp}, ZeRO {t.zero}" + \
+        (", sequence parallel" if t.sequence_parallel else "")
+    what = (f"LoRA rank {t.lora_rank} on {','.join(t.lora_modules)}" + (" over an NF4 base (QLoRA)" if t.qlora else "")
+            if t.lora_rank else "full training")
+    console.print(f"{result.spec.name} — {what}; {setup}; {t.precision} {'' if t.precision == 'fp32' else 'mixed '}"
+                  f"precision, {t.optimizer}, {t.convention} convention; {exact(t.tokens)} tokens × micro-batch "
+                  f"{t.micro_batch}, recompute {t.recompute}, {t.attention} attention"
+                  + (", dropout" if t.dropout else ""))
+    console.print(f"parameters: {exact(result.total_params)} ({human_count(result.total_params)}); trainable: "
+                  f"{exact(result.trainable_params)} ({share(result.trainable_params, result.total_params)})")
+    where = f"stage {budget.stage.index + 1} of {t.pp}" if t.pp > 1 else "per GPU"
+    table = Table(title=f"the most loaded GPU ({where}): {exact(budget.params)} parameters before ZeRO",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    for header, justify in (("part", "left"), ("bytes", "right"), ("GB", "right"), ("GiB", "right"), ("", "left")):
+        table.add_column(header, justify=justify, no_wrap=header != "")  # type: ignore[arg-type]
+    for term in (budget.weights, budget.gradients, budget.optimizer, budget.activations):
+        kind = "estimate" if term.estimate else "exact"
+        table.add_row(term.key, exact(term.total), gigabytes(term.total), gibibytes(term.total),
+                      f"{kind}: {term.label}")
+    table.add_section()
+    table.add_row("total", exact(budget.total), gigabytes(budget.total), gibibytes(budget.total), "")
+    if t.gpu is not None:
+        capacity = t.gpu.capacity_bytes
+        table.add_row("capacity", exact(capacity), gigabytes(capacity), gibibytes(capacity), t.gpu.name)
+    show(console, table)
+    if budget.host_bytes:
+        console.print(f"on the host (offload): {both_units(budget.host_bytes)}")
+    if t.gpu is not None:
+        fits = budget.total <= t.gpu.capacity_bytes
+        console.print(Text("FITS" if fits else "DOES NOT FIT", style="bold green" if fits else "bold red"))
+    console.print(f"activations of one layer, one micro-batch: {both_units(result.per_layer.total)}; "
+                  f"{budget.activations.estimate}")
+    console.print(f"FLOPs per token: {exact(result.flops_per_token)} = 6 × the weights that multiply a token "
+                  f"({exact(result.dense_flops_per_token)}) + attention 12·L·s·d_attn "
+                  f"({exact(result.attention_flops_per_token)}), PaLM's convention"
+                  + (f"; with {t.recompute} recomputation the GPUs do {exact(result.hardware_flops_per_token)}"
+                     if t.recompute != "none" else ""))
+    console.print(f"compute-optimal (Chinchilla, 20 tokens per parameter): {exact(result.chinchilla_tokens)} tokens")
+    if result.training_flops is not None:
+        console.print(f"the run: {exact(t.run_tokens or 0)} tokens × {exact(result.flops_per_token)} = "
+                      f"{result.training_flops:.3e} FLOPs")
+        if result.seconds is not None and result.gpu_hours is not None and result.peak_flops:
+            console.print(f"on {t.gpus} × {t.gpu.name if t.gpu else ''} at MFU {t.mfu:g} of "
+                          f"{result.peak_flops / 1e12:,.1f} TFLOPS: {result.seconds / 86400:,.1f} days, "
+                          f"{result.gpu_hours:,.0f} GPU-hours")
+        elif t.gpu is None:
+            console.print("time: give --gpu (and --mfu) to turn FLOPs into days")

@@ -329,3 +329,146 @@ def vllm_batch_defaults(gpu: GPU) -> tuple[int, int]:
     if gpu.memory_bytes >= 70 * 2**30 and "a100" not in gpu.name.lower():
         return 8192, 1024
     return 2048, 256
+
+
+# --- how the model is trained (`train`) ------------------------------------------------------------------
+
+TRAIN_PRECISIONS = ("bf16", "fp16", "fp32", "fp8")  # bf16, fp16 and fp8 are mixed precision
+OPTIMIZERS = ("adamw", "adam", "adam8bit", "sgd", "adafactor")
+RECOMPUTE = ("none", "selective", "full")
+ATTENTION_KERNELS = ("flash", "eager")
+OFFLOAD = ("none", "optimizer", "all")
+CONVENTIONS = ("zero", "megatron")
+# FSDP's sharding strategies are ZeRO stages under other names.
+ZERO_STAGES = {"0": 0, "1": 1, "2": 2, "3": 3, "no-shard": 0, "no_shard": 0, "grad-op": 2, "shard_grad_op": 2,
+               "full": 3, "full_shard": 3}
+# Training runs at a chosen sequence length, rarely the model's whole context: 4,096 unless --seq.
+DEFAULT_TRAIN_TOKENS = 4096
+# The model-FLOPs utilisation time estimates assume unless --mfu (large dense runs report 0.35–0.55).
+DEFAULT_MFU = 0.4
+# Tokens of a run: 15e12, 15T, 300B, 2.5e9.
+_RUN_UNITS = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
+
+
+def parse_run_tokens(option: str, text: str) -> int:
+    """`15e12`, `15T` (= 15 × 10^12), `300B`, `2.5e9`: a positive whole number of tokens."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([kmbgt]?)\s*", text.lower())
+    if match is None:
+        raise UsageError(f"{option} {text!r}: expected a number of tokens: 15e12, 15T, 300B, 2.5e9")
+    value = Decimal(match.group(1)) * _RUN_UNITS[match.group(2)]
+    if value <= 0 or value != value.to_integral_value() or value > 10**18:
+        raise UsageError(f"{option} {text!r}: expected a whole number of tokens from 1 to 10^18")
+    return int(value)
+
+
+def _choice(option: str, value: Optional[str], choices: tuple[str, ...], default: str) -> str:
+    if value is None:
+        return default
+    if value.lower() not in choices:
+        raise UsageError(f"{option} {value!r}: use one of {', '.join(choices)}")
+    return value.lower()
+
+
+@dataclass(frozen=True, eq=False)
+class Training:
+    """How the model is trained, every default resolved (`train`).
+
+    - gpus: `--gpus`, else 1; tp, pp: `--tp`, `--pp`, else 1; dp = gpus ÷ (tp × pp), which must
+      be whole. ZeRO shards over dp only, never over all the GPUs.
+    - zero 0 (`--zero 0-3`, or FSDP's no-shard, grad-op, full); `--convention zero` counts mixed
+      precision Adam as the ZeRO paper does (2 + 2 + 12 bytes per parameter), `megatron` as
+      Megatron-LM does (fp32 gradients: 2 + 4 + 12, its distributed optimizer being `--zero 1`).
+    - seq 4,096 (not the model's context: runs train at a chosen length), micro-batch 1,
+      recompute none, attention flash, no dropout, optimizer adamw, precision bf16 (mixed).
+    - LoRA when `--lora-rank` is given (modules q_proj,v_proj, peft's default for LLaMA-like
+      models); `--qlora` keeps the frozen base in NF4 with double quantization.
+    - time: `--tokens` on `--gpu` at `--mfu` (0.4 unless given).
+    """
+
+    gpus: int
+    tp: int
+    pp: int
+    zero: int
+    sequence_parallel: bool
+    recompute: str
+    attention: str
+    dropout: bool
+    tokens: int
+    micro_batch: int
+    optimizer: str
+    precision: str
+    offload: str
+    convention: str
+    lora_rank: Optional[int]
+    lora_modules: tuple[str, ...]
+    qlora: bool
+    run_tokens: Optional[int]
+    gpu: Optional[GPU]
+    mfu: float
+
+    @property
+    def dp(self) -> int:
+        return self.gpus // (self.tp * self.pp)
+
+    @classmethod
+    def parse(cls, gpus: Optional[int] = None, tp: Optional[int] = None, pp: Optional[int] = None,
+              zero: Optional[str] = None, sequence_parallel: bool = False, recompute: Optional[str] = None,
+              attention: Optional[str] = None, dropout: bool = False, seq: Optional[str] = None,
+              micro_batch: Optional[str] = None, optimizer: Optional[str] = None, precision: Optional[str] = None,
+              offload: Optional[str] = None, convention: Optional[str] = None, lora_rank: Optional[int] = None,
+              lora_modules: Optional[str] = None, qlora: bool = False, tokens: Optional[str] = None,
+              gpu: Optional[str] = None, mfu: Optional[str] = None) -> Training:
+        from llmcalc.gpus import find_gpu
+
+        for option, value in (("--gpus", gpus), ("--tp", tp), ("--pp", pp)):
+            if value is not None and not 1 <= value <= 1_000_000:
+                raise UsageError(f"{option} {value}: expected a whole number from 1 to 1,000,000")
+        tp_degree, pp_degree = tp or 1, pp or 1
+        count = gpus or tp_degree * pp_degree
+        if count % (tp_degree * pp_degree):
+            raise UsageError(f"--gpus {count} is not a multiple of --tp {tp_degree} × --pp {pp_degree}; valid: "
+                             f"--gpus {tp_degree * pp_degree}, {2 * tp_degree * pp_degree}, ...")
+        if zero is not None and zero.lower() not in ZERO_STAGES:
+            raise UsageError(f"--zero {zero!r}: use 0, 1, 2, 3 or FSDP's no-shard, grad-op, full")
+        stage = ZERO_STAGES[zero.lower()] if zero is not None else 0
+        dp = count // (tp_degree * pp_degree)
+        if stage and dp == 1:
+            raise UsageError(f"--zero {stage} shards over the data-parallel GPUs, and there is one "
+                             f"({count} GPUs ÷ tp {tp_degree} × pp {pp_degree}); use --zero 0 or more --gpus")
+        chosen_convention = _choice("--convention", convention, CONVENTIONS, "zero")
+        if chosen_convention == "megatron" and stage > 1:
+            raise UsageError("--convention megatron shards only the optimizer (its distributed optimizer): "
+                             "--zero 0 or 1")
+        chosen_offload = _choice("--offload", offload, OFFLOAD, "none")
+        if chosen_offload == "all" and stage != 3:
+            raise UsageError("--offload all moves parameters to the host, which needs --zero 3; --offload "
+                             "optimizer works at any stage")
+        if sequence_parallel and tp_degree == 1:
+            raise UsageError("--sequence-parallel splits over the tensor-parallel GPUs: give --tp 2 or more")
+        modules = tuple(m.strip() for m in lora_modules.split(",") if m.strip()) if lora_modules else ()
+        if lora_rank is not None and not 1 <= lora_rank <= 65536:
+            raise UsageError(f"--lora-rank {lora_rank}: expected a whole number from 1 to 65,536")
+        if (modules or qlora) and lora_rank is None:
+            raise UsageError("--lora-modules and --qlora train LoRA adapters: give --lora-rank too")
+        if lora_rank is not None and (tp_degree > 1 or pp_degree > 1):
+            raise UsageError("LoRA is modelled with data parallelism (peft with DDP or ZeRO): --tp 1 --pp 1")
+        if lora_rank is not None and chosen_convention == "megatron":
+            raise UsageError("--convention megatron counts full training; LoRA follows peft's: drop one of them")
+        sizes = parse_sizes("--seq", seq) if seq is not None else (DEFAULT_TRAIN_TOKENS,)
+        batches = parse_sizes("--micro-batch", micro_batch) if micro_batch is not None else (1,)
+        if len(sizes) > 1 or len(batches) > 1:
+            raise UsageError("--seq and --micro-batch take one size each here")
+        if sequence_parallel and sizes[0] % tp_degree:
+            raise UsageError(f"--sequence-parallel splits the {sizes[0]:,} tokens over --tp {tp_degree}: give a "
+                             f"--seq that is a multiple of {tp_degree}")
+        return cls(gpus=count, tp=tp_degree, pp=pp_degree, zero=stage, sequence_parallel=sequence_parallel,
+                   recompute=_choice("--recompute", recompute, RECOMPUTE, "none"),
+                   attention=_choice("--attention", attention, ATTENTION_KERNELS, "flash"),
+                   dropout=dropout, tokens=sizes[0], micro_batch=batches[0],
+                   optimizer=_choice("--optimizer", optimizer, OPTIMIZERS, "adamw"),
+                   precision=_choice("--precision", precision, TRAIN_PRECISIONS, "bf16"),
+                   offload=chosen_offload, convention=chosen_convention, lora_rank=lora_rank,
+                   lora_modules=modules or (("q_proj", "v_proj") if lora_rank is not None else ()), qlora=qlora,
+                   run_tokens=parse_run_tokens("--tokens", tokens) if tokens is not None else None,
+                   gpu=find_gpu(gpu) if gpu is not None else None,
+                   mfu=parse_share("--mfu", mfu) if mfu is not None else DEFAULT_MFU)

@@ -1,0 +1,163 @@
+"""`llmcalc train`: training memory and compute against independent published numbers.
+
+- Model states: the ZeRO paper (Rajbhandari et al. 2020), Figure 1: a 7.5B-parameter model on 64
+  GPUs with mixed-precision Adam needs 120 / 31.4 / 16.6 / 1.9 GB per GPU by stage.
+- Activations: Korthikanti et al. (2022), Table 2, at GPT-3 175B's shape (h 12,288, a 96, s 2,048,
+  t 8, b 1): sbh(34 + 5as/h), sbh(10 + 24/t + 5as/(ht)), 34sbh/t with sequence parallelism and
+  selective recomputation, 2sbh with full recomputation.
+- FLOPs: GPT-3's published 3.14e23 training FLOPs (Brown et al. 2020, table D.1: 175B, 300B tokens)
+  for 6ND.
+- LoRA: peft's printed trainable-parameter counts (Llama-2-7B, r 8 on q_proj and v_proj:
+  "trainable params: 4,194,304 || all params: 6,742,609,920").
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from llmcalc.cli import app
+from llmcalc.errors import UsageError
+from llmcalc.presets import resolve
+from llmcalc.scenario import Training, parse_run_tokens
+from llmcalc.schema import build_spec
+from llmcalc.train import train
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), env={"COLUMNS": "160", "NO_COLOR": "1"})
+
+
+# A model of exactly 7.5e9 parameters (tied head): 4,000 × 44,939 + 30 × (4 × 4,000² + 3 × 4,000 ×
+# 15,000 + 2 × 4,000) + 4,000.
+ZERO_PAPER_MODEL = build_spec({
+    "name": "zero-7.5b", "vocab_size": 44939, "hidden_size": 4000, "num_hidden_layers": 30,
+    "num_attention_heads": 40, "num_key_value_heads": 40, "intermediate_size": 15000, "norm": "rmsnorm",
+    "gated_ffn": True, "tie_word_embeddings": True, "max_position_embeddings": 4096}, "zero-7.5b")
+
+# GPT-3 175B (Brown et al. 2020, table 2.1): 96 layers, d_model 12,288, 96 heads, context 2,048,
+# learned positions, LayerNorm, biases, tied embeddings, FFN 4 × d_model.
+GPT3 = build_spec({
+    "name": "gpt3-175b", "vocab_size": 50257, "hidden_size": 12288, "num_hidden_layers": 96,
+    "num_attention_heads": 96, "intermediate_size": 49152, "max_position_embeddings": 2048,
+    "learned_position_embeddings": True, "norm": "layernorm", "gated_ffn": False, "attention_bias": True,
+    "mlp_bias": True, "tie_word_embeddings": True}, "gpt3-175b")
+
+
+def states(result) -> int:
+    budget = result.most_loaded
+    return budget.weights.total + budget.gradients.total + budget.optimizer.total
+
+
+@pytest.mark.parametrize(("zero", "gigabytes"), [("0", 120.0), ("1", 31.4), ("2", 16.6), ("3", 1.9)])
+def test_zero_paper_figure_1(zero, gigabytes):
+    result = train(ZERO_PAPER_MODEL, Training.parse(gpus=64, zero=zero if zero != "0" else None))
+    assert result.total_params == 7_500_000_000
+    assert round(states(result) / 1e9, 1) == gigabytes
+
+
+def test_megatron_convention_is_18_bytes_or_6_plus_12_over_d():
+    plain = train(ZERO_PAPER_MODEL, Training.parse(gpus=64, convention="megatron"))
+    assert states(plain) == 18 * 7_500_000_000
+    distributed = train(ZERO_PAPER_MODEL, Training.parse(gpus=64, zero="1", convention="megatron"))
+    assert states(distributed) == 6 * 7_500_000_000 + 12 * 7_500_000_000 // 64
+
+
+def per_layer(**options) -> int:
+    return train(GPT3, Training.parse(seq="2048", gpus=8, tp=8, dropout=True, attention="eager",
+                                      **options)).per_layer.total
+
+
+def test_korthikanti_table_2_at_gpt3_175b():
+    s, b, h, a, t = 2048, 1, 12288, 96, 8
+    no_tp = train(GPT3, Training.parse(seq="2048", dropout=True, attention="eager")).per_layer.total
+    assert no_tp == s * b * h * 34 + 5 * a * s * s * b
+    assert per_layer() == s * b * h * 10 + (24 * s * b * h + 5 * a * s * s * b) // t
+    assert per_layer(sequence_parallel=True) == (34 * s * b * h + 5 * a * s * s * b) // t
+    assert per_layer(sequence_parallel=True, recompute="selective") == 34 * s * b * h // t
+    assert per_layer(recompute="full") == 2 * s * b * h
+
+
+def test_flash_attention_and_no_dropout_drop_the_s_squared_terms():
+    flash = train(GPT3, Training.parse(seq="2048")).per_layer.total
+    s, b, h, a = 2048, 1, 12288, 96
+    # 34sbh less the two dropout masks (2sbh: one byte each), plus flash's float32 log-sum-exp per head.
+    assert flash == 32 * s * b * h + 4 * a * s * b
+
+
+def test_gpt3_training_flops_6nd():
+    result = train(GPT3, Training.parse(seq="2048", tokens="300e9"))
+    # 6ND for 175B parameters and 300B tokens: 3.14e23 (the input embedding, a lookup, is not
+    # multiplied; the tied head is).
+    assert f"{result.dense_flops_per_token * 300e9:.2e}" == "3.14e+23"
+    assert result.training_flops == result.flops_per_token * 300_000_000_000
+    assert result.attention_flops_per_token == 12 * 96 * 2048 * 12288
+
+
+def test_recomputation_adds_forward_work():
+    plain = train(GPT3, Training.parse(seq="2048"))
+    full = train(GPT3, Training.parse(seq="2048", recompute="full"))
+    assert full.hardware_flops_per_token * 6 == plain.flops_per_token * 8  # 8N instead of 6N
+    assert full.flops_per_token == plain.flops_per_token  # model FLOPs: what MFU divides
+
+
+def test_lora_trainable_params_match_peft():
+    # peft's print_trainable_parameters for Llama-2-7B, LoRA r 8 on q_proj and v_proj:
+    # "trainable params: 4,194,304 || all params: 6,742,609,920 || trainable%: 0.0622".
+    result = train(resolve("llama2-7b"), Training.parse(lora_rank=8))
+    assert result.trainable_params == 4_194_304
+    assert result.most_loaded.params == 6_742_609_920
+    assert train(resolve("llama2-7b"), Training.parse(lora_rank=16)).trainable_params == 8_388_608
+
+
+def test_time_of_a_run_at_a_stated_mfu():
+    result = train(resolve("llama3.1-8b"), Training.parse(gpus=8, tokens="15T", gpu="h100", mfu="0.5"))
+    expected = result.flops_per_token * 15 * 10**12 / (8 * 989.4e12 * 0.5)
+    assert result.seconds == pytest.approx(expected)
+    assert result.gpu_hours == pytest.approx(expected * 8 / 3600)
+    assert result.chinchilla_tokens == 20 * 8_030_261_248
+
+
+def test_run_tokens_accept_exponents_and_suffixes():
+    assert parse_run_tokens("--tokens", "15e12") == parse_run_tokens("--tokens", "15T") == 15 * 10**12
+    with pytest.raises(UsageError):
+        parse_run_tokens("--tokens", "1.5")
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (("--gpus", "6", "--tp", "4"), "not a multiple of --tp 4"),
+    (("--zero", "3"), "shards over the data-parallel GPUs, and there is one"),
+    (("--gpus", "8", "--tp", "3", "--pp", "1"), "not a multiple"),
+    (("--gpus", "3", "--tp", "3"), "does not divide the 32"),
+    (("--gpus", "8", "--pp", "3"), "not a multiple"),
+    (("--zero", "5", "--gpus", "2"), "use 0, 1, 2, 3"),
+    (("--offload", "all", "--gpus", "2", "--zero", "2"), "needs --zero 3"),
+    (("--lora-modules", "q_proj"), "give --lora-rank"),
+    (("--lora-rank", "8", "--lora-modules", "query"), "Linear modules are"),
+    (("--tokens", "lots"), "expected a number of tokens"),
+])
+def test_invalid_combinations_exit_2_with_one_line(args, fragment):
+    result = run("train", "llama3.1-8b", *args)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert 1 <= len(result.stderr.strip().splitlines()) <= 2
+    assert fragment in result.stderr
+
+
+def test_json_contract():
+    result = run("train", "llama3.1-8b", "--gpus", "8", "--zero", "3", "--seq", "8k", "--micro-batch", "2",
+                 "--recompute", "selective", "--tokens", "1T", "--gpu", "h100", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    for key in ("model", "gpus", "zero", "tp", "pp", "dp", "seq", "micro_batch", "recompute", "attention",
+                "trainable_params", "per_gpu", "activation_bytes_per_layer", "flops_per_token", "training_flops",
+                "seconds", "gpu_hours"):
+        assert key in document
+    per_gpu = document["per_gpu"]
+    assert per_gpu["total_bytes"] == sum(per_gpu[k] for k in ("weights_bytes", "gradients_bytes",
+                                                               "optimizer_bytes", "activation_bytes"))
+    assert (document["dp"], document["zero"], document["seq"]) == (8, 3, 8192)
