@@ -297,7 +297,7 @@ def compare(
 @reports_errors
 def explain(
     model: ModelArgument,
-    topic: Annotated[str, typer.Option("--topic", help="params, kvcache, gqa, estimate, quant or fit.")] = "params",
+    topic: Annotated[str, typer.Option("--topic", help="params, kvcache, gqa, estimate, quant, fit or train.")] = "params",
     quant: Annotated[Optional[str], typer.Option(
         "--quant", help="The format --topic quant derives \\[default: q4_k_m], or the weights' format of --topic "
                         "fit.")] = None,
@@ -329,7 +329,7 @@ def explain(
     """
     from llmcalc.explain import check_topic, explain as derive
     from llmcalc.models import resolve_model
-    from llmcalc.scenario import Deployment, Scenario
+    from llmcalc.scenario import Deployment, Scenario, Training
 
     check_topic(topic)
     if quant is not None:
@@ -338,14 +338,16 @@ def explain(
         if topic not in ("quant", "fit"):
             raise UsageError("--quant goes with --topic quant or --topic fit")
         quant = find_format(quant)
-    if topic != "fit" and (gpu, gpus, runtime) != (None, None, None):
-        raise UsageError("--gpu, --gpus and --runtime go with --topic fit")
+    if topic not in ("fit", "train") and (gpu, gpus, runtime) != (None, None, None):
+        raise UsageError("--gpu, --gpus and --runtime go with --topic fit (--gpu and --gpus also with train)")
     deployment = Deployment.parse(gpu, gpus, runtime=runtime, weight_format=quant) if topic == "fit" else None
+    # --topic train: the setup `llmcalc train` takes, its flags here limited to GPUs and tokens.
+    training = Training.parse(gpus=gpus, seq=seq, micro_batch=batch, gpu=gpu) if topic == "train" else None
     scenario = Scenario.parse(seq, batch, dtype)
     spec, warnings = resolve_model(model, None, assignments, assume)
     points, more = scenario.resolve(spec)
     warn(warnings, more)
-    explanation = derive(spec, topic, points[0], quant or "q4_k_m", deployment)
+    explanation = derive(spec, topic, points[0], quant or "q4_k_m", deployment, training)
 
     def as_rich() -> None:
         from llmcalc.render import print_explanation

@@ -24,10 +24,11 @@ from llmcalc.text import exact, human_count, layer_span, plural, product, signed
 
 if TYPE_CHECKING:  # the quant and fit topics' results; quant and fit are imported only for them
     from llmcalc.fit import Fit
-    from llmcalc.scenario import Deployment
+    from llmcalc.scenario import Deployment, Training
+    from llmcalc.train import TrainResult
     from llmcalc.quant import QuantSize, QuantTensor
 
-TOPICS = ("params", "kvcache", "gqa", "estimate", "quant", "fit")
+TOPICS = ("params", "kvcache", "gqa", "estimate", "quant", "fit", "train")
 
 
 def check_topic(topic: str) -> None:
@@ -116,9 +117,10 @@ class Explanation:
 
 
 def explain(spec: ModelSpec, topic: str, point: Point, quant: str = "q4_k_m",
-            deployment: Deployment | None = None) -> Explanation:
+            deployment: Deployment | None = None, training: Training | None = None) -> Explanation:
     """The derivation of `topic`; `point` gives the tokens, batch and dtype of the cache topics,
-    `quant` the format of the quant topic, `deployment` the GPUs of the fit topic."""
+    `quant` the format of the quant topic, `deployment` the GPUs of the fit topic, `training` the
+    setup of the train topic."""
     if topic == "fit":
         from llmcalc.fit import fit
 
@@ -126,6 +128,13 @@ def explain(spec: ModelSpec, topic: str, point: Point, quant: str = "q4_k_m",
             raise UsageError("--topic fit needs a GPU: --gpu NAME")
         result = fit(spec, point, deployment)
         return Explanation(spec.name, topic, tuple(_fit_steps(result)), result.most_loaded.total, "bytes")
+    if topic == "train":
+        from llmcalc.train import train
+
+        if training is None:
+            raise UsageError("--topic train needs the training setup")
+        trained = train(spec, training)
+        return Explanation(spec.name, topic, tuple(_train_steps(trained)), trained.most_loaded.total, "bytes")
     if topic == "quant":
         from llmcalc.quant import quantize
 
@@ -480,4 +489,48 @@ def _fit_steps(result: Fit) -> list[Step]:
                  f"{speed.prefill_s:,.3g} s ({speed.prefill_bound}-bound).")
     steps.append(Step("Speed: a roofline", text + f" Efficiency {d.efficiency:g} (--efficiency).",
                       (Entry("bytes read per decode step", value=speed.decode_bytes),), speed.decode_bytes))
+    return steps
+
+
+# --- train ------------------------------------------------------------------------------------------------
+
+def _train_steps(result: TrainResult) -> list[Step]:
+    t, budget = result.training, result.most_loaded
+    mixed = t.precision != "fp32"
+    if t.lora_rank is not None:
+        states = (f"LoRA rank {t.lora_rank} on {', '.join(t.lora_modules)}: {result.trainable_params:,} trainable "
+                  f"parameters (rank × (in + out) per adapted Linear), kept in float32 with their gradients and "
+                  f"{t.optimizer} states; the frozen base at {'NF4 with double quantization' if t.qlora else t.precision}.")
+    else:
+        gradient = 4 if t.convention == "megatron" or not mixed else 2
+        states = (f"Each parameter: {4 if not mixed else 2} bytes of weights, {gradient} of gradients and the "
+                  f"{t.optimizer} states ({'a float32 master copy and ' if mixed else ''}the optimizer's own); "
+                  f"the {t.convention} convention.")
+    sharded = {0: "nothing", 1: "the optimizer states", 2: "the optimizer states and gradients",
+               3: "the optimizer states, gradients and weights"}[t.zero]
+    steps = [Step("Model states (exact)", f"{states} The GPU holds {budget.params:,} parameters (tensor parallel "
+                                          f"{t.tp}, pipeline {t.pp}); ZeRO {t.zero} divides {sharded} over the "
+                                          f"{t.dp} data-parallel GPUs.",
+                  tuple(Entry(term.label, term.formula, term.substituted, term.total)
+                        for term in (budget.weights, budget.gradients, budget.optimizer)),
+                  budget.weights.total + budget.gradients.total + budget.optimizer.total)]
+    layer = [Entry(term.label, term.formula, term.substituted, term.total) for _, term, _ in result.per_layer.leaves()]
+    steps.append(Step("Activations of one layer (estimate)", f"For one micro-batch of {t.micro_batch} × "
+                                                             f"{t.tokens:,} tokens on one GPU, what backward needs "
+                                                             f"kept; {budget.activations.estimate.removeprefix('estimate: ')}.",
+                      tuple(layer), result.per_layer.total))
+    parts = [Entry(part.label, value=part.total) for part in budget.activations.children]
+    steps.append(Step("Activations on the GPU", "Each group of layers × the micro-batches 1F1B keeps in flight on "
+                                                "this stage, then the output layer's terms.",
+                      tuple(parts), budget.activations.total))
+    steps.append(Step("Total", "Model states and activations.", (Entry("total", value=budget.total),), budget.total))
+    text = (f"PaLM's convention: 6 × the weights that multiply a token, {result.dense_flops_per_token:,}, plus "
+            f"attention 12·L·s·d_attn, {result.attention_flops_per_token:,}: {result.flops_per_token:,} FLOPs per "
+            f"token.")
+    if result.training_flops is not None:
+        text += f" The run: {t.run_tokens:,} tokens × that = {result.training_flops:.4g} FLOPs."
+    if result.seconds is not None and result.peak_flops:
+        text += (f" On {t.gpus} GPUs of {result.peak_flops:,} FLOP/s at MFU {t.mfu:g}: {result.seconds:,.0f} s, "
+                 f"{result.gpu_hours:,.0f} GPU-hours.")
+    steps.append(Step("Compute", text, (), None))
     return steps

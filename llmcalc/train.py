@@ -262,8 +262,9 @@ def _stage_activations(spec: ModelSpec, training: Training, stage: Stage) -> Ter
     if stage.head:
         parts.append(group("output", "output layer (one micro-batch)", _output_terms(spec, training)))
     total = group("activations", "activations", parts)
-    return replace(total, estimate=f"estimate: what autograd keeps for backward, term by term after {KORTHIKANTI} "
-                                   "(LoRA: an upper bound, a frozen Linear's input need not be kept)")
+    lora = " (LoRA: an upper bound, a frozen Linear's input need not be kept)" if training.lora_rank else ""
+    return replace(total, estimate=f"estimate: what autograd keeps for backward, term by term after {KORTHIKANTI}"
+                                   f"{lora}")
 
 
 def _bindings(spec: ModelSpec, training: Training) -> dict[str, int]:

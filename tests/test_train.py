@@ -161,3 +161,12 @@ def test_json_contract():
     assert per_gpu["total_bytes"] == sum(per_gpu[k] for k in ("weights_bytes", "gradients_bytes",
                                                                "optimizer_bytes", "activation_bytes"))
     assert (document["dp"], document["zero"], document["seq"]) == (8, 3, 8192)
+
+
+def test_explain_train_derives_the_same_budget():
+    document = json.loads(run("explain", "llama3.1-8b", "--topic", "train", "--gpus", "8", "--seq", "8k",
+                              "--json").stdout)
+    answer = json.loads(run("train", "llama3.1-8b", "--gpus", "8", "--seq", "8k", "--json").stdout)
+    assert document["total"] == answer["per_gpu"]["total_bytes"]
+    sections = {section["title"]: section["result"] for section in document["sections"]}
+    assert sections["Activations of one layer (estimate)"] == answer["activation_bytes_per_layer"]
