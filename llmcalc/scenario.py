@@ -338,7 +338,7 @@ OPTIMIZERS = ("adamw", "adam", "adam8bit", "sgd", "adafactor")
 RECOMPUTE = ("none", "selective", "full")
 ATTENTION_KERNELS = ("flash", "eager")
 OFFLOAD = ("none", "optimizer", "all")
-CONVENTIONS = ("zero", "megatron")
+CONVENTIONS = ("zero", "megatron", "deepspeed")
 # FSDP's sharding strategies are ZeRO stages under other names.
 ZERO_STAGES = {"0": 0, "1": 1, "2": 2, "3": 3, "no-shard": 0, "no_shard": 0, "grad-op": 2, "shard_grad_op": 2,
                "full": 3, "full_shard": 3}
@@ -377,7 +377,8 @@ class Training:
       be whole. ZeRO shards over dp only, never over all the GPUs.
     - zero 0 (`--zero 0-3`, or FSDP's no-shard, grad-op, full); `--convention zero` counts mixed
       precision Adam as the ZeRO paper does (2 + 2 + 12 bytes per parameter), `megatron` as
-      Megatron-LM does (fp32 gradients: 2 + 4 + 12, its distributed optimizer being `--zero 1`).
+      Megatron-LM does (fp32 gradients: 2 + 4 + 12, its distributed optimizer being `--zero 1`),
+      `deepspeed` as DeepSpeed's estimators do (ZeRO 2 and 3 only).
     - seq 4,096 (not the model's context: runs train at a chosen length), micro-batch 1,
       recompute none, attention flash, no dropout, optimizer adamw, precision bf16 (mixed).
     - LoRA when `--lora-rank` is given (modules q_proj,v_proj, peft's default for LLaMA-like
@@ -439,6 +440,9 @@ class Training:
         if chosen_convention == "megatron" and stage > 1:
             raise UsageError("--convention megatron shards only the optimizer (its distributed optimizer): "
                              "--zero 0 or 1")
+        if chosen_convention == "deepspeed" and (stage < 2 or tp_degree > 1 or pp_degree > 1):
+            raise UsageError("--convention deepspeed reproduces DeepSpeed's estimators, which cover --zero 2 and 3 "
+                             "with data parallelism only (--tp 1 --pp 1)")
         chosen_offload = _choice("--offload", offload, OFFLOAD, "none")
         if chosen_offload == "all" and stage != 3:
             raise UsageError("--offload all moves parameters to the host, which needs --zero 3; --offload "
@@ -452,8 +456,9 @@ class Training:
             raise UsageError("--lora-modules and --qlora train LoRA adapters: give --lora-rank too")
         if lora_rank is not None and (tp_degree > 1 or pp_degree > 1):
             raise UsageError("LoRA is modelled with data parallelism (peft with DDP or ZeRO): --tp 1 --pp 1")
-        if lora_rank is not None and chosen_convention == "megatron":
-            raise UsageError("--convention megatron counts full training; LoRA follows peft's: drop one of them")
+        if lora_rank is not None and chosen_convention != "zero":
+            raise UsageError(f"--convention {chosen_convention} counts full training; LoRA follows peft's: drop "
+                             "one of them")
         sizes = parse_sizes("--seq", seq) if seq is not None else (DEFAULT_TRAIN_TOKENS,)
         batches = parse_sizes("--micro-batch", micro_batch) if micro_batch is not None else (1,)
         if len(sizes) > 1 or len(batches) > 1:

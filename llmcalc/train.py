@@ -110,8 +110,11 @@ def train(spec: ModelSpec, training: Training) -> TrainResult:
     tp = megatron_tensor_parallel(training.tp)
     stages = pipeline_stages(spec.num_layers, training.pp, spec.embeddings.head == "tied")
     lora = _lora_targets(spec, training) if training.lora_rank is not None else None
-    budgets = tuple(_budget(spec, training, stage, tp, lora) for stage in stages)
     count = count_params(spec)
+    if training.convention == "deepspeed":
+        budgets = (_deepspeed_budget(spec, training, count.total, stages[0]),)
+    else:
+        budgets = tuple(_budget(spec, training, stage, tp, lora) for stage in stages)
     trainable = (sum(w.count * training.lora_rank * (w.shape[0] + w.shape[1]) for w in lora)
                  if lora is not None and training.lora_rank is not None else count.total)
     dense, attention, hardware = _flops_per_token(spec, training)
@@ -140,14 +143,16 @@ def _lora_targets(spec: ModelSpec, training: Training) -> list[Weight]:
     """The Linear weights LoRA adapts: those whose module name is one of --lora-modules
     (`all-linear`: every Linear of the layers, as peft's shorthand, which leaves out the head)."""
     modules = training.lora_modules
-    linears = [w for w in checkpoint_weights(spec) if w.linear and w.layers is not None]
+    # Routed experts are left out: transformers 5 fuses them into 3-D parameters, which peft adapts
+    # its own way (not modelled).
+    linears = [w for w in checkpoint_weights(spec) if w.linear and w.layers is not None and not w.expert]
     chosen = linears if "all-linear" in modules else \
         [w for w in linears if w.name.removesuffix(".weight").rsplit(".", 1)[-1] in modules]
     named = {w.name.removesuffix(".weight").rsplit(".", 1)[-1] for w in linears}
     unknown = [m for m in modules if m != "all-linear" and m not in named]
     if unknown:
         raise UsageError(f"--lora-modules {','.join(unknown)}: {spec.name}'s Linear modules are "
-                         f"{', '.join(sorted(named))} (or all-linear)")
+                         f"{', '.join(sorted(named))} (or all-linear; routed experts are not modelled)")
     return chosen
 
 
@@ -231,6 +236,66 @@ def _optimizer_bytes(optimizer: str, shape: tuple[int, ...], count: int, master:
     else:  # adafactor
         own += 4 * (shape[0] + shape[1] if len(shape) >= 2 else values)
     return own * count
+
+
+def deepspeed_estimate(total_params: int, largest_layer_params: int, stage: int, gpus_per_node: int = 1,
+                       nodes: int = 1, offload_optimizer: bool = False, offload_params: bool = False,
+                       zero_init: bool = True, additional_buffer_factor: float = 1.5) -> tuple[int, int]:
+    """(CPU bytes, GPU bytes) as DeepSpeed's estimate_zero2/zero3_model_states_mem_needs compute them
+    (deepspeed/runtime/zero/stage_1_and_2.py and stage3.py at edaa722, 2026-08): 18 bytes per parameter
+    divided over every GPU (2 of 16-bit and 4 of 32-bit gradients, 4 of fp32 master weights, 8 of
+    Adam states), the 16-bit weights whole under ZeRO 2, and under ZeRO 3 the largest module's 16-bit
+    weights and gradients gathered (4 × its parameters) instead."""
+    total_gpus = nodes * gpus_per_node
+    params, largest = total_params, largest_layer_params
+    if stage == 2:
+        if offload_optimizer:
+            return int(params * max(4 * total_gpus, 16) * additional_buffer_factor), 2 * params
+        return int(params * 4 * gpus_per_node * additional_buffer_factor), 2 * params + int(18 * params / total_gpus)
+    gpus_factor = 1 / nodes
+    largest_memory = 4 * largest
+    if offload_optimizer and offload_params:
+        factor = 18 * gpus_factor if zero_init else max(4 * gpus_per_node, 18 * gpus_factor)
+        return int(params * factor * additional_buffer_factor), largest_memory
+    if offload_optimizer:
+        factor = 16 * gpus_factor if zero_init else max(4 * gpus_per_node, 16 * gpus_factor)
+        return int(params * factor * additional_buffer_factor), largest_memory + int(2 * params / total_gpus)
+    cpu = largest * 4 * gpus_per_node if zero_init else params * 4 * gpus_per_node
+    return int(cpu * additional_buffer_factor), largest_memory + int(18 * params / total_gpus)
+
+
+def _deepspeed_budget(spec: ModelSpec, training: Training, total_params: int, stage: Stage) -> TrainBudget:
+    """DeepSpeed's own estimator over this model's exact counts (one node of --gpus GPUs)."""
+    largest = max(_module_params(spec).values())
+    offload_optimizer = training.offload in ("optimizer", "all")
+    cpu, gpu = deepspeed_estimate(total_params, largest, training.zero, training.gpus, 1, offload_optimizer,
+                                  training.offload == "all")
+    if training.zero == 2:
+        weights = Term("weights", "16-bit weights, whole (DeepSpeed: 2P)", 2 * total_params)
+    else:
+        weights = Term("weights", f"the largest module's 16-bit weights and gradients, gathered (DeepSpeed: 4L, "
+                                  f"L = {largest:,})", 4 * largest)
+    sharded = gpu - weights.total
+    label = ("16-bit gradients, ÷ GPUs (DeepSpeed: 2P/N)" if offload_optimizer and training.offload != "all"
+             else "gradients (16- and 32-bit), fp32 master weights and Adam states, ÷ GPUs (DeepSpeed: 18P/N)")
+    states = Term("optimizer", label, sharded)
+    return TrainBudget(stage, total_params, weights, Term("gradients", "counted with the line below", 0), states,
+                       _stage_activations(spec, training, stage), cpu)
+
+
+def _module_params(spec: ModelSpec) -> dict[str, int]:
+    """Each module's own parameters (a Linear's weight and bias, an embedding, a norm), one instance:
+    what DeepSpeed's model_to_params takes the largest of."""
+    modules: dict[str, int] = {}
+    for weight in checkpoint_weights(spec):
+        if weight.buffer:
+            continue
+        module = weight.name.rsplit(".", 1)[0]
+        elements = 1
+        for n in weight.shape:
+            elements *= n
+        modules[module] = modules.get(module, 0) + elements
+    return modules
 
 
 # --- activations ----------------------------------------------------------------------------------------

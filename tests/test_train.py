@@ -170,3 +170,56 @@ def test_explain_train_derives_the_same_budget():
     assert document["total"] == answer["per_gpu"]["total_bytes"]
     sections = {section["title"]: section["result"] for section in document["sections"]}
     assert sections["Activations of one layer (estimate)"] == answer["activation_bytes_per_layer"]
+
+
+# DeepSpeed's docs (docs/code-docs/source/memory.rst): t5-3b on one node of 8 GPUs, the estimators
+# run "cold" with total_params=2851e6, largest_layer_params=32e6; GB there is 2^30 bytes.
+DEEPSPEED_ZERO3_T5_3B = [  # (offload_params, offload_optimizer, zero_init, per CPU, per GPU)
+    (True, True, True, "71.69", "0.12"), (True, True, False, "127.45", "0.12"),
+    (False, True, True, "63.72", "0.78"), (False, True, False, "127.45", "0.78"),
+    (False, False, True, "1.43", "6.09"), (False, False, False, "127.45", "6.09"),
+]
+
+
+@pytest.mark.parametrize(("params", "optimizer", "zero_init", "cpu", "gpu"), DEEPSPEED_ZERO3_T5_3B)
+def test_deepspeed_estimator_reproduces_its_documented_zero3_table(params, optimizer, zero_init, cpu, gpu):
+    from llmcalc.train import deepspeed_estimate
+
+    host, device = deepspeed_estimate(2851 * 10**6, 32 * 10**6, 3, gpus_per_node=8, offload_optimizer=optimizer,
+                                      offload_params=params, zero_init=zero_init)
+    assert (f"{host / 2**30:.2f}", f"{device / 2**30:.2f}") == (cpu, gpu)
+
+
+def test_deepspeed_zero2_table_and_its_stale_row():
+    from llmcalc.train import deepspeed_estimate
+
+    # Same docs, ZeRO-2: "127.45GB | 5.31GB | offload_optimizer=cpu" reproduces; the no-offload row
+    # "15.93GB" is the formula before DeepSpeed PR #5099 (4P + 16P/N), which its code replaced with
+    # 2P + 18P/N (11.28 GiB): the docs were not updated.
+    host, device = deepspeed_estimate(2851 * 10**6, 0, 2, gpus_per_node=8, offload_optimizer=True)
+    assert (f"{host / 2**30:.2f}", f"{device / 2**30:.2f}") == ("127.45", "5.31")
+    assert f"{deepspeed_estimate(2851 * 10**6, 0, 2, gpus_per_node=8)[1] / 2**30:.2f}" == "11.28"
+    assert f"{(4 * 2851 * 10**6 + 16 * 2851 * 10**6 // 8) / 2**30:.2f}" == "15.93"
+
+
+def test_deepspeed_convention_takes_the_largest_module_and_shards_over_every_gpu():
+    # transformers' docs (deepspeed.md, "Memory requirements"): bigscience/T0_3B on 1 GPU, "SW: Model
+    # with 2783M total params, 65M largest layer params", no offload: "46.91GB" per GPU. Here the same
+    # rule over Llama-3.1-8B's exact counts: the largest module is the 128,256 × 4,096 embedding.
+    from llmcalc.train import deepspeed_estimate
+
+    assert f"{deepspeed_estimate(2_783_959_040, 65_798_144, 3)[1] / 2**30:.2f}" == "46.91"
+    result = train(resolve("llama3.1-8b"), Training.parse(gpus=8, zero="3", convention="deepspeed"))
+    assert states(result) == 4 * 128256 * 4096 + int(18 * 8_030_261_248 / 8)
+
+
+def test_peft_counts_for_gqa_models_and_all_linear():
+    # peft 0.21.2 print_trainable_parameters on transformers 5.23 models built on the meta device:
+    # Llama-3.1-8B r 16 all-linear "trainable params: 41,943,040"; Qwen2.5-7B r 64 all-linear
+    # "161,480,704"; Mistral-7B-v0.1 r 8 q_proj,v_proj "3,407,872"; Mixtral-8x7B r 8 q_proj,v_proj
+    # "3,407,872".
+    cases = [("llama3.1-8b", 16, "all-linear", 41_943_040), ("qwen2.5-7b", 64, "all-linear", 161_480_704),
+             ("mistral-7b", 8, "q_proj,v_proj", 3_407_872), ("mixtral-8x7b", 8, "q_proj,v_proj", 3_407_872)]
+    for model, rank, modules, trainable in cases:
+        assert train(resolve(model), Training.parse(lora_rank=rank, lora_modules=modules)).trainable_params == \
+            trainable, model
