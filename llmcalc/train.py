@@ -111,6 +111,7 @@ def train(spec: ModelSpec, training: Training) -> TrainResult:
     stages = pipeline_stages(spec.num_layers, training.pp, spec.embeddings.head == "tied")
     lora = _lora_targets(spec, training) if training.lora_rank is not None else None
     count = count_params(spec)
+    budgets: tuple[TrainBudget, ...]
     if training.convention == "deepspeed":
         budgets = (_deepspeed_budget(spec, training, count.total, stages[0]),)
     else:
@@ -418,6 +419,8 @@ def _ffn_terms(spec: ModelSpec, layer: Layer, training: Training) -> list[Term]:
 
 def _intermediates(key: str, times: str, gated: bool, width: int, spec: ModelSpec, training: Training,
                    label: str = "", routing: Optional[dict[str, int]] = None) -> Term:
+    """A gated FFN keeps four tensors of its width as PyTorch autograd does for an HF-style MLP (gate and
+    up outputs, SiLU's output, the product); Megatron's fused SwiGLU recomputes SiLU and keeps fewer."""
     what = (f"{label} gate and up outputs, the activation's output and their product" if gated
             else f"{label} first projection's output and the activation's output").strip()
     count = 4 if gated else 2
@@ -425,14 +428,15 @@ def _intermediates(key: str, times: str, gated: bool, width: int, spec: ModelSpe
 
 
 def _output_terms(spec: ModelSpec, training: Training) -> list[Term]:
-    """The final norm's input, the head's input, and the logits: in the activation dtype and the
-    float32 copy the cross-entropy loss works in (split over t by Megatron's vocab-parallel loss)."""
+    """The final norm's input, the head's input, and the float32 softmax over the (padded) vocabulary
+    the cross-entropy keeps for backward, split over t by Megatron's vocab-parallel loss: Korthikanti's
+    4sbh(1 + v/h) for the output layer (Megatron-LM theoretical_memory_usage.py)."""
     multiple = MEGATRON_VOCAB_MULTIPLE * training.tp
     padded = ceil(spec.embeddings.vocab_size / multiple) * multiple
     return [_leaf("final_norm_input", "final norm input", "s × b × H × p", spec, training, True),
             _leaf("head_input", "LM head input", "s × b × H × p", spec, training, True),
-            _leaf("logits", "logits over the padded vocabulary, and their float32 copy for the loss",
-                  "s × b × V_p × (p + 4)", spec, training, False, V_p=padded)]
+            _leaf("logits", "float32 softmax of the logits over the padded vocabulary, for the loss",
+                  "s × b × V_p × 4", spec, training, False, V_p=padded)]
 
 
 # --- FLOPs ------------------------------------------------------------------------------------------------

@@ -78,8 +78,19 @@ def test_korthikanti_table_2_at_gpt3_175b():
     assert no_tp == s * b * h * 34 + 5 * a * s * s * b
     assert per_layer() == s * b * h * 10 + (24 * s * b * h + 5 * a * s * s * b) // t
     assert per_layer(sequence_parallel=True) == (34 * s * b * h + 5 * a * s * s * b) // t
+    assert per_layer(recompute="selective") == s * b * h * 10 + 24 * s * b * h // t
     assert per_layer(sequence_parallel=True, recompute="selective") == 34 * s * b * h // t
+    # Full recomputation keeps only each layer's input (the paper's §5 baseline, 2sbh).
     assert per_layer(recompute="full") == 2 * s * b * h
+
+
+def test_output_layer_is_4sbh_times_1_plus_v_over_h():
+    # Korthikanti §4.3 / Megatron-LM theoretical_memory_usage.py: the output layer keeps 4sbh(1 + v/h)
+    # (the final norm's and the head's inputs, and the float32 softmax over the vocabulary); GPT-3's
+    # vocabulary padded to 128 (Megatron's --make-vocab-size-divisible-by): 50,304.
+    result = train(GPT3, Training.parse(seq="2048"))
+    output = next(part for part in result.most_loaded.activations.children if part.key == "output")
+    assert output.total == 4 * 2048 * 12288 + 4 * 2048 * 50304
 
 
 def test_flash_attention_and_no_dropout_drop_the_s_squared_terms():
