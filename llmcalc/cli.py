@@ -301,6 +301,8 @@ def explain(
     quant: Annotated[Optional[str], typer.Option(
         "--quant", help="The format --topic quant derives \\[default: q4_k_m], or the weights' format of --topic "
                         "fit.")] = None,
+    check: Annotated[Optional[str], typer.Option(
+        "--check", help="A figure you computed by hand (3.16e9, 3.16G, 7.5B, 232M): which common slips give it.")] = None,
     gpu: Annotated[Optional[str], typer.Option("--gpu", help="--topic fit: the GPU (`llmcalc gpus`).")] = None,
     gpus: Annotated[Optional[int], typer.Option("--gpus", help="--topic fit: how many \\[default: 1].")] = None,
     runtime: Annotated[Optional[str], typer.Option("--runtime", help="--topic fit: vllm, llamacpp or "
@@ -319,6 +321,8 @@ def explain(
 
       llmcalc explain mistral-7b
 
+      llmcalc explain qwen2.5-3b --check 3.16G
+
       llmcalc explain llama2-70b --topic kvcache --seq 4k
 
       llmcalc explain mistral-7b --topic gqa --format markdown
@@ -327,11 +331,15 @@ def explain(
 
       llmcalc explain llama3.1-70b --topic fit --gpu h100 --gpus 4 --seq 8k
     """
-    from llmcalc.explain import check_topic, explain as derive
+    from llmcalc.explain import check_topic, parse_figure
+    from llmcalc.explain import explain as derive
     from llmcalc.models import resolve_model
     from llmcalc.scenario import Deployment, Scenario, Training
 
     check_topic(topic)
+    if check is not None and topic not in ("params", "estimate"):
+        raise UsageError("--check goes with --topic params or estimate: it checks a parameter count")
+    figure = parse_figure(check) if check is not None else None
     if quant is not None:
         from llmcalc.quant import find_format
 
@@ -347,7 +355,7 @@ def explain(
     spec, warnings = resolve_model(model, None, assignments, assume)
     points, more = scenario.resolve(spec)
     warn(warnings, more)
-    explanation = derive(spec, topic, points[0], quant or "q4_k_m", deployment, training)
+    explanation = derive(spec, topic, points[0], quant or "q4_k_m", deployment, training, figure)
 
     def as_rich() -> None:
         from llmcalc.render import print_explanation

@@ -117,10 +117,11 @@ class Explanation:
 
 
 def explain(spec: ModelSpec, topic: str, point: Point, quant: str = "q4_k_m",
-            deployment: Deployment | None = None, training: Training | None = None) -> Explanation:
+            deployment: Deployment | None = None, training: Training | None = None,
+            check: Figure | None = None) -> Explanation:
     """The derivation of `topic`; `point` gives the tokens, batch and dtype of the cache topics,
     `quant` the format of the quant topic, `deployment` the GPUs of the fit topic, `training` the
-    setup of the train topic."""
+    setup of the train topic; `check` a figure someone computed, to find the slips behind it."""
     if topic == "fit":
         from llmcalc.fit import fit
 
@@ -151,12 +152,37 @@ def explain(spec: ModelSpec, topic: str, point: Point, quant: str = "q4_k_m",
     if estimate is not None:
         steps.append(_estimate_step(estimate))
     if topic == "params":
+        steps.append(_notes_step(spec, count))
         steps.append(_exact_step(spec, count))
     if estimate is not None:
         steps.append(_reconciliation_step(spec, estimate, count))
     elif topic == "estimate":
         steps.append(Step("No textbook estimate", "RWKV has no attention blocks; the estimate does not apply.", ()))
+    if check is not None:
+        steps.append(_check_step(check_figure(spec, check)))
     return Explanation(spec.name, topic, tuple(steps), count.total, "params")
+
+
+def _check_step(result: FigureCheck) -> Step:
+    figure = result.figure
+    off = f"{abs(result.off):.1%} {'too high' if result.off > 0 else 'too low'}" if result.off else "right"
+    exact = f"The exact count of {result.scope} is {result.exact:,} ({human_count(result.exact)}): {figure.text}, " \
+            f"its prefix read in 1000s, is {off}."
+    if result.reproduced is None:
+        text = (f"No combination of the usual slips (a binary prefix, a tied head counted twice, the embedding "
+                f"counted once, GQA ignored or the group size misread, biases or norms left out, the FFN as 2 or 3 "
+                f"matrices) gives {figure.text}, for the whole model or one layer or its attention or FFN. {exact}")
+        return Step("Your figure", text, (Entry("exact count", value=result.exact),), result.exact)
+    if not result.slips:
+        return Step("Your figure", f"{figure.text} is {result.scope}, right to its rounding. {exact}",
+                    (Entry("exact count", value=result.exact),), result.exact)
+    slips = "; ".join(f"({number}) {slip}" for number, slip in enumerate(result.slips, 1))
+    also = (f" Also consistent with it, too small to change {figure.text} at its rounding: "
+            f"{', '.join(result.also)}." if result.also else "")
+    text = f"{figure.text} is {result.scope} counted with: {slips}.{also} {exact}"
+    entries = (Entry("exact count", value=result.exact), Entry("with those slips", value=result.reproduced),
+               Entry("difference", value=result.reproduced - result.exact, signed=True))
+    return Step("Your figure", text, entries, result.reproduced)
 
 
 # --- step 1: symbols -----------------------------------------------------------------------------
@@ -200,7 +226,97 @@ def _estimate_step(estimate: Term) -> Step:
     return Step("Textbook estimate", text, tuple(entries), total)
 
 
-# --- step 3: the exact count ---------------------------------------------------------------------
+# --- step 3: one layer, the way the notes count it -------------------------------------------------
+
+NOTES_ATTENTION = ("q_proj", "k_proj", "v_proj", "o_proj")
+
+
+def _notes_step(spec: ModelSpec, count: ParamCount) -> Step:
+    """The study notes' path: one layer's attention (with their H²(2 + 2/g) where n_h·d = H), FFN,
+    norms and biases, the layer's total, × L for each group of equal layers, then embedding and head.
+    Every value is a Term's (a group's value is the sum of its parts)."""
+    entries: list[Entry] = []
+    for part in count.root.children:
+        groups = layer_groups(part)
+        if not groups:
+            entries.append(Entry(part.label, value=part.total) if not part.reason and part.total
+                           else Entry(part.label, note=_absent_note(part)))
+            continue
+        if summarised(part):
+            entries.append(Entry(f"{part.label}: layers of different sizes, counted layer by layer below",
+                                 value=part.total))
+            continue
+        for layer_group in groups:
+            entries += _notes_layer(layer_group)
+        entries += [Entry(child.label, child.formula, child.substituted, child.total)
+                    for child in part.children if child not in groups]
+    text = ("As the notes count it: one layer's attention, FFN, norms and biases, the layer's total, times its "
+            "number of layers; then the embedding and the output layer. With GQA the attention of one layer is "
+            "H·(n_h·d) + 2·H·(n_kv·d) + (n_h·d)·H, which is the notes' H²(2 + 2/g) when n_h·d = H.")
+    return Step("One layer at a time (the notes' path)", text, tuple(entries), count.total)
+
+
+def _absent_note(term: Term) -> str:
+    return term.children[0].note if term.children and term.children[0].reason else term.note
+
+
+def _notes_layer(layer_group: Term) -> list[Entry]:
+    span = layer_group.label
+    entries: list[Entry] = []
+    for component in layer_group.children:
+        matrices = [c for c in component.children if c.key in NOTES_ATTENTION]
+        if len(matrices) == len(NOTES_ATTENTION):
+            entries.append(_notes_attention(span, matrices))
+            entries += [Entry(f"{span}: {c.label}", c.formula, c.substituted, c.total)
+                        for c in component.children if c not in matrices]
+            continue
+        compact = _matrices(component.children)
+        if compact:
+            entries.append(Entry(f"{span}: {component.label}", *compact, component.total))
+            continue
+        for part in component.children or (component,):
+            if part.children:  # routed experts: one expert's matrices, × experts
+                formula, substituted = _matrices(part.children) or (
+                    " + ".join(child.formula for child in part.children),
+                    " + ".join(child.substituted for child in part.children))
+                entries.append(Entry(f"{span}: {part.label}, one expert", formula, substituted, part.total,
+                                     part.value, part.repeat))
+            elif part.reason:
+                entries.append(Entry(f"{span}: {part.label}", note=part.note))
+            else:
+                entries.append(Entry(f"{span}: {part.label}", part.formula, part.substituted, part.total))
+    entries.append(Entry(f"{span}: one layer", value=layer_group.value))
+    entries.append(Entry(f"{span}: × {layer_group.repeat} layers", value=layer_group.total,
+                         per_unit=layer_group.value, instances=layer_group.repeat))
+    return entries
+
+
+def _matrices(parts: tuple[Term, ...]) -> tuple[str, str] | None:
+    """An FFN's matrices in the notes' form, `3 × H × I` (gated) or `2 × H × I`: when every part is an
+    H × I or I × H matrix of one size."""
+    shapes = {(term.bindings.get("H"), term.bindings.get("I")) for term in parts}
+    if len(parts) < 2 or len(shapes) != 1 or any(term.formula not in ("H × I", "I × H") for term in parts):
+        return None
+    hidden, width = shapes.pop()
+    return f"{len(parts)} × H × I", f"{len(parts)} × {hidden:,} × {width:,}"
+
+
+def _notes_attention(span: str, matrices: list[Term]) -> Entry:
+    """Q, K, V and O of one layer; in the notes' form H²(2 + 2/g) when the heads span the hidden size."""
+    value = sum(term.total for term in matrices)
+    bindings = {name: number for term in matrices for name, number in term.bindings.items()}
+    hidden, heads, kv_heads, width = (bindings.get(k) for k in ("H", "n_h", "n_kv", "d"))
+    if hidden and heads and kv_heads and width and heads * width == hidden and heads % kv_heads == 0:
+        group = heads // kv_heads
+        if 2 * hidden * hidden + 2 * hidden * hidden // group == value and (2 * hidden * hidden) % group == 0:
+            note = "MHA: 4H²" if group == 1 else f"GQA, g = n_h / n_kv = {heads} / {kv_heads}"
+            return Entry(f"{span}: attention (Q, K, V, O)", "H² × (2 + 2/g)", f"{hidden:,}² × (2 + 2/{group})", value,
+                         note=note)
+    return Entry(f"{span}: attention (Q, K, V, O)", " + ".join(term.formula for term in matrices),
+                 " + ".join(term.substituted for term in matrices), value)
+
+
+# --- step 4: the exact count ---------------------------------------------------------------------
 
 def _exact_step(spec: ModelSpec, count: ParamCount) -> Step:
     entries: list[Entry] = []
@@ -258,7 +374,7 @@ def _entry(path: str, term: Term, instances: int) -> Entry:
     return Entry(name, term.formula, term.substituted, term.value * instances, term.value, instances)
 
 
-# --- step 4: reconciliation ------------------------------------------------------------------------
+# --- step 5: reconciliation ------------------------------------------------------------------------
 
 ATTENTION_WEIGHTS = ("q_proj", "k_proj", "v_proj", "o_proj", "q_a_proj", "q_b_proj", "kv_a_proj", "kv_b_proj")
 FFN_WEIGHTS = ("gate_proj", "up_proj", "down_proj")
@@ -534,3 +650,187 @@ def _train_steps(result: TrainResult) -> list[Step]:
                  f"{result.gpu_hours:,.0f} GPU-hours.")
     steps.append(Step("Compute", text, (), None))
     return steps
+
+
+# --- checking a learner's figure ----------------------------------------------------------------------
+
+PREFIXES = {"k": 1, "m": 2, "g": 3, "b": 3, "t": 4}  # K, M, G (= B, billion), T: powers of 1000 or 1024
+
+
+@dataclass(frozen=True)
+class Figure:
+    text: str
+    value: float  # the number as written, before its prefix: 3.16 of "3.16G"
+    decimals: int  # the rounding the person used: 2 for 3.16
+    power: int  # 0 without a prefix, 3 for G/B
+
+
+def parse_figure(text: str) -> Figure:
+    """`3.16e9`, `3.16G`, `7.5B`, `232M`, `41,943,040`: a number someone computed by hand. An exponent
+    that is a multiple of 3 counts as a prefix (3.16e9 as 3.16G), which may have been meant in 1024s."""
+    match = re.fullmatch(r"\s*(\d[\d,]*(?:\.\d+)?|\.\d+)\s*(?:e\+?(\d+))?\s*([kmgbt]?)\s*", text.lower())
+    if match is None or (match.group(2) and match.group(3)) or float(match.group(1).replace(",", "") or 0) == 0:
+        raise UsageError(f"--check {text!r}: expected a figure such as 3.16e9, 3.16G, 7.5B, 232M or 41,943,040")
+    digits = match.group(1).replace(",", "")
+    decimals = len(digits.split(".")[1]) if "." in digits else 0
+    if match.group(2):
+        exponent = int(match.group(2))
+        if exponent % 3 == 0 and exponent <= 12:
+            return Figure(text.strip(), float(digits), decimals, exponent // 3)
+        return Figure(text.strip(), float(digits) * 10**exponent, decimals - exponent, 0)
+    return Figure(text.strip(), float(digits), decimals, PREFIXES.get(match.group(3), 0))
+
+
+@dataclass(frozen=True)
+class Slip:
+    name: str  # "kind:what the person did"; two slips of one kind exclude each other
+    delta: int  # what it adds to the scope's exact count (negative: leaves out)
+    in_layers: bool = True  # a change to the layers' part (not the embedding and head)
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str  # what a figure may count: "the whole model", "one layer", ...
+    layers: int  # its exact count in the layers
+    rest: int  # and outside them (embedding, head, final norm)
+    slips: tuple[Slip, ...]
+
+
+@dataclass(frozen=True)
+class FigureCheck:
+    figure: Figure
+    scope: str
+    exact: int  # the scope's exact count
+    slips: tuple[str, ...]  # the simplest combination that reproduces the figure (its reading included)
+    reproduced: int | None  # the count with those slips, or None when nothing reproduces the figure
+    also: tuple[str, ...]  # slips too small to change the figure at its rounding
+    written: float  # the figure in parameters, its prefix read in 1000s
+
+    @property
+    def off(self) -> float:
+        return self.written / self.exact - 1 if self.exact else 0.0
+
+
+# How the prefix was meant: 1000s, 1024s, or 1024s for the layers added to 1000s for the rest (the
+# notes' "131M + 7.25B + 131M ≈ 7.51B").
+READINGS = ("", "binary prefix: {figure} in units of 1024^{power}, not 1000^{power}",
+            "binary and decimal mixed: the layers in 1024^{power} units, the embedding and head in 1000^{power}")
+
+
+def check_figure(spec: ModelSpec, figure: Figure) -> FigureCheck:
+    """Which common slips, from a fixed list, turn the exact count into the figure (to its rounding):
+    a binary prefix read as decimal (or the two mixed), a tied head counted twice, the embedding
+    counted once, GQA ignored or the group size misread, biases or norms left out, the FFN taken as
+    2 or 3 matrices. The simplest combination wins; the whole model is tried before its parts."""
+    from itertools import combinations
+
+    count = count_params(spec)
+    target = round(figure.value, figure.decimals)
+    best: tuple[int, Scope, tuple[Slip, ...], int] | None = None
+    for order, scope in enumerate(_scopes(spec, count)):
+        for size in range(len(scope.slips) + 1):
+            for chosen in combinations(scope.slips, size):
+                kinds = [slip.name.split(":")[0] for slip in chosen]
+                if len(set(kinds)) < len(kinds):
+                    continue
+                for reading in range(len(READINGS) if figure.power else 1):
+                    if _reads_as(scope, chosen, reading, figure) == target:
+                        cost = (len(chosen) + (reading > 0) + (reading > 1)) * 100 + order
+                        if best is None or cost < best[0]:
+                            best = (cost, scope, chosen, reading)
+    written = figure.value * 1000 ** figure.power
+    if best is None:
+        return FigureCheck(figure, "the whole model", count.total, (), None, (), written)
+    _, scope, chosen, reading = best
+    labels = tuple(slip.name.split(":", 1)[1] for slip in chosen)
+    if reading:
+        labels = (READINGS[reading].format(figure=figure.text, power=figure.power),) + labels
+    used = {slip.name.split(":")[0] for slip in chosen}
+    also = tuple(slip.name.split(":", 1)[1] for slip in scope.slips
+                 if slip.name.split(":")[0] not in used and _reads_as(scope, chosen + (slip,), reading, figure) == target
+                 ) if labels else ()
+    total = scope.layers + scope.rest + sum(slip.delta for slip in chosen)
+    return FigureCheck(figure, scope.name, scope.layers + scope.rest, labels, total, also, written)
+
+
+def _reads_as(scope: Scope, chosen: tuple[Slip, ...], reading: int, figure: Figure) -> float:
+    layers = scope.layers + sum(slip.delta for slip in chosen if slip.in_layers)
+    rest = scope.rest + sum(slip.delta for slip in chosen if not slip.in_layers)
+    thousand, binary = 1000 ** figure.power, 1024 ** figure.power
+    if reading == 0:
+        value = (layers + rest) / thousand
+    elif reading == 1:
+        value = (layers + rest) / binary
+    else:
+        value = layers / binary + rest / thousand
+    return round(value, figure.decimals)
+
+
+def _scopes(spec: ModelSpec, count: ParamCount) -> list[Scope]:
+    """What a figure may count, its exact value, and the slips that apply to it."""
+    groups = [group for part in count.root.children for group in layer_groups(part)]
+    layers_total = sum(group.total for group in groups)
+    hidden, vocab = spec.hidden_size, spec.embeddings.vocab_size
+    head: list[Slip] = []
+    if spec.embeddings.head == "tied":
+        head.append(Slip("head:a tied output layer counted as a second V × H", vocab * hidden, False))
+    elif spec.embeddings.head == "untied":
+        head.append(Slip("head:the embedding and output layer counted once, not twice", -vocab * hidden, False))
+    layer_slips = [_layer_slips(group) for group in groups]
+    summed: dict[str, int] = {}
+    for group, slips in zip(groups, layer_slips):
+        for slip in slips:
+            summed[slip.name] = summed.get(slip.name, 0) + slip.delta * group.repeat
+    all_layers = tuple(Slip(name, delta) for name, delta in summed.items())
+    outside_norms = sum(term.value * n for path, term, n in count.root.leaves()
+                        if "norm" in term.key and ".layers." not in path)
+    whole = [Slip(slip.name, slip.delta, slip.in_layers) for slip in all_layers if not slip.name.startswith("norms:")]
+    if "norms:norms left out" in summed:
+        whole.append(Slip("norms:norms left out", summed["norms:norms left out"] - outside_norms))
+    scopes = [Scope("the whole model", layers_total, count.total - layers_total, tuple(head + whole))]
+    if not groups:
+        return scopes
+    first, slips = groups[0], layer_slips[0]
+    scopes += [Scope("one layer", first.value, 0, tuple(slips)), Scope("all the layers", layers_total, 0, all_layers)]
+    for component in first.children:
+        if component.key not in ("attention", "ffn"):
+            continue
+        kinds = ("gqa", "biases") if component.key == "attention" else ("ffn",)
+        own = tuple(slip for slip in slips if slip.name.split(":")[0] in kinds)
+        over = sum(child.total * group.repeat for group in groups for child in group.children
+                   if child.key == component.key)
+        scopes += [Scope(f"one layer's {component.label}", component.value, 0, own),
+                   Scope(f"the {component.label} of all the layers", over, 0,
+                         tuple(Slip(slip.name, summed[slip.name]) for slip in own))]
+    return scopes
+
+
+def _layer_slips(layer_group: Term) -> list[Slip]:
+    slips: list[Slip] = []
+    leaves = list(layer_group.leaves())
+    biases = sum(term.value * n for _, term, n in leaves if "bias" in term.key) // layer_group.repeat
+    norms = sum(term.value * n for _, term, n in leaves if "norm" in term.key) // layer_group.repeat
+    if biases:
+        slips.append(Slip("biases:biases left out", -biases))
+    if norms:
+        slips.append(Slip("norms:norms left out", -norms))
+    for component in layer_group.children:
+        matrices = {c.key: c for c in component.children if c.key in NOTES_ATTENTION}
+        if len(matrices) == len(NOTES_ATTENTION):
+            actual = sum(term.value for term in matrices.values())
+            bindings = {k: v for term in matrices.values() for k, v in term.bindings.items()}
+            hidden, heads, kv, width = (bindings.get(k, 0) for k in ("H", "n_h", "n_kv", "d"))
+            full = 2 * hidden * heads * width + 2 * hidden * heads * width
+            if kv and kv < heads:
+                slips.append(Slip("gqa:GQA ignored (K and V as large as Q)", full - actual))
+                if heads * width == hidden and kv != heads // kv:
+                    misread = 2 * hidden * hidden + 2 * hidden * hidden // kv
+                    slips.append(Slip(f"gqa:the group size misread as {kv} (the K/V heads), not {heads // kv}",
+                                      misread - actual))
+        if component.key == "ffn" and _matrices(component.children):
+            width = component.children[0].value
+            if len(component.children) == 3:
+                slips.append(Slip("ffn:the FFN taken as 2 matrices (a gated one has 3)", -width))
+            else:
+                slips.append(Slip("ffn:the FFN taken as 3 matrices (a plain one has 2)", width))
+    return slips

@@ -93,7 +93,8 @@ def test_moe_mentions_active_params() -> None:
 def test_rwkv_has_no_estimate_but_an_exact_count() -> None:
     spec = resolve("rwkv-4-169m")
     explanation = explain(spec, "params", point(spec, 1, 1, FP16))
-    assert [step.title for step in explanation.steps] == ["Symbols", "Exact count, component by component"]
+    assert [step.title for step in explanation.steps] == ["Symbols", "One layer at a time (the notes' path)",
+                                                          "Exact count, component by component"]
     assert explanation.total == 169_342_464
 
 
