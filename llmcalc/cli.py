@@ -43,6 +43,9 @@ BatchOption = Annotated[Optional[str], typer.Option(
 DtypeOption = Annotated[Optional[str], typer.Option(
     "--dtype", help="KV-cache precision: fp32, fp16, bf16, fp8_e4m3, fp8_e5m2, int8, int4, q8_0, q4_0 "
                     "\\[default: the model's torch_dtype, else bf16].")]
+LangOption = Annotated[Optional[str], typer.Option(
+    "--lang", help="Language of the text: en, zh (Simplified Chinese), zh-Hant (Traditional) \\[default: "
+                   "LLMCALC_LANG, else the locale, else en]; JSON never changes.")]
 WeightsDtypeOption = Annotated[Optional[str], typer.Option(
     "--weights-dtype", help="Weight precision \\[default: the checkpoint's quantization, else its torch_dtype, "
                             "else bf16].")]
@@ -117,6 +120,7 @@ def params(
         "--context", help="Context length (informational).")] = None,
     assignments: SetOption = None,
     assume: AssumeOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Count a model's parameters exactly, component by component.
 
@@ -132,6 +136,9 @@ def params(
 
     Flags alone build a LLaMA-style model: RMSNorm, gated (SwiGLU) FFN, RoPE, untied head.
     """
+    from llmcalc.i18n import choose
+
+    choose(lang)
     from llmcalc.models import resolve_model
     from llmcalc.params import count_params, textbook_estimate
     from llmcalc.schema import SCHEMA
@@ -175,6 +182,7 @@ def kvcache(
     json_output: JsonOption = False,
     assignments: SetOption = None,
     assume: AssumeOption = None,
+    lang: LangOption = None,
 ) -> None:
     """KV-cache memory: per token, per layer and in total, and what GQA, MQA, MLA and windows save.
 
@@ -186,6 +194,9 @@ def kvcache(
 
       llmcalc kvcache deepseek-v2-lite --seq 32k --json
     """
+    from llmcalc.i18n import choose
+
+    choose(lang)
     from llmcalc.kvcache import footprint, kv_cache
     from llmcalc.models import resolve_model
     from llmcalc.params import count_params
@@ -233,6 +244,7 @@ def compare(
                                                             "as `llmcalc fit` answers it.")] = None,
     gpus: Annotated[Optional[int], typer.Option("--gpus", help="With --gpu: this many of them \\[default: 1].")] = None,
     assume: AssumeOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Models side by side, component by component, with ratios against the first.
 
@@ -248,6 +260,9 @@ def compare(
 
       llmcalc compare llama3.1-8b qwen3-32b --gpu rtx-4090 --quant q4_k_m
     """
+    from llmcalc.i18n import choose
+
+    choose(lang)
     from llmcalc.compare import check_count, compare as compare_models
     from llmcalc.models import resolve_model
     from llmcalc.scenario import Scenario
@@ -314,6 +329,7 @@ def explain(
     dtype: DtypeOption = None,
     assignments: SetOption = None,
     assume: AssumeOption = None,
+    lang: LangOption = None,
 ) -> None:
     """The derivation, step by step: symbols, estimate, exact count, reconciliation.
 
@@ -331,6 +347,9 @@ def explain(
 
       llmcalc explain llama3.1-70b --topic fit --gpu h100 --gpus 4 --seq 8k
     """
+    from llmcalc.i18n import choose
+
+    choose(lang)
     from llmcalc.explain import check_topic, parse_figure
     from llmcalc.explain import explain as derive
     from llmcalc.models import resolve_model

@@ -177,17 +177,20 @@ def explain_document(explanation: Explanation) -> dict[str, Any]:
 
 
 def explain_markdown(explanation: Explanation) -> str:
+    from llmcalc.i18n import tr, tr_formula
+
     lines = [f"# {explanation.model}: {explanation.topic}", ""]
     for number, step in enumerate(explanation.steps, 1):
-        lines += [f"## {number}. {step.title}", "", step.text, ""]
+        lines += [f"## {number}. {tr(step.title)}", "", tr(step.text), ""]
         if step.entries:
-            lines += ["| | formula | substituted | value | note |", "|---|---|---|---:|---|"]
+            headers = " | ".join(tr(header) for header in ("formula", "substituted", "value", "note"))
+            lines += [f"| | {headers} |", "|---|---|---|---:|---|"]
             for entry in step.entries:
-                cells = [entry.title, entry.formula, entry.substituted, entry.value_text, entry.note]
+                cells = [tr(entry.title), tr_formula(entry.formula), entry.substituted, entry.value_text, tr(entry.note)]
                 lines.append("| " + " | ".join(text.replace("|", "\\|") for text in cells) + " |")
             lines.append("")
         if step.result is not None:
-            unit = "parameters" if explanation.unit == "params" else "bytes"
+            unit = tr("parameters" if explanation.unit == "params" else "bytes")
             lines += [f"**= {step.result:,} {unit}**", ""]
     return "\n".join(lines)
 

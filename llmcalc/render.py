@@ -13,6 +13,7 @@ from rich.text import Text
 from llmcalc.checkpoint import Verification
 from llmcalc.compare import Comparison
 from llmcalc.explain import Explanation
+from llmcalc.i18n import tr, tr_formula
 from llmcalc.kvcache import KIND_NOTES, LAYOUT_NOTES, CacheSize, Footprint
 from llmcalc.memory import weight_memory
 from llmcalc.params import ESTIMATE_FORMULA, ParamCount
@@ -90,8 +91,8 @@ Cells = tuple[Union[str, Text], Union[str, Text], str, str, str, str]
 
 def _cells(row: Row, human: Callable[[int], str], total: int) -> Cells:
     if row.reason:
-        return (row.name, Text(row.note, style="italic"), "", "0", "", "")
-    name: Union[str, Text] = Text(row.name, style="bold") if row.heading else row.name
+        return (tr(row.name), Text(tr(row.note), style="italic"), "", "0", "", "")
+    name: Union[str, Text] = Text(tr(row.name), style="bold") if row.heading else tr(row.name)
     return (name, row.formula, row.per_unit, exact(row.value), human(row.value), share(row.value, total))
 
 
@@ -103,10 +104,10 @@ def _param_rows(count: ParamCount, estimate: Term | None) -> list[Optional[Cells
     total = count.total
     lines = _table_cells(term_rows(count.root), human_count, total)
     if count.active != total:
-        lines.append((Text("active per token", style="bold"), "top-k experts only", "",
+        lines.append((Text(tr("active per token"), style="bold"), tr("top-k experts only"), "",
                       exact(count.active), human_count(count.active), share(count.active, total)))
     if estimate is not None:
-        lines.append((Text("textbook estimate", style="bold"), ESTIMATE_FORMULA, "",
+        lines.append((Text(tr("textbook estimate"), style="bold"), ESTIMATE_FORMULA, "",
                       exact(estimate.total), human_count(estimate.total), relative(estimate.total, total)))
     return lines
 
@@ -122,11 +123,11 @@ def term_table(title: str, caption: str | None, rows: list[Optional[Cells]], foo
 
     # Numbers are never cut or wrapped: their columns are as wide as their widest value.
     # On a narrow terminal component names wrap, and the formula column is left out.
-    table.add_column("component", footer=footer[0], overflow="fold")
+    table.add_column(tr("component"), footer=tr(footer[0]), overflow="fold")
     if with_formula:
-        table.add_column("formula", style="dim", ratio=1, min_width=9)
+        table.add_column(tr("formula"), style="dim", ratio=1, min_width=9)
     for index, header in ((2, unit_header), (3, value_header), (4, ""), (5, "share")):
-        table.add_column(header, justify="right", footer=footer[index], no_wrap=True,
+        table.add_column(tr(header), justify="right", footer=footer[index], no_wrap=True,
                          min_width=widest(index))
     for entry in rows:
         if entry is None:
@@ -140,16 +141,16 @@ def term_table(title: str, caption: str | None, rows: list[Optional[Cells]], foo
 def params_table(spec: ModelSpec, count: ParamCount, estimate: Term | None, width: int) -> Table:
     total = count.total
     changed = ", ".join(f"{key}={value}" for key, value in (spec.overrides or {}).items())
-    title = f"{spec.name} ({changed}) — parameters" if changed else f"{spec.name} — parameters"
+    title = tr(f"{spec.name} ({changed}) — parameters" if changed else f"{spec.name} — parameters")
     footer = ("total", "", "", exact(total), human_count(total), share(total, total))
     return term_table(title, spec.hf_repo or None, _param_rows(count, estimate), footer, width)
 
 
 def memory_table(params: int) -> Table:
-    table = Table(title="weight memory", box=box.SIMPLE_HEAD)
-    table.add_column("dtype", no_wrap=True)
+    table = Table(title=tr("weight memory"), box=box.SIMPLE_HEAD)
+    table.add_column(tr("dtype"), no_wrap=True)
     for header in ("bytes", "GB (10⁹)", "GiB (2³⁰)"):
-        table.add_column(header, justify="right", no_wrap=True)
+        table.add_column(tr(header), justify="right", no_wrap=True)
     for memory in weight_memory(params):
         table.add_row(memory.dtype, exact(memory.bytes), gigabytes(memory.bytes), gibibytes(memory.bytes))
     return table
@@ -161,12 +162,12 @@ def print_params(spec: ModelSpec, count: ParamCount, estimate: Term | None,
     show(console, params_table(spec, count, estimate, console.width))
     if spec.reference is not None:
         agrees = spec.reference.params == count.total
-        mark = Text("matches", style="green") if agrees else Text("DIFFERS FROM", style="bold red")
-        console.print(Text.assemble(mark, f" reference {spec.reference.params:,} — {spec.reference.source}"))
+        mark = Text(tr("matches"), style="green") if agrees else Text(tr("DIFFERS FROM"), style="bold red")
+        console.print(Text.assemble(mark, tr(f" reference {spec.reference.params:,} — {spec.reference.source}")))
     if spec.embeddings.head == "tied":
-        console.print("LM head is tied to the token embedding: counted once.")
+        console.print(tr("LM head is tied to the token embedding: counted once."))
     for line in spec.not_counted:
-        console.print(f"not counted: {line}", highlight=False)
+        console.print(tr(f"not counted: {line}"), highlight=False)
     show(console, memory_table(count.total))
     if checkpoint is not None and hasattr(checkpoint, "bytes"):  # a QuantSize (NotApplicable has a reason)
         console.print(f"the checkpoint as published ({checkpoint.format.name}: {checkpoint.format.label}): "
@@ -213,15 +214,15 @@ def _heads_summary(spec: ModelSpec) -> str:
 def print_kvcache(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> None:
     console = make_console()
     if cache.kind == "none":
-        console.print(f"{spec.name}: {KIND_NOTES['none']} (it reads its whole input at once); "
-                      "KV cache: 0 bytes.")
+        console.print(tr(f"{spec.name}: {KIND_NOTES['none']} (it reads its whole input at once); KV cache: 0 bytes."))
         return
     title = (f"{spec.name} — KV cache, {exact(cache.tokens)} tokens × {plural(cache.batch, 'sequence')}, "
              f"{cache.point.cache_dtype}")
     if cache.encoder_tokens:
         title += f", {exact(cache.encoder_tokens)} encoder tokens"
+    title = tr(title)
     footer = ("total", "", "", exact(cache.total), binary_bytes(cache.total), share(cache.total, cache.total))
-    show(console, term_table(title, KIND_NOTES[cache.kind], _table_cells(term_rows(cache.root), binary_bytes,
+    show(console, term_table(title, tr(KIND_NOTES[cache.kind]), _table_cells(term_rows(cache.root), binary_bytes,
                                                                           cache.total),
                              footer, console.width, unit_header="per layer × n", value_header="bytes"))
     lines = []
@@ -251,7 +252,7 @@ def print_kvcache(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> None:
     lines.append(f"weights at {cache.point.weight_dtype}: {exact(needs.weights)} B + KV cache {exact(needs.cache)} B "
                  f"= {both_units(needs.total)}")
     for line in lines:
-        console.print(line)
+        console.print(tr(line))
 
 
 def print_kvcache_sweep(spec: ModelSpec, caches: list[CacheSize], needs: list[Footprint]) -> None:
@@ -362,14 +363,14 @@ def print_gguf_check(path: str, result: GgufCheck) -> None:
 def print_compare(comparison: Comparison) -> None:
     console = make_console()
     names = [spec.name for spec in comparison.specs]
-    table = Table(title="compare: " + " vs ".join(names), box=box.SIMPLE_HEAD, pad_edge=False,
-                  caption=f"KV cache for one sequence; ratios (×): each model against {names[0]}; "
-                          f"{MISSING} = the model has no such component")
+    table = Table(title=tr("compare: " + " vs ".join(names)), box=box.SIMPLE_HEAD, pad_edge=False,
+                  caption=tr(f"KV cache for one sequence; ratios (×): each model against {names[0]}; "
+                             f"{MISSING} = the model has no such component"))
     table.add_column("", overflow="fold")
     for name in names:
         table.add_column(name, justify="right", overflow="fold")
     for name in names[1:]:
-        table.add_column(f"{name} ×" if len(names) > 2 else "ratio", justify="right", no_wrap=True)
+        table.add_column(f"{name} ×" if len(names) > 2 else tr("ratio"), justify="right", no_wrap=True)
     section = comparison.rows[0].section
     for row in comparison.rows:
         if row.section != section:
@@ -377,9 +378,10 @@ def print_compare(comparison: Comparison) -> None:
             section = row.section
         first = row.cells[0]
         # A value that differs from the first model's stands out.
-        cells = [Text(cell(value), style="" if index == 0 or value == first else "bold")
+        cells = [Text(tr(cell(value)) if isinstance(value, str) else cell(value),
+                      style="" if index == 0 or value == first else "bold")
                  for index, value in enumerate(row.cells)]
-        table.add_row(row.name, *cells, *(ratio(value, first) for value in row.cells[1:]))
+        table.add_row(tr(row.name), *cells, *(ratio(value, first) for value in row.cells[1:]))
     show(console, table)
 
 
@@ -389,10 +391,10 @@ def print_explanation(explanation: Explanation) -> None:
     console = make_console()
     human = human_count if explanation.unit == "params" else binary_bytes
     for number, step in enumerate(explanation.steps, 1):
-        heading = Text(f"{number}. {step.title}", style="bold")
+        heading = Text(f"{number}. {tr(step.title)}", style="bold")
         # A rule cuts a title that does not fit; on a narrow terminal the title stands alone.
         console.print(Rule(heading, align="left") if heading.cell_len + 4 < console.width else heading)
-        console.print(step.text)
+        console.print(tr(step.text))
         if step.entries:
             table = Table(box=None, pad_edge=False, show_header=False)
             table.add_column(overflow="fold")
@@ -403,9 +405,9 @@ def print_explanation(explanation: Explanation) -> None:
             for entry in step.entries:
                 detail = Text(f"= {entry.substituted}" if entry.substituted else "")
                 if entry.note:
-                    detail.append(("  " if entry.substituted else "") + entry.note, style="italic")
+                    detail.append(("  " if entry.substituted else "") + tr(entry.note), style="italic")
                 value = entry.value_text
-                table.add_row(entry.title, entry.formula, detail, value,
+                table.add_row(tr(entry.title), tr_formula(entry.formula), detail, value,
                               human(entry.value) if value and entry.value else "")
             show(console, table)
         if step.result is not None:

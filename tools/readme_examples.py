@@ -167,6 +167,8 @@ def run(example: Example) -> str:
             # No user presets and an empty HF cache, whoever runs this: `~` is an empty folder.
             "LLMCALC_PRESETS": None, "HF_HUB_CACHE": None,
             "HOME": str(home), "XDG_CONFIG_HOME": str(home), "HF_HOME": str(home),
+            # English, whatever the caller's locale: the examples that show Chinese say --lang.
+            "LLMCALC_LANG": "en",
         }
         # The README's relative paths name the fixtures, and nothing in the caller's
         # directory (a folder called mistral-7b, say) can stand in for a preset.

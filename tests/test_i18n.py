@@ -1,0 +1,85 @@
+"""Chinese (and any other language) output: complete catalogs, nothing left in English on the
+translated pages, the same numbers as the English output, JSON unchanged."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from llmcalc import i18n
+from llmcalc.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+PAGES = [
+    ("explain", "mistral-7b"), ("explain", "qwen2.5-3b", "--check", "3.16G"), ("explain", "mistral-7b", "--check", "9.9B"),
+    ("explain", "mixtral-8x7b"), ("explain", "deepseek-v3"), ("explain", "gpt2", "--topic", "estimate"),
+    ("explain", "rwkv-4-169m"), ("explain", "jamba-1.5-mini"), ("explain", "openelm-270m"),
+    ("explain", "t5-base", "--format", "markdown"),
+    ("params", "qwen2.5-3b", "--estimate"), ("params", "gemma3-27b"), ("params", "bert-base-cased"),
+    ("kvcache", "mistral-7b", "--seq", "8k"), ("kvcache", "deepseek-v2-lite"), ("kvcache", "gpt-oss-20b"),
+    ("kvcache", "qwen3-next-80b-a3b"), ("kvcache", "bert-base-cased"),
+    ("compare", "llama2-7b", "llama2-70b"), ("compare", "mistral-7b", "mixtral-8x7b", "deepseek-v3"),
+]
+
+
+def render(args: tuple[str, ...], lang: str) -> str:
+    result = runner.invoke(app, [*args, "--lang", lang], env={"COLUMNS": "250", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_every_message_is_translated_and_every_catalog_compiled():
+    check = subprocess.run([sys.executable, str(ROOT / "tools" / "build_catalogs.py"), "--check"],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+
+
+@pytest.mark.parametrize("lang", ["zh", "zh-Hant"])
+@pytest.mark.parametrize("args", PAGES, ids=" ".join)
+def test_no_english_label_is_left_on_a_translated_page(args, lang):
+    i18n.MISSES.clear()
+    render(args, lang)
+    assert not i18n.MISSES, sorted(i18n.MISSES)
+
+
+NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+@pytest.mark.parametrize("args", PAGES[:6] + PAGES[10:14] + PAGES[18:], ids=" ".join)
+def test_the_chinese_page_holds_the_same_numbers(args):
+    english, chinese = render(args, "en"), render(args, "zh")
+    assert Counter(NUMBER.findall(english)) == Counter(NUMBER.findall(chinese))
+    assert re.search(r"[\u4e00-\u9fff]", chinese)
+
+
+def test_json_does_not_change_with_the_language():
+    english = runner.invoke(app, ["explain", "mistral-7b", "--json"]).stdout
+    assert runner.invoke(app, ["explain", "mistral-7b", "--json", "--lang", "zh"]).stdout == english
+
+
+def test_language_from_the_environment():
+    assert "参数量" in runner.invoke(app, ["params", "gpt2"], env={"LLMCALC_LANG": "zh", "COLUMNS": "200"}).stdout
+    assert "參數量" in runner.invoke(app, ["params", "gpt2"], env={"LLMCALC_LANG": "", "LANG": "zh_TW.UTF-8",
+                                                                   "COLUMNS": "200"}).stdout
+    english = runner.invoke(app, ["params", "gpt2"], env={"LLMCALC_LANG": "", "LANGUAGE": "", "LC_ALL": "",
+                                                         "LC_MESSAGES": "", "LANG": "de_DE.UTF-8", "COLUMNS": "200"})
+    assert "parameters" in english.stdout
+
+
+def test_an_unknown_language_is_a_usage_error():
+    result = runner.invoke(app, ["params", "gpt2", "--lang", "klingon"])
+    assert result.exit_code == 2 and "zh-Hant" in result.stderr
+
+
+def test_traditional_uses_the_notes_terms():
+    # The notes' comparison table (config-fields.md) writes 注意力頭數, 隱藏層大小, 前饋神經網路.
+    page = render(("compare", "llama2-7b", "llama2-70b"), "zh-Hant")
+    assert "注意力頭數" in page and "隱藏層大小" in page and "前饋網路" in page
