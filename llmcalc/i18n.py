@@ -62,8 +62,10 @@ def _from_environment() -> str | None:
 
 
 def tr(text: str) -> str:
-    """`text` in the chosen language (unchanged in English, or where the catalog has no entry)."""
-    return _translate(text, record=True)
+    """`text` in the chosen language (unchanged in English, or where the catalog has no entry); a
+    table's indentation is kept."""
+    body = text.lstrip(" ")
+    return text[:len(text) - len(body)] + _translate(body, record=True)
 
 
 def tr_formula(text: str) -> str:
@@ -103,7 +105,7 @@ def _part(value: str, is_list: bool) -> str:
 
 # Names that read the same in every language: a component's path (`attention.q_proj`), a model's
 # name, a dtype; and a symbol with its values (`C_conv = 10,240`, `n_kv = 3 / 4 / 5`).
-NAME = re.compile(r"\s*[\w.\-/]+\s*")
+NAME = re.compile(r"\s*(?:(?=[\w.,\-/]*[\d_.,\-/])[\w.,\-/]+|[A-Z][A-Z0-9]+)\s*")
 SYMBOL_LINE = re.compile(r"[A-Za-z_][\w]* = [\d,./ ]+")
 
 
@@ -115,13 +117,30 @@ def _catalog(name: str) -> tuple[dict[str, str], list[tuple[re.Pattern[str], str
     messages: dict[str, str] = dict(getattr(translations, "_catalog", {}))
     messages.pop("", None)  # the header
     exact = {msgid: text for msgid, text in messages.items() if "{" not in msgid}
-    templates = [(_pattern(msgid), text) for msgid, text in messages.items() if "{" in msgid]
+    # A template must hold some fixed text: `{x}` alone would match, and hide, any sentence.
+    templates = [(_pattern(msgid), text) for msgid, text in messages.items()
+                 if "{" in msgid and re.sub(r"\{\w+\}", "", msgid).strip()]
     # The template with the most fixed text first: `{n} norms ({kind})` before `{n} {what}`.
-    templates.sort(key=lambda item: -len(re.sub(r"\(\?P<\w+>\.\+\?\)", "", item[0].pattern)))
+    templates.sort(key=lambda item: -len(re.sub(r"\(\?P<\w+>[^)]*\)", "", item[0].pattern)))
     return exact, templates
+
+
+# What a template's part may hold, by its name, so that `{stack} layers {span}` cannot swallow a
+# sentence that merely contains " layers ": numbers, a layer span, one word, one token.
+PART_PATTERNS = {
+    **dict.fromkeys(("n", "k", "e", "heads", "kv", "g", "power", "power2", "batch", "tokens", "encoder", "width",
+                     "hidden", "window", "layers", "held", "peak", "flops", "weights", "cache", "exact", "estimated",
+                     "active", "bytes", "values", "block", "count", "flops2", "rate", "ms", "blocks", "size", "chunk",
+                     "cells", "pad", "ubatch", "r", "params", "tp", "pp", "dp", "zero", "b", "m", "mib"), r"[\d,.]+"),
+    "span": r"\d[\d,\-– …]*",
+    "stack": r"\w+",
+    **dict.fromkeys(("model", "path", "tensor", "figure", "figure2", "figure3", "type", "other", "format", "name",
+                     "optimizer", "convention"), r"\S+"),
+}
 
 
 def _pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"\{(\w+)\}", template)
-    regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+?)" for index, part in enumerate(parts))
+    regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>{PART_PATTERNS.get(part, '.+?')})"
+                    for index, part in enumerate(parts))
     return re.compile(regex, re.DOTALL)

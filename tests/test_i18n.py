@@ -27,6 +27,12 @@ PAGES = [
     ("kvcache", "mistral-7b", "--seq", "8k"), ("kvcache", "deepseek-v2-lite"), ("kvcache", "gpt-oss-20b"),
     ("kvcache", "qwen3-next-80b-a3b"), ("kvcache", "bert-base-cased"),
     ("compare", "llama2-7b", "llama2-70b"), ("compare", "mistral-7b", "mixtral-8x7b", "deepseek-v3"),
+    ("explain", "gemma2-9b", "--topic", "kvcache", "--seq", "8k"), ("explain", "jamba-1.5-mini", "--topic", "kvcache"),
+    ("explain", "llama2-70b", "--topic", "gqa"), ("explain", "gpt-oss-20b", "--topic", "quant"),
+    ("explain", "deepseek-v3", "--topic", "quant", "--quant", "gptq-int4"),
+    ("explain", "llama3.1-70b", "--topic", "fit", "--gpu", "h100", "--gpus", "4", "--seq", "8k"),
+    ("explain", "qwen3-32b", "--topic", "fit", "--gpu", "rtx-4090", "--quant", "q4_k_m", "--seq", "8k"),
+    ("explain", "mixtral-8x7b", "--topic", "train", "--gpus", "8"),
 ]
 
 
