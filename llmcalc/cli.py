@@ -407,6 +407,7 @@ def quant(
     json_output: JsonOption = False,
     assignments: SetOption = None,
     assume: AssumeOption = None,
+    lang: LangOption = None,
 ) -> None:
     """The exact size of a model in every quantized format: llama.cpp's GGUF mixes and the
     safetensors formats (GPTQ, AWQ, bitsandbytes, FP8, MXFP4, NVFP4).
@@ -419,6 +420,9 @@ def quant(
 
       llmcalc quant qwen3-32b --format awq-int4 --json
     """
+    from llmcalc.i18n import choose
+
+    choose(lang)
     from llmcalc.models import resolve_model
     from llmcalc.quant import find_format, quantize, quantize_all
 
@@ -474,6 +478,7 @@ def fit(
     json_output: JsonOption = False,
     assignments: SetOption = None,
     assume: AssumeOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Will it run on these GPUs: the memory of the most loaded GPU, part by part, the largest
     context and batch that fit, and decode and prefill speed from a roofline.
@@ -486,6 +491,9 @@ def fit(
 
       llmcalc fit mistral-7b --gpu-memory 24GiB --bandwidth 936GB/s
     """
+    from llmcalc.i18n import choose
+
+    choose(lang)
     from llmcalc.fit import fit as fit_model
     from llmcalc.fit import remedies
     from llmcalc.models import resolve_model
@@ -554,6 +562,7 @@ def train(
     json_output: JsonOption = False,
     assignments: SetOption = None,
     assume: AssumeOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Training memory per GPU (model states by ZeRO stage, activations term by term), FLOPs per
     token and the time of a run.
@@ -566,6 +575,9 @@ def train(
 
       llmcalc train llama3.1-70b --gpus 512 --tp 8 --pp 4 --tokens 15e12 --gpu h100 --mfu 0.4
     """
+    from llmcalc.i18n import choose
+
+    choose(lang)
     from llmcalc.models import resolve_model
     from llmcalc.scenario import Training
     from llmcalc.train import train as train_model
@@ -592,8 +604,11 @@ def train(
 
 @app.command("gpus")
 @reports_errors
-def list_gpus(json_output: JsonOption = False) -> None:
+def list_gpus(json_output: JsonOption = False, lang: LangOption = None) -> None:
     """The GPU catalogue `fit --gpu` takes: memory, bandwidth and dense throughput, with sources."""
+    from llmcalc.i18n import choose
+
+    choose(lang)
     from llmcalc.gpus import CATALOGUE
 
     def as_json() -> None:

@@ -133,6 +133,7 @@ PART_PATTERNS = {
                      "active", "bytes", "values", "block", "count", "flops2", "rate", "ms", "blocks", "size", "chunk",
                      "cells", "pad", "ubatch", "r", "params", "tp", "pp", "dp", "zero", "b", "m", "mib"), r"[\d,.]+"),
     "span": r"\d[\d,\-– …]*",
+    **dict.fromkeys(("sp", "dropout"), r".*?"),  # parts that may be empty
     "stack": r"\w+",
     **dict.fromkeys(("model", "path", "tensor", "figure", "figure2", "figure3", "type", "other", "format", "name",
                      "optimizer", "convention"), r"\S+"),

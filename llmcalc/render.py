@@ -51,6 +51,11 @@ UNLIMITED_WIDTH = 10_000
 FORMULA_MIN_WIDTH = 100
 
 
+def _say(console: Console, text: str, highlight: bool = False) -> None:
+    """One line of prose, in the reader's language."""
+    console.print(tr(text), highlight=highlight)
+
+
 def make_console() -> Console:
     """A console for our own output: no markup, emoji or repr highlighting to interpret
     (styled cells are Text objects), which also spares compiling the highlighter."""
@@ -289,13 +294,13 @@ def print_quant(spec: ModelSpec, sizes: list[QuantSize | NotApplicable]) -> None
     counted = sorted((size for size in sizes if isinstance(size, QuantSize)),
                      key=lambda size: (size.format.kind != "gguf", size.bytes))
     reference = next((size.bytes for size in counted if size.format.name == "bf16"), None)
-    table = Table(title=f"{spec.name} — weights in each quantized format", box=box.SIMPLE_HEAD, pad_edge=False,
-                  caption=f"GGUF: tensor data as llama-quantize writes it, by the rules of {REVISION}; safetensors: "
-                          "every tensor the format stores. * made with an importance matrix; ~ within a few bytes "
-                          "per tensor")
+    table = Table(title=tr(f"{spec.name} — weights in each quantized format"), box=box.SIMPLE_HEAD, pad_edge=False,
+                  caption=tr(f"GGUF: tensor data as llama-quantize writes it, by the rules of {REVISION}; safetensors: "
+                             "every tensor the format stores. * made with an importance matrix; ~ within a few bytes "
+                             "per tensor"))
     for header, justify in (("format", "left"), ("file", "left"), ("bytes", "right"), ("GB", "right"),
                             ("GiB", "right"), ("bits/weight", "right"), ("× bf16", "right")):
-        table.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        table.add_column(tr(header), justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for size in counted:
         mark = "*" if size.imatrix else "~" if not size.format.exact else ""
         table.add_row(size.format.name + mark, "GGUF" if size.format.kind == "gguf" else "safetensors",
@@ -303,26 +308,26 @@ def print_quant(spec: ModelSpec, sizes: list[QuantSize | NotApplicable]) -> None
                       f"{size.bytes / reference:.3f}" if reference else MISSING)
     show(console, table)
     for missing in (size for size in sizes if isinstance(size, NotApplicable)):
-        console.print(f"{missing.format.name}: not available — {missing.reason}", highlight=False)
+        _say(console, f"{missing.format.name}: not available — {missing.reason}", highlight=False)
 
 
 def _print_quant_tensors(console: Console, spec: ModelSpec, size: QuantSize) -> None:
     fmt = size.format
-    table = Table(title=f"{spec.name} — {fmt.name}: {fmt.label}", box=box.SIMPLE_HEAD, pad_edge=False,
-                  caption=f"layout of {fmt.source}")
+    table = Table(title=tr(f"{spec.name} — {fmt.name}: {fmt.label}"), box=box.SIMPLE_HEAD, pad_edge=False,
+                  caption=tr(f"layout of {fmt.source}"))
     for header, justify in (("tensor", "left"), ("shape", "left"), ("type", "left"), ("bytes", "right"),
                             ("why", "left")):
-        table.add_column(header, justify=justify, no_wrap=header != "why")  # type: ignore[arg-type]
+        table.add_column(tr(header), justify=justify, no_wrap=header != "why")  # type: ignore[arg-type]
     for tensor in size.tensors:
         shape = " × ".join(f"{n:,}" for n in tensor.shape)
         count = f"{tensor.count:,} × " if tensor.count > 1 else ""
-        table.add_row(tensor.name, count + shape, tensor.type, exact(tensor.bytes), tensor.reason)
+        table.add_row(tensor.name, count + shape, tensor.type, exact(tensor.bytes), tr(tensor.reason))
     show(console, table)
-    console.print(f"total: {both_units(size.bytes)}; {size.bits_per_weight:.4f} bits per weight over "
+    _say(console, f"total: {both_units(size.bytes)}; {size.bits_per_weight:.4f} bits per weight over "
                   f"{exact(size.elements)} weights" + (", made with an importance matrix" if size.imatrix else ""),
                   highlight=False)
     if fmt.kind == "gguf":
-        console.print(f"as written, each tensor padded to 32 bytes: {exact(size.padded_bytes)} B of tensor data "
+        _say(console, f"as written, each tensor padded to 32 bytes: {exact(size.padded_bytes)} B of tensor data "
                       "(the file adds its header and metadata)", highlight=False)
 
 
@@ -451,48 +456,48 @@ def print_fit(result: Fit, changes: Remedies | None) -> None:
     d, point, gpu = result.deployment, result.point, result.deployment.gpu
     weights = result.weight_format or point.weight_dtype.dtype.name
     parallel = f"{d.gpus} × {gpu.name}" + (f" (tp {d.tp}, pp {d.pp})" if d.gpus > 1 else "")
-    console.print(f"{result.spec.name} on {parallel} — {RUNTIME_NAMES[d.runtime]}, weights {weights} "
+    _say(console, f"{result.spec.name} on {parallel} — {RUNTIME_NAMES[d.runtime]}, weights {weights} "
                   f"({result.weight_format_source}), KV cache {point.cache_dtype}, {exact(point.tokens)} tokens × "
                   f"{plural(point.batch, 'sequence')}")
     memory = f"GPU memory: {both_units(gpu.memory_bytes)} ({gpu.memory_note})"
-    console.print(memory)
+    _say(console, memory)
     budget = result.most_loaded
     where = _stage_text(result, budget.stage)
-    table = Table(title=f"the most loaded GPU: {where}" if len(result.budgets) > 1 else "per GPU",
+    table = Table(title=tr(f"the most loaded GPU: {where}" if len(result.budgets) > 1 else "per GPU"),
                   box=box.SIMPLE_HEAD, pad_edge=False)
     for header, justify in (("part", "left"), ("bytes", "right"), ("GB", "right"), ("GiB", "right"),
                             ("", "left")):
-        table.add_column(header, justify=justify, no_wrap=header != "")  # type: ignore[arg-type]
+        table.add_column(tr(header), justify=justify, no_wrap=header != "")  # type: ignore[arg-type]
     for term in (budget.weights, budget.kv_cache, budget.activation, budget.overhead):
         kind = "estimate" if term.estimate else "exact"
-        table.add_row(term.key.replace("_", " "), exact(term.total), gigabytes(term.total), gibibytes(term.total),
-                      f"{kind}: {term.label}")
+        table.add_row(tr(term.key.replace("_", " ")), exact(term.total), gigabytes(term.total), gibibytes(term.total),
+                      tr(f"{kind}: {term.label}"))
     table.add_section()
-    table.add_row("total", exact(budget.total), gigabytes(budget.total), gibibytes(budget.total), "")
-    table.add_row("capacity", exact(result.capacity_bytes), gigabytes(result.capacity_bytes),
-                  gibibytes(result.capacity_bytes), _capacity_note(result))
-    table.add_row("headroom", signed(result.headroom), gigabytes(result.headroom), gibibytes(result.headroom), "")
+    table.add_row(tr("total"), exact(budget.total), gigabytes(budget.total), gibibytes(budget.total), "")
+    table.add_row(tr("capacity"), exact(result.capacity_bytes), gigabytes(result.capacity_bytes),
+                  gibibytes(result.capacity_bytes), tr(_capacity_note(result)))
+    table.add_row(tr("headroom"), signed(result.headroom), gigabytes(result.headroom), gibibytes(result.headroom), "")
     show(console, table)
     if result.host_bytes:
-        console.print(f"on the host: {both_units(result.host_bytes)} (llama.cpp keeps the token embedding in "
+        _say(console, f"on the host: {both_units(result.host_bytes)} (llama.cpp keeps the token embedding in "
                       "host memory)")
     if result.fits:
-        console.print(Text("FITS", style="bold green"))
+        console.print(Text(tr("FITS"), style="bold green"))
     else:
-        console.print(Text(f"DOES NOT FIT: {gigabytes(-result.headroom)} GB ({gibibytes(-result.headroom)} GiB) "
-                           "over on the most loaded GPU", style="bold red"))
+        console.print(Text(tr(f"DOES NOT FIT: {gigabytes(-result.headroom)} GB ({gibibytes(-result.headroom)} GiB) "
+                           "over on the most loaded GPU"), style="bold red"))
         for line in _remedy_lines(result, changes):
-            console.print(f"  {line}")
-    console.print(f"largest context at {plural(point.batch, 'sequence')}: {exact(result.max_seq)} tokens"
+            _say(console, "  " + line)
+    _say(console, f"largest context at {plural(point.batch, 'sequence')}: {exact(result.max_seq)} tokens"
                   + (" (the model's whole context)" if result.max_seq_is_context else "")
                   + f"; largest batch at {exact(point.tokens)} tokens: {plural(result.max_batch, 'sequence')}")
     if result.kv_capacity_tokens is not None:
-        console.print(f"vLLM would report: GPU KV cache size: {exact(result.kv_capacity_tokens)} tokens; maximum "
+        _say(console, f"vLLM would report: GPU KV cache size: {exact(result.kv_capacity_tokens)} tokens; maximum "
                       f"concurrency for {exact(point.tokens)} tokens per request: {result.max_concurrency:.2f}x")
-    console.print("(both searched exactly over the same budget, the estimates included)")
+    _say(console, "(both searched exactly over the same budget, the estimates included)")
     _print_speed(console, result)
     for term in (budget.activation, budget.overhead):
-        console.print(f"{term.key}: {term.formula} = {term.substituted} — {term.estimate}")
+        _say(console, f"{term.key}: {term.formula} = {term.substituted} — {term.estimate}")
 
 
 def _stage_text(result: Fit, stage: Stage) -> str:
@@ -539,27 +544,27 @@ def _print_speed(console: Console, result: Fit) -> None:
     speed, d, point = result.speed, result.deployment, result.point
     per_sequence = 1 / speed.decode_step_s if speed.decode_step_s else 0.0
     gpu = d.gpu
-    console.print(f"speed (roofline at {d.efficiency:g} × peak: an upper bound; --efficiency to change): "
+    _say(console, f"speed (roofline at {d.efficiency:g} × peak: an upper bound; --efficiency to change): "
                   f"{gpu.bandwidth_bytes_per_s / 1e12:,.3g} TB/s, "
                   + (f"{speed.peak_flops / 1e12:,.1f} TFLOPS dense {speed.peak_kind}" if speed.peak_flops
                      else "compute peak unknown (--flops)"))
     experts = (f"; {speed.experts_read:.1%} of each layer's experts read per step" if speed.experts_read is not None
                else "")
-    console.print(f"  decode: {per_sequence:,.1f} tokens/s per sequence, {per_sequence * point.batch:,.1f} in total "
+    _say(console, f"  decode: {per_sequence:,.1f} tokens/s per sequence, {per_sequence * point.batch:,.1f} in total "
                   f"({speed.decode_bound}-bound: {both_units(speed.decode_bytes)} read per step{experts})")
     if speed.prefill_s is not None:
-        console.print(f"  prefill of {exact(point.tokens)} tokens × {plural(point.batch, 'sequence')}: "
+        _say(console, f"  prefill of {exact(point.tokens)} tokens × {plural(point.batch, 'sequence')}: "
                       f"{speed.prefill_s:,.3g} s ({speed.prefill_bound}-bound: {speed.prefill_flops:,} FLOPs)")
 
 
 def print_gpus(catalogue: tuple[GPU, ...]) -> None:
     console = make_console()
-    table = Table(title="GPU catalogue (dense throughput; memory as the driver reports it)", box=box.SIMPLE_HEAD,
-                  pad_edge=False, caption="sources: `llmcalc gpus --json`")
+    table = Table(title=tr("GPU catalogue (dense throughput; memory as the driver reports it)"), box=box.SIMPLE_HEAD,
+                  pad_edge=False, caption=tr("sources: `llmcalc gpus --json`"))
     for header, justify in (("gpu", "left"), ("name", "left"), ("memory B", "right"), ("GB", "right"),
                             ("GiB", "right"), ("TB/s", "right"), ("bf16 TFLOPS", "right"), ("fp8 TFLOPS", "right"),
                             ("also", "left")):
-        table.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        table.add_column(tr(header), justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for gpu in catalogue:
         table.add_row(gpu.id, gpu.name, exact(gpu.memory_bytes), gigabytes(gpu.memory_bytes),
                       gibibytes(gpu.memory_bytes), f"{gpu.bandwidth_bytes_per_s / 1e12:g}",
@@ -575,46 +580,46 @@ def print_train(result: TrainResult) -> None:
         (", sequence parallel" if t.sequence_parallel else "")
     what = (f"LoRA rank {t.lora_rank} on {','.join(t.lora_modules)}" + (" over an NF4 base (QLoRA)" if t.qlora else "")
             if t.lora_rank else "full training")
-    console.print(f"{result.spec.name} — {what}; {setup}; {t.precision} {'' if t.precision == 'fp32' else 'mixed '}"
+    _say(console, f"{result.spec.name} — {what}; {setup}; {t.precision} {'' if t.precision == 'fp32' else 'mixed '}"
                   f"precision, {t.optimizer}, {t.convention} convention; {exact(t.tokens)} tokens × micro-batch "
                   f"{t.micro_batch}, recompute {t.recompute}, {t.attention} attention"
                   + (", dropout" if t.dropout else ""))
-    console.print(f"parameters: {exact(result.total_params)} ({human_count(result.total_params)}); trainable: "
+    _say(console, f"parameters: {exact(result.total_params)} ({human_count(result.total_params)}); trainable: "
                   f"{exact(result.trainable_params)} ({share(result.trainable_params, result.total_params)})")
     where = f"stage {budget.stage.index + 1} of {t.pp}" if t.pp > 1 else "per GPU"
-    table = Table(title=f"the most loaded GPU ({where}): {exact(budget.params)} parameters before ZeRO",
+    table = Table(title=tr(f"the most loaded GPU ({where}): {exact(budget.params)} parameters before ZeRO"),
                   box=box.SIMPLE_HEAD, pad_edge=False)
     for header, justify in (("part", "left"), ("bytes", "right"), ("GB", "right"), ("GiB", "right"), ("", "left")):
-        table.add_column(header, justify=justify, no_wrap=header != "")  # type: ignore[arg-type]
+        table.add_column(tr(header), justify=justify, no_wrap=header != "")  # type: ignore[arg-type]
     for term in (budget.weights, budget.gradients, budget.optimizer, budget.activations):
         kind = "estimate" if term.estimate else "exact"
-        table.add_row(term.key, exact(term.total), gigabytes(term.total), gibibytes(term.total),
-                      f"{kind}: {term.label}")
+        table.add_row(tr(term.key), exact(term.total), gigabytes(term.total), gibibytes(term.total),
+                      tr(f"{kind}: {term.label}"))
     table.add_section()
-    table.add_row("total", exact(budget.total), gigabytes(budget.total), gibibytes(budget.total), "")
+    table.add_row(tr("total"), exact(budget.total), gigabytes(budget.total), gibibytes(budget.total), "")
     if t.gpu is not None:
         capacity = t.gpu.capacity_bytes
-        table.add_row("capacity", exact(capacity), gigabytes(capacity), gibibytes(capacity), t.gpu.name)
+        table.add_row(tr("capacity"), exact(capacity), gigabytes(capacity), gibibytes(capacity), t.gpu.name)
     show(console, table)
     if budget.host_bytes:
-        console.print(f"on the host (offload): {both_units(budget.host_bytes)}")
+        _say(console, f"on the host (offload): {both_units(budget.host_bytes)}")
     if t.gpu is not None:
         fits = budget.total <= t.gpu.capacity_bytes
-        console.print(Text("FITS" if fits else "DOES NOT FIT", style="bold green" if fits else "bold red"))
-    console.print(f"activations of one layer, one micro-batch: {both_units(result.per_layer.total)}; "
+        console.print(Text(tr("FITS" if fits else "DOES NOT FIT"), style="bold green" if fits else "bold red"))
+    _say(console, f"activations of one layer, one micro-batch: {both_units(result.per_layer.total)}; "
                   f"{budget.activations.estimate}")
-    console.print(f"FLOPs per token: {exact(result.flops_per_token)} = 6 × the weights that multiply a token "
+    _say(console, f"FLOPs per token: {exact(result.flops_per_token)} = 6 × the weights that multiply a token "
                   f"({exact(result.dense_flops_per_token)}) + attention 12·L·s·d_attn "
                   f"({exact(result.attention_flops_per_token)}), PaLM's convention"
                   + (f"; with {t.recompute} recomputation the GPUs do {exact(result.hardware_flops_per_token)}"
                      if t.recompute != "none" else ""))
-    console.print(f"compute-optimal (Chinchilla, 20 tokens per parameter): {exact(result.chinchilla_tokens)} tokens")
+    _say(console, f"compute-optimal (Chinchilla, 20 tokens per parameter): {exact(result.chinchilla_tokens)} tokens")
     if result.training_flops is not None:
-        console.print(f"the run: {exact(t.run_tokens or 0)} tokens × {exact(result.flops_per_token)} = "
+        _say(console, f"the run: {exact(t.run_tokens or 0)} tokens × {exact(result.flops_per_token)} = "
                       f"{result.training_flops:.3e} FLOPs")
         if result.seconds is not None and result.gpu_hours is not None and result.peak_flops:
-            console.print(f"on {t.gpus} × {t.gpu.name if t.gpu else ''} at MFU {t.mfu:g} of "
+            _say(console, f"on {t.gpus} × {t.gpu.name if t.gpu else ''} at MFU {t.mfu:g} of "
                           f"{result.peak_flops / 1e12:,.1f} TFLOPS: {result.seconds / 86400:,.1f} days, "
                           f"{result.gpu_hours:,.0f} GPU-hours")
         elif t.gpu is None:
-            console.print("time: give --gpu (and --mfu) to turn FLOPs into days")
+            _say(console, "time: give --gpu (and --mfu) to turn FLOPs into days")

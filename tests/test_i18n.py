@@ -33,6 +33,14 @@ PAGES = [
     ("explain", "llama3.1-70b", "--topic", "fit", "--gpu", "h100", "--gpus", "4", "--seq", "8k"),
     ("explain", "qwen3-32b", "--topic", "fit", "--gpu", "rtx-4090", "--quant", "q4_k_m", "--seq", "8k"),
     ("explain", "mixtral-8x7b", "--topic", "train", "--gpus", "8"),
+    ("quant", "llama3.1-8b"), ("quant", "gpt-oss-20b", "--format", "q4_k_m"), ("quant", "qwen3-32b", "--format", "awq-int4"),
+    ("fit", "llama3.1-70b", "--gpu", "h100", "--seq", "4k"), ("fit", "qwen3-32b", "--gpu", "rtx-4090", "--format", "q4_k_m",
+                                                               "--gpus", "2"),
+    ("fit", "deepseek-v3", "--gpu", "h200", "--gpus", "8", "--seq", "8k"), ("fit", "llama3.1-8b", "--gpu", "m4-max"),
+    ("train", "llama3.1-8b", "--gpus", "8", "--zero", "3", "--recompute", "selective"),
+    ("train", "qwen3-32b", "--qlora", "--lora-rank", "64", "--gpu", "rtx-4090"),
+    ("train", "llama3.1-70b", "--gpus", "512", "--tp", "8", "--pp", "4", "--tokens", "15e12", "--gpu", "h100"),
+    ("gpus",),
 ]
 
 
