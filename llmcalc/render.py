@@ -263,12 +263,12 @@ def print_kvcache(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> None:
 def print_kvcache_sweep(spec: ModelSpec, caches: list[CacheSize], needs: list[Footprint]) -> None:
     console = make_console()
     first = caches[0]
-    table = Table(title=f"{spec.name} — KV cache, {first.point.cache_dtype}", caption=KIND_NOTES[first.kind],
+    table = Table(title=tr(f"{spec.name} — KV cache, {first.point.cache_dtype}"), caption=tr(KIND_NOTES[first.kind]),
                   box=box.SIMPLE_HEAD, pad_edge=False)
     for header in ("tokens", "batch", "per token", "cache bytes", "GB", "GiB"):
-        table.add_column(header, justify="right", no_wrap=True)
+        table.add_column(tr(header), justify="right", no_wrap=True)
     table.add_column("", no_wrap=True, min_width=BAR_WIDTH)
-    table.add_column("+ weights", justify="right", no_wrap=True)
+    table.add_column(tr("+ weights"), justify="right", no_wrap=True)
     largest = max(cache.total for cache in caches) or 1
     for cache, need in zip(caches, needs):
         bar = "█" * max(1 if cache.total else 0, round(BAR_WIDTH * cache.total / largest))
@@ -276,7 +276,7 @@ def print_kvcache_sweep(spec: ModelSpec, caches: list[CacheSize], needs: list[Fo
                       gigabytes(cache.total), gibibytes(cache.total), Text(bar, style="cyan"),
                       f"{gibibytes(need.total)} GiB")
     show(console, table)
-    console.print(f"weights at {first.point.weight_dtype}: {both_units(needs[0].weights)}; "
+    _say(console, f"weights at {first.point.weight_dtype}: {both_units(needs[0].weights)}; "
                   "'+ weights' is weights and cache together.")
 
 

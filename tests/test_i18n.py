@@ -25,7 +25,7 @@ PAGES = [
     ("explain", "t5-base", "--format", "markdown"),
     ("params", "qwen2.5-3b", "--estimate"), ("params", "gemma3-27b"), ("params", "bert-base-cased"),
     ("kvcache", "mistral-7b", "--seq", "8k"), ("kvcache", "deepseek-v2-lite"), ("kvcache", "gpt-oss-20b"),
-    ("kvcache", "qwen3-next-80b-a3b"), ("kvcache", "bert-base-cased"),
+    ("kvcache", "qwen3-next-80b-a3b"), ("kvcache", "bert-base-cased"), ("kvcache", "llama2-70b", "--seq", "1k,4k,32k"),
     ("compare", "llama2-7b", "llama2-70b"), ("compare", "mistral-7b", "mixtral-8x7b", "deepseek-v3"),
     ("explain", "gemma2-9b", "--topic", "kvcache", "--seq", "8k"), ("explain", "jamba-1.5-mini", "--topic", "kvcache"),
     ("explain", "llama2-70b", "--topic", "gqa"), ("explain", "gpt-oss-20b", "--topic", "quant"),
