@@ -28,7 +28,7 @@ app = typer.Typer(
 # --- options every command spells the same way -----------------------------------------------
 
 MODEL_HELP = ("Preset name or alias (case-insensitive), a preset YAML file, a config.json, a model folder, "
-              "or a Hugging Face repo id in the local cache.")
+              "or a Hugging Face repo id (the local cache, else the Hub with llmcalc\\[hub]).")
 ModelArgument = Annotated[str, typer.Argument(help=MODEL_HELP)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (the documented contract).")]
 SetOption = Annotated[Optional[list[str]], typer.Option(
@@ -43,6 +43,13 @@ BatchOption = Annotated[Optional[str], typer.Option(
 DtypeOption = Annotated[Optional[str], typer.Option(
     "--dtype", help="KV-cache precision: fp32, fp16, bf16, fp8_e4m3, fp8_e5m2, int8, int4, q8_0, q4_0 "
                     "\\[default: the model's torch_dtype, else bf16].")]
+RevisionOption = Annotated[Optional[str], typer.Option(
+    "--revision", help="Hub repo ids: a branch, tag or commit \\[default: main; the cache first].")]
+OfflineOption = Annotated[bool, typer.Option(
+    "--offline", help="Never use the network (also HF_HUB_OFFLINE=1): repo ids from the cache only.")]
+RemoteOption = Annotated[bool, typer.Option(
+    "--remote", help="Read a repo id's config.json from the Hub even when a preset alias or a cached copy "
+                     "would do.")]
 LangOption = Annotated[Optional[str], typer.Option(
     "--lang", help="Language of the text: en, zh (Simplified Chinese), zh-Hant (Traditional) \\[default: "
                    "LLMCALC_LANG, else the locale, else en]; JSON never changes.")]
@@ -121,6 +128,9 @@ def params(
     assignments: SetOption = None,
     assume: AssumeOption = None,
     lang: LangOption = None,
+    revision: RevisionOption = None,
+    offline: OfflineOption = False,
+    remote: RemoteOption = False,
 ) -> None:
     """Count a model's parameters exactly, component by component.
 
@@ -139,12 +149,13 @@ def params(
     from llmcalc.i18n import choose
 
     choose(lang)
+    from llmcalc.hub import HubAccess
     from llmcalc.models import resolve_model
     from llmcalc.params import count_params, textbook_estimate
     from llmcalc.schema import SCHEMA
 
     flags = {name: value for name, value in ctx.params.items() if name in SCHEMA}
-    spec, warnings = resolve_model(model, flags, assignments, assume)
+    spec, warnings = resolve_model(model, flags, assignments, assume, HubAccess(revision, offline, remote))
     warn(warnings)
     count = count_params(spec)
     estimate_term = textbook_estimate(spec) if estimate else None
@@ -183,6 +194,9 @@ def kvcache(
     assignments: SetOption = None,
     assume: AssumeOption = None,
     lang: LangOption = None,
+    revision: RevisionOption = None,
+    offline: OfflineOption = False,
+    remote: RemoteOption = False,
 ) -> None:
     """KV-cache memory: per token, per layer and in total, and what GQA, MQA, MLA and windows save.
 
@@ -198,12 +212,13 @@ def kvcache(
 
     choose(lang)
     from llmcalc.kvcache import footprint, kv_cache
+    from llmcalc.hub import HubAccess
     from llmcalc.models import resolve_model
     from llmcalc.params import count_params
     from llmcalc.scenario import Scenario
 
     scenario = Scenario.parse(seq, batch, dtype, weights_dtype, not no_window, encoder_seq, sweep=True)
-    spec, warnings = resolve_model(model, None, assignments, assume)
+    spec, warnings = resolve_model(model, None, assignments, assume, HubAccess(revision, offline, remote))
     points, more = scenario.resolve(spec)
     warn(warnings, more)
     count = count_params(spec)
@@ -245,6 +260,9 @@ def compare(
     gpus: Annotated[Optional[int], typer.Option("--gpus", help="With --gpu: this many of them \\[default: 1].")] = None,
     assume: AssumeOption = None,
     lang: LangOption = None,
+    revision: RevisionOption = None,
+    offline: OfflineOption = False,
+    remote: RemoteOption = False,
 ) -> None:
     """Models side by side, component by component, with ratios against the first.
 
@@ -264,13 +282,14 @@ def compare(
 
     choose(lang)
     from llmcalc.compare import check_count, compare as compare_models
+    from llmcalc.hub import HubAccess
     from llmcalc.models import resolve_model
     from llmcalc.scenario import Scenario
 
     check_count(len(models))
     scenario = Scenario.parse(seq, None, dtype, weights_dtype)
     # Every model is resolved before anything is printed: one bad name, no partial output.
-    resolved = [resolve_model(model, None, None, assume) for model in models]
+    resolved = [resolve_model(model, None, None, assume, HubAccess(revision, offline, remote)) for model in models]
     specs = [spec for spec, _ in resolved]
     points, more = scenario.resolve_together(specs)
     if quant:
@@ -330,6 +349,9 @@ def explain(
     assignments: SetOption = None,
     assume: AssumeOption = None,
     lang: LangOption = None,
+    revision: RevisionOption = None,
+    offline: OfflineOption = False,
+    remote: RemoteOption = False,
 ) -> None:
     """The derivation, step by step: symbols, estimate, exact count, reconciliation.
 
@@ -352,6 +374,7 @@ def explain(
     choose(lang)
     from llmcalc.explain import check_topic, parse_figure
     from llmcalc.explain import explain as derive
+    from llmcalc.hub import HubAccess
     from llmcalc.models import resolve_model
     from llmcalc.scenario import Deployment, Scenario, Training
 
@@ -371,7 +394,7 @@ def explain(
     # --topic train: the setup `llmcalc train` takes, its flags here limited to GPUs and tokens.
     training = Training.parse(gpus=gpus, seq=seq, micro_batch=batch, gpu=gpu) if topic == "train" else None
     scenario = Scenario.parse(seq, batch, dtype)
-    spec, warnings = resolve_model(model, None, assignments, assume)
+    spec, warnings = resolve_model(model, None, assignments, assume, HubAccess(revision, offline, remote))
     points, more = scenario.resolve(spec)
     warn(warnings, more)
     explanation = derive(spec, topic, points[0], quant or "q4_k_m", deployment, training, figure)
@@ -408,6 +431,9 @@ def quant(
     assignments: SetOption = None,
     assume: AssumeOption = None,
     lang: LangOption = None,
+    revision: RevisionOption = None,
+    offline: OfflineOption = False,
+    remote: RemoteOption = False,
 ) -> None:
     """The exact size of a model in every quantized format: llama.cpp's GGUF mixes and the
     safetensors formats (GPTQ, AWQ, bitsandbytes, FP8, MXFP4, NVFP4).
@@ -423,11 +449,12 @@ def quant(
     from llmcalc.i18n import choose
 
     choose(lang)
+    from llmcalc.hub import HubAccess
     from llmcalc.models import resolve_model
     from llmcalc.quant import find_format, quantize, quantize_all
 
     chosen = find_format(output_format) if output_format else None
-    spec, warnings = resolve_model(model, None, assignments, assume)
+    spec, warnings = resolve_model(model, None, assignments, assume, HubAccess(revision, offline, remote))
     warn(warnings)
     sizes: list[Any] = [quantize(spec, chosen, imatrix)] if chosen else quantize_all(spec, imatrix)
 
@@ -479,6 +506,9 @@ def fit(
     assignments: SetOption = None,
     assume: AssumeOption = None,
     lang: LangOption = None,
+    revision: RevisionOption = None,
+    offline: OfflineOption = False,
+    remote: RemoteOption = False,
 ) -> None:
     """Will it run on these GPUs: the memory of the most loaded GPU, part by part, the largest
     context and batch that fit, and decode and prefill speed from a roofline.
@@ -496,6 +526,7 @@ def fit(
     choose(lang)
     from llmcalc.fit import fit as fit_model
     from llmcalc.fit import remedies
+    from llmcalc.hub import HubAccess
     from llmcalc.models import resolve_model
     from llmcalc.quant import find_format
     from llmcalc.scenario import Deployment, Scenario
@@ -504,7 +535,7 @@ def fit(
     deployment = Deployment.parse(gpu, gpus, tp, pp, expert_parallel, runtime,
                                   find_format(weight_format) if weight_format is not None else None,
                                   gpu_memory, bandwidth, flops, gpu_util, efficiency)
-    spec, warnings = resolve_model(model, None, assignments, assume)
+    spec, warnings = resolve_model(model, None, assignments, assume, HubAccess(revision, offline, remote))
     points, more = scenario.resolve(spec)
     warn(warnings, more)
     result = fit_model(spec, points[0], deployment)
@@ -563,6 +594,9 @@ def train(
     assignments: SetOption = None,
     assume: AssumeOption = None,
     lang: LangOption = None,
+    revision: RevisionOption = None,
+    offline: OfflineOption = False,
+    remote: RemoteOption = False,
 ) -> None:
     """Training memory per GPU (model states by ZeRO stage, activations term by term), FLOPs per
     token and the time of a run.
@@ -578,6 +612,7 @@ def train(
     from llmcalc.i18n import choose
 
     choose(lang)
+    from llmcalc.hub import HubAccess
     from llmcalc.models import resolve_model
     from llmcalc.scenario import Training
     from llmcalc.train import train as train_model
@@ -585,7 +620,7 @@ def train(
     training = Training.parse(gpus, tp, pp, zero, sequence_parallel, recompute, attention, dropout, seq, micro_batch,
                               optimizer, precision, offload, convention, lora_rank, lora_modules, qlora, tokens, gpu,
                               mfu)
-    spec, warnings = resolve_model(model, None, assignments, assume)
+    spec, warnings = resolve_model(model, None, assignments, assume, HubAccess(revision, offline, remote))
     warn(warnings)
     result = train_model(spec, training)
 

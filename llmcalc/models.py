@@ -1,6 +1,6 @@
 """The one door for a MODEL argument: a preset or alias, a preset YAML file, a config.json,
-a model folder, a Hugging Face repo id already in the local cache, or flags alone, with
-`--set` and flag overrides on top. Never the network."""
+a model folder, a Hugging Face repo id (from the local cache, else the Hub: `hub.py`), or flags
+alone, with `--set` and flag overrides on top."""
 
 from __future__ import annotations
 
@@ -12,18 +12,9 @@ from typing import Any
 
 from llmcalc.errors import SpecError, UnknownModelError, UsageError
 from llmcalc.files import home, is_dir, is_file, listing, user_path
+from llmcalc.hub import HubAccess, hf_hub_cache
 from llmcalc.schema import SYNONYMS, build_spec
 from llmcalc.spec import ModelSpec
-
-
-def hf_hub_cache() -> Path:
-    """HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub (as huggingface_hub does)."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return user_path(os.environ["HF_HUB_CACHE"])
-    if os.environ.get("HF_HOME"):
-        return user_path(os.environ["HF_HOME"]) / "hub"
-    home_folder = home()
-    return (home_folder or Path(".")) / ".cache" / "huggingface" / "hub"
 
 
 def cached_snapshot(repo_id: str) -> tuple[Path | None, Path]:
@@ -35,25 +26,34 @@ def cached_snapshot(repo_id: str) -> tuple[Path | None, Path]:
     return max(snapshots, key=lambda path: (path / "config.json").stat().st_mtime), repo
 
 
-def load(name: str, assume: str | None = None) -> tuple[ModelSpec, list[str]]:
-    """The model a name, path or cached repo id means, and any warnings about how it was read."""
+def load(name: str, assume: str | None = None, access: HubAccess | None = None) -> tuple[ModelSpec, list[str]]:
+    """The model a name, path or repo id means, and any warnings about how it was read. A repo id:
+    a preset alias first (unless --remote), then the local Hugging Face cache (unless --remote or
+    --revision), then the Hub (unless --offline or HF_HUB_OFFLINE)."""
     from llmcalc.presets import lookup
 
+    access = access or HubAccess()
     if not name.strip():
         raise UsageError("the model name is empty; give a preset name, a YAML or config.json file, or a folder")
     path = user_path(name)
     if is_dir(path) or path.suffix == ".json":
         return _from_config(path, assume)
-    try:
-        return lookup(name)
-    except UnknownModelError:
-        if name.count("/") != 1:  # not shaped like a repo id (org/name)
-            raise
-    snapshot, looked = cached_snapshot(name)
-    if snapshot is None:
-        raise UnknownModelError(name, [], f"it is not a preset alias, and the local Hugging Face cache has no "
-                                          f"config.json for it (looked in {looked}); llmcalc never downloads")
-    return _from_config(snapshot, assume, name=name.split("/")[-1].lower())
+    if not access.remote:
+        try:
+            return lookup(name)
+        except UnknownModelError:
+            if name.count("/") != 1:  # not shaped like a repo id (org/name)
+                raise
+    elif name.count("/") != 1:
+        raise UsageError(f"--remote takes a Hugging Face repo id (org/name), not {name!r}")
+    short = name.split("/")[-1].lower()
+    if not access.remote and access.revision is None:
+        snapshot, _ = cached_snapshot(name)
+        if snapshot is not None:
+            return _from_config(snapshot, assume, name=short)
+    from llmcalc.hub import fetch_config
+
+    return _from_config(fetch_config(name, access), assume, name=short)
 
 
 def config_path(path: Path) -> Path:
@@ -109,7 +109,7 @@ def custom_fields(hidden_size: int, layers: int) -> dict[str, Any]:
 
 
 def resolve_model(model: str | None, flags: Mapping[str, Any] | None = None, assignments: list[str] | None = None,
-                  assume: str | None = None) -> tuple[ModelSpec, list[str]]:
+                  assume: str | None = None, access: HubAccess | None = None) -> tuple[ModelSpec, list[str]]:
     """A MODEL (with `flags` — preset fields given as options — and `--set` on top), or flags
     alone; and the warnings about how it was read."""
     overrides = {name: value for name, value in (flags or {}).items() if value is not None}
@@ -123,7 +123,7 @@ def resolve_model(model: str | None, flags: Mapping[str, Any] | None = None, ass
             return build_spec({**custom_fields(hidden, layers), **overrides}, "flags"), []
         except SpecError as exc:  # the fields came from options: a usage error
             raise UsageError(str(exc)) from None
-    spec, warnings = load(model, assume)
+    spec, warnings = load(model, assume, access)
     if not overrides:
         return spec, warnings
     fields = {**(spec.fields or {}), **overrides}

@@ -162,9 +162,9 @@ def test_hf_home_is_the_fallback(tmp_path: Path) -> None:
     assert doc["total_params"] == EXPECTED["gpt2.json"]["params"]
 
 
-def test_uncached_repo_id_says_where_it_looked(tmp_path: Path) -> None:
-    result = run("params", "Qwen/Qwen3-4B", HF_HUB_CACHE=str(tmp_path))
-    assert_error(result, 2, "not a preset alias", str(tmp_path / "models--Qwen--Qwen3-4B"), "never downloads")
+def test_uncached_repo_id_offline_says_so(tmp_path: Path) -> None:
+    result = run("params", "Qwen/Qwen3-4B", HF_HUB_CACHE=str(tmp_path), HF_HUB_OFFLINE="1")
+    assert_error(result, 2, "Qwen/Qwen3-4B", "no cached config.json", "network is off")
 
 
 def test_preset_alias_wins_over_the_cache(tmp_path: Path) -> None:

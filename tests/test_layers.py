@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "tensors": 3,  # the tensors of a model's files, from its spec
     "presets": 4, "hf_config": 4, "checkpoint": 4, "gguf_file": 4,  # readers
     "parallel": 4,  # where tensors go over GPUs
+    "hub": 4,  # a config.json from the Hugging Face Hub
     "models": 5, "params": 5, "kvcache": 5, "quant": 5,  # the one door for models; the core
     "fit": 6, "train": 6,  # the budget of each GPU, from the core's weights and caches
     "compare": 7, "explain": 7,  # zip and narrate the core's trees

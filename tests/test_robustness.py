@@ -87,7 +87,7 @@ def test_a_folder_that_cannot_be_entered(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(Path, "is_dir", refused)
     monkeypatch.setattr(Path, "is_file", refused)
     result = run("params", "locked/model")
-    assert_plain_error(2, result.exit_code, result.stderr, "unknown model")
+    assert_plain_error(2, result.exit_code, result.stderr, "locked/model")
     assert run("params", "gpt2", "--json").exit_code == 0
 
 

@@ -1,0 +1,172 @@
+"""Models straight from the Hub, through the real client (huggingface_hub), against a stand-in
+Hub on 127.0.0.1 that serves config.json files the way the Hub's `resolve` endpoint does (HEAD
+for the ETag and commit, then GET), gated (401) and missing (404) repos, and one that hangs."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from llmcalc.cli import app
+
+hub_constants = pytest.importorskip("huggingface_hub.constants")
+runner = CliRunner()
+
+TINY = {"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100, "tie_word_embeddings": False,
+        "torch_dtype": "bfloat16"}
+# The same shapes, 4 layers: what the repo's branch v2 holds.
+TINY_V2 = {**TINY, "num_hidden_layers": 4}
+# 2 layers of (4 × 64² / 2 + 2 × 64 × 32 ... ): counted by the formula in llmcalc; here only compared.
+MISTRAL = {"model_type": "mistral", "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 3,
+           "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 32000, "sliding_window": None}
+
+
+class StandInHub(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.files = {("org/tiny", "main", "config.json"): json.dumps(TINY).encode(),
+                      ("org/tiny", "v2", "config.json"): json.dumps(TINY_V2).encode(),
+                      ("mistralai/Mistral-7B-v0.1", "main", "config.json"): json.dumps(MISTRAL).encode()}
+        self.requests: list[tuple[str, str]] = []
+        self.bytes_sent = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    server: StandInHub
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_HEAD(self) -> None:
+        self.answer(body=False)
+
+    def do_GET(self) -> None:
+        self.answer(body=True)
+
+    def answer(self, body: bool) -> None:
+        self.server.requests.append((self.command, self.path))
+        parts = self.path.split("?")[0].strip("/").split("/")
+        repo, revision, name = "/".join(parts[:2]), parts[3] if len(parts) > 3 else "", "/".join(parts[4:])
+        if repo == "org/slow":
+            time.sleep(5)
+        if repo == "org/gated":
+            return self.error(401, "GatedRepo", "Access to model org/gated is restricted.")
+        data = self.server.files.get((repo, revision, name))
+        if data is None:
+            known = any(key[0] == repo for key in self.server.files)
+            if known and not any(key[:2] == (repo, revision) for key in self.server.files):
+                return self.error(404, "RevisionNotFound", "Invalid rev id")
+            return self.error(404, "EntryNotFound" if known else "RepoNotFound", "not found")
+        self.send_response(200)
+        self.send_header("ETag", '"' + hashlib.sha256(data).hexdigest() + '"')
+        self.send_header("X-Repo-Commit", hashlib.sha1(repo.encode() + revision.encode()).hexdigest())
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+            self.server.bytes_sent += len(data)
+
+    def error(self, status: int, code: str, message: str) -> None:
+        self.send_response(status)
+        self.send_header("X-Error-Code", code)
+        self.send_header("X-Error-Message", message)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StandInHub]:
+    server = StandInHub()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_TOKEN", "")
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", False)  # the client read it once, at import
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def run(*args: str, **env: str):
+    return runner.invoke(app, list(args), env={"COLUMNS": "200", **env})
+
+
+def total(result) -> int:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["total_params"]
+
+
+def test_downloaded_once_then_read_offline(hub: StandInHub) -> None:
+    online = total(run("params", "org/tiny", "--json"))
+    # embedding 100 × 64, 2 × (q 64·64 + k, v 64·32 + o 64·64 + 3 × 64·128 + 2 norms) + final norm + head
+    assert online == 100 * 64 + 2 * (64 * 64 * 2 + 2 * 64 * 32 + 3 * 64 * 128 + 2 * 64) + 64 + 100 * 64
+    assert hub.requests == [("HEAD", "/org/tiny/resolve/main/config.json"),
+                            ("GET", "/org/tiny/resolve/main/config.json")]
+    assert hub.bytes_sent == len(json.dumps(TINY))
+    assert total(run("params", "org/tiny", "--json", HF_HUB_OFFLINE="1")) == online
+    assert total(run("params", "org/tiny", "--json")) == online  # the cached copy: no request
+    assert len(hub.requests) == 2
+
+
+def test_offline_without_a_cached_copy(hub: StandInHub) -> None:
+    result = run("params", "org/tiny", "--offline")
+    assert result.exit_code == 2 and "network is off" in result.stderr
+    assert hub.requests == []
+
+
+def test_revision(hub: StandInHub) -> None:
+    main, v2 = total(run("params", "org/tiny", "--json")), total(run("params", "org/tiny", "--json",
+                                                                      "--revision", "v2"))
+    assert v2 > main
+    missing = run("params", "org/tiny", "--revision", "v9")
+    assert missing.exit_code == 2 and "no revision 'v9'" in missing.stderr
+
+
+def test_a_preset_alias_wins_unless_remote(hub: StandInHub) -> None:
+    assert json.loads(run("params", "mistralai/Mistral-7B-v0.1", "--json").stdout)["model"] == "mistral-7b"
+    assert hub.requests == []
+    remote = json.loads(run("params", "mistralai/Mistral-7B-v0.1", "--json", "--remote").stdout)
+    assert remote["spec"]["num_hidden_layers"] == 3  # the stand-in's config, not the preset
+    assert hub.requests
+
+
+@pytest.mark.parametrize(("repo", "fragment"), [
+    ("org/gated", "is gated"), ("org/missing", "no such repo on the Hub: org/missing"),
+])
+def test_gated_and_missing_repos_are_one_line(hub: StandInHub, repo: str, fragment: str) -> None:
+    result = run("params", repo)
+    assert result.exit_code == 2, result.output
+    assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_a_hanging_hub_times_out(hub: StandInHub) -> None:
+    started = time.monotonic()
+    result = run("params", "org/slow", HF_HUB_ETAG_TIMEOUT="1")
+    assert result.exit_code == 2 and "could not be reached" in result.stderr
+    assert time.monotonic() - started < 4.5
+
+
+def test_without_the_client_a_hint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "huggingface_hub", None)
+    result = run("params", "org/tiny", HF_HUB_CACHE=str(tmp_path))
+    assert result.exit_code == 2 and "pip install 'llmcalc[hub]'" in result.stderr
