@@ -296,15 +296,21 @@ def verify(folder: Path, spec: ModelSpec, formula: int) -> Verification:
     files = checkpoint_files(folder)
     if not files:
         raise SpecError(str(folder), "*.safetensors", "no safetensors files in this folder")
+    return verify_tensors([(path.name, read_header(path)) for path in files], spec, formula, str(folder))
+
+
+def verify_tensors(headers: list[tuple[str, list[Tensor]]], spec: ModelSpec, formula: int,
+                   source: str) -> Verification:
+    """The formula against the tensors each file (or a Hub repo's file) stores."""
     tensors: list[Tensor] = []
-    where: dict[str, Path] = {}
-    for path in files:
-        for tensor in read_header(path):
+    where: dict[str, str] = {}
+    for file, found in headers:
+        for tensor in found:
             # A tensor in two files (a stale shard beside a merged file) would be counted twice.
             if tensor.name in where:
-                raise SpecError(str(path), _shown(tensor.name), f"also stored in {where[tensor.name].name}; "
-                                                                "which copy is the checkpoint?")
-            where[tensor.name] = path
+                raise SpecError(f"{source}/{file}", _shown(tensor.name), f"also stored in {where[tensor.name]}; "
+                                                                         "which copy is the checkpoint?")
+            where[tensor.name] = file
             tensors.append(tensor)
     layers = spec.num_layers if len(spec.stacks) == 1 else None
     reasons: dict[str, list[Tensor]] = {}
@@ -323,7 +329,7 @@ def verify(folder: Path, spec: ModelSpec, formula: int) -> Verification:
     if spec.embeddings.head == "untied" and not any(HEAD.search(t.name) for t in tensors):
         missing.append("lm_head.weight: the formula counts an untied LM head, the checkpoint has no head tensor")
     return Verification(
-        files=tuple(path.name for path in files),
+        files=tuple(file for file, _ in headers),
         tensors=tuple(tensors),
         formula=formula,
         stored=stored,

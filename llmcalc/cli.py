@@ -693,10 +693,12 @@ def import_config(
 @app.command()
 @reports_errors
 def verify(
-    folder: Annotated[str, typer.Argument(help="A model folder (config.json and .safetensors files), or a "
-                                               ".gguf file.")],
+    folder: Annotated[str, typer.Argument(help="A model folder (config.json and .safetensors files), a .gguf "
+                                               "file, or a Hub repo id (headers by range requests).")],
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     assume: AssumeOption = None,
+    revision: RevisionOption = None,
+    offline: OfflineOption = False,
 ) -> None:
     """Check the formula against what a checkpoint stores, from its headers alone: a folder's
     parameter count, or a GGUF's every tensor type against llama.cpp's rules for its file type.
@@ -708,17 +710,26 @@ def verify(
       llmcalc verify ~/models/Llama-2-7b-hf
 
       llmcalc verify ~/models/Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf
+
+      llmcalc verify deepseek-ai/DeepSeek-V3
     """
     if folder.lower().endswith(".gguf"):
         _verify_gguf(folder, json_output)
         return
     from llmcalc.checkpoint import verify as check
-    from llmcalc.models import load_folder
+    from llmcalc.checkpoint import verify_tensors
+    from llmcalc.hub import HubAccess
+    from llmcalc.models import is_repo_id, load_folder, load_repo_checkpoint
     from llmcalc.params import count_params
 
-    path, spec, warnings = load_folder(folder, assume)
-    warn(warnings)
-    result = check(path, spec, count_params(spec).total)
+    if is_repo_id(folder):
+        spec, stored, warnings = load_repo_checkpoint(folder, assume, HubAccess(revision, offline))
+        warn(warnings)
+        result = verify_tensors(stored, spec, count_params(spec).total, folder)
+    else:
+        path, spec, warnings = load_folder(folder, assume)
+        warn(warnings)
+        result = check(path, spec, count_params(spec).total)
     quantized = None
     if spec.checkpoint_format:  # a quantized checkpoint: its bytes against its format's layout
         from llmcalc.quant import check_quantized_folder

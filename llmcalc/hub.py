@@ -105,7 +105,43 @@ def fetch_config(repo_id: str, access: HubAccess) -> Path:
                          "works without it") from None
 
 
-def _within(seconds: float, repo_id: str, call: Callable[[], str]) -> str:
+def safetensors_headers(repo_id: str, access: HubAccess) -> list[tuple[str, list[tuple[str, str, tuple[int, ...]]]]]:
+    """(file, [(tensor, dtype, shape)]) for each safetensors file of the repo, from its header alone:
+    the client reads the first 100,000 bytes of each file (and the rest of a longer header) by range
+    requests, never the tensors."""
+    if not access.network:
+        raise UsageError(f"{repo_id}: verify reads the safetensors headers from the Hub, and the network is off "
+                         "(--offline or HF_HUB_OFFLINE); give a downloaded model folder instead")
+    try:
+        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+        from huggingface_hub import HfApi
+        from huggingface_hub import errors as hub_errors
+    except ImportError:
+        raise UsageError(f"reading {repo_id}'s safetensors headers from the Hub needs the client: "
+                         f"{INSTALL_HINT}") from None
+    api = HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None)
+    seconds = timeout()
+    try:
+        metadata = _within(3 * seconds, repo_id, lambda: api.get_safetensors_metadata(
+            repo_id, revision=access.revision, timeout=seconds))
+    except hub_errors.NotASafetensorsRepoError:
+        raise ModelFileError(repo_id, "the repo has no safetensors files (model.safetensors or its index)") from None
+    except hub_errors.SafetensorsParsingError as exc:
+        raise ModelFileError(repo_id, f"a safetensors header cannot be read: {_reason(exc)}") from None
+    except hub_errors.GatedRepoError:
+        raise UsageError(f"{repo_id} is gated: request access on its Hub page, then log in (HF_TOKEN or "
+                         "`hf auth login`)") from None
+    except hub_errors.RevisionNotFoundError:
+        raise UsageError(f"{repo_id} has no revision {access.revision!r} on the Hub") from None
+    except hub_errors.RepositoryNotFoundError:
+        raise UsageError(f"no such repo on the Hub: {repo_id} (or it is private: log in with HF_TOKEN)") from None
+    except OSError as exc:
+        raise UsageError(f"{repo_id}: the Hub could not be reached ({_reason(exc)})") from None
+    return [(file, [(name, info.dtype, tuple(info.shape)) for name, info in found.tensors.items()])
+            for file, found in sorted(metadata.files_metadata.items())]
+
+
+def _within(seconds: float, repo_id: str, call: Callable[[], Any]) -> Any:
     """`call()`, given up on after `seconds`: the client retries a timed-out request with a 60-second
     timeout of its own, so the bound is kept here (the abandoned request ends with the process)."""
     outcome: dict[str, Any] = {}
@@ -124,7 +160,7 @@ def _within(seconds: float, repo_id: str, call: Callable[[], str]) -> str:
                          "HF_HUB_ETAG_TIMEOUT sets the bound); a cached copy with --offline works without it")
     if "error" in outcome:
         raise outcome["error"]
-    return str(outcome["value"])
+    return outcome["value"]
 
 
 def _reason(exc: BaseException) -> str:

@@ -156,3 +156,20 @@ def load_folder(folder: str, assume: str | None) -> tuple[Path, ModelSpec, list[
         raise UsageError(f"{path} is not a folder")
     spec, warnings = load_config(path / "config.json", assume)
     return path, spec, warnings
+
+
+def load_repo_checkpoint(repo_id: str, assume: str | None, access: HubAccess) -> tuple[ModelSpec, Any, list[str]]:
+    """`verify REPO_ID`: the model its config.json describes, and the tensors its safetensors
+    headers list (read from the Hub by range requests); and the warnings."""
+    from llmcalc.checkpoint import Tensor
+    from llmcalc.hub import safetensors_headers
+
+    spec, warnings = load(repo_id, assume, HubAccess(access.revision, access.offline, remote=True))
+    stored = [(file, [Tensor(name, dtype, shape) for name, dtype, shape in found])
+              for file, found in safetensors_headers(repo_id, access)]
+    return spec, stored, warnings
+
+
+def is_repo_id(name: str) -> bool:
+    """`org/name` that is not a path on this machine: what `verify` reads from the Hub."""
+    return name.count("/") == 1 and not os.path.lexists(user_path(name)) and not name.startswith((".", "~", "/"))

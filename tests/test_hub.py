@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -72,14 +73,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if known and not any(key[:2] == (repo, revision) for key in self.server.files):
                 return self.error(404, "RevisionNotFound", "Invalid rev id")
             return self.error(404, "EntryNotFound" if known else "RepoNotFound", "not found")
-        self.send_response(200)
+        wanted = self.headers.get("Range")
+        part = data
+        if wanted and body:  # bytes=first-last, as the client asks for a safetensors header
+            first, last = (int(n) for n in wanted.removeprefix("bytes=").split("-"))
+            part = data[first:last + 1]
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {first}-{first + len(part) - 1}/{len(data)}")
+        else:
+            self.send_response(200)
         self.send_header("ETag", '"' + hashlib.sha256(data).hexdigest() + '"')
         self.send_header("X-Repo-Commit", hashlib.sha1(repo.encode() + revision.encode()).hexdigest())
-        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Length", str(len(part) if body else len(data)))
         self.end_headers()
         if body:
-            self.wfile.write(data)
-            self.server.bytes_sent += len(data)
+            self.wfile.write(part)
+            self.server.bytes_sent += len(part)
 
     def error(self, status: int, code: str, message: str) -> None:
         self.send_response(status)
@@ -102,6 +111,29 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StandInHub]
     yield server
     server.shutdown()
     server.server_close()
+
+
+def tiny_safetensors(config: dict) -> bytes:
+    """The checkpoint transformers' save_pretrained would write for the tiny LLaMA config: its tensor
+    names and shapes in the header, then zeros for the data (bf16)."""
+    hidden, inner, vocab, kv = config["hidden_size"], config["intermediate_size"], config["vocab_size"], 32
+    shapes = {"model.embed_tokens.weight": [vocab, hidden], "model.norm.weight": [hidden], "lm_head.weight": [vocab, hidden]}
+    for i in range(config["num_hidden_layers"]):
+        layer = f"model.layers.{i}."
+        shapes.update({layer + "self_attn.q_proj.weight": [hidden, hidden], layer + "self_attn.k_proj.weight": [kv, hidden],
+                       layer + "self_attn.v_proj.weight": [kv, hidden], layer + "self_attn.o_proj.weight": [hidden, hidden],
+                       layer + "mlp.gate_proj.weight": [inner, hidden], layer + "mlp.up_proj.weight": [inner, hidden],
+                       layer + "mlp.down_proj.weight": [hidden, inner], layer + "input_layernorm.weight": [hidden],
+                       layer + "post_attention_layernorm.weight": [hidden]})
+    header, offset = {}, 0
+    for name, shape in shapes.items():
+        size = 2
+        for n in shape:
+            size *= n
+        header[name] = {"dtype": "BF16", "shape": shape, "data_offsets": [offset, offset + size]}
+        offset += size
+    raw = json.dumps(header).encode()
+    return struct.pack("<Q", len(raw)) + raw + bytes(offset)
 
 
 def run(*args: str, **env: str):
@@ -170,3 +202,21 @@ def test_without_the_client_a_hint(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.setitem(sys.modules, "huggingface_hub", None)
     result = run("params", "org/tiny", HF_HUB_CACHE=str(tmp_path))
     assert result.exit_code == 2 and "pip install 'llmcalc[hub]'" in result.stderr
+
+
+def test_verify_a_repo_reads_only_the_headers(hub: StandInHub) -> None:
+    checkpoint = tiny_safetensors(TINY)
+    hub.files[("org/tiny", "main", "model.safetensors")] = checkpoint
+    result = run("verify", "org/tiny", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["agrees"] and document["stored_params"] == document["formula_params"]
+    ranges = [path for method, path in hub.requests if path.endswith("model.safetensors") and method == "GET"]
+    assert len(ranges) == 1
+    # the config.json once, and the first 100,001 bytes of the checkpoint: never the rest of its tensors
+    assert hub.bytes_sent == len(json.dumps(TINY)) + 100_001 < len(checkpoint)
+
+
+def test_verify_a_repo_offline_is_refused(hub: StandInHub) -> None:
+    result = run("verify", "org/tiny", "--offline")
+    assert result.exit_code == 2 and "network is off" in result.stderr
