@@ -427,6 +427,9 @@ def quant(
     imatrix: Annotated[Optional[bool], typer.Option(
         "--imatrix/--no-imatrix", help="GGUF: as made with an importance matrix \\[default: only the mixes that "
                                        "need one].")] = None,
+    gguf_file: Annotated[Optional[str], typer.Option(
+        "--file", help="MODEL is a Hub repo of GGUF files: check the one matching this pattern ('*Q4_K_M.gguf') "
+                       "from its header, read by range requests.")] = None,
     json_output: JsonOption = False,
     assignments: SetOption = None,
     assume: AssumeOption = None,
@@ -445,13 +448,20 @@ def quant(
       llmcalc quant llama3.1-8b --format q4_k_m
 
       llmcalc quant qwen3-32b --format awq-int4 --json
+
+      llmcalc quant bartowski/Meta-Llama-3.1-8B-Instruct-GGUF --file '*Q4_K_M.gguf'
     """
     from llmcalc.i18n import choose
 
     choose(lang)
     from llmcalc.hub import HubAccess
     from llmcalc.models import resolve_model
-    from llmcalc.quant import find_format, quantize, quantize_all
+    from llmcalc.quant import check_remote_gguf, find_format, quantize, quantize_all
+
+    if gguf_file is not None:
+        name, result = check_remote_gguf(model, gguf_file, HubAccess(revision, offline, remote))
+        _report_gguf(f"{model}/{name}", result, json_output)
+        return
 
     chosen = find_format(output_format) if output_format else None
     spec, warnings = resolve_model(model, None, assignments, assume, HubAccess(revision, offline, remote))
@@ -755,7 +765,11 @@ def _verify_gguf(path: str, json_output: bool) -> None:
     from llmcalc.files import user_path
     from llmcalc.quant import check_gguf
 
-    result = check_gguf(user_path(path))
+    _report_gguf(path, check_gguf(user_path(path)), json_output)
+
+
+def _report_gguf(path: str, result: Any, json_output: bool) -> None:
+    """A GGUF's check, printed; exit 1 when a tensor's type differs from llama.cpp's rules."""
 
     def as_json() -> None:
         from llmcalc.formats import gguf_check_document, write_json

@@ -15,7 +15,7 @@ import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 from llmcalc.errors import ModelFileError, SpecError
 from llmcalc.ggml import GGML_TYPES_BY_ID, GgmlType
@@ -72,7 +72,7 @@ class GgufFile:
 class _Reader:
     """Reads little-endian values from the file, never past its real size."""
 
-    def __init__(self, handle: BinaryIO, path: Path, size: int) -> None:
+    def __init__(self, handle: Stream, path: Path, size: int) -> None:
         self.handle, self.path, self.size, self.position = handle, path, size, 0
 
     def take(self, count: int, what: str) -> bytes:
@@ -158,6 +158,19 @@ def read_gguf(path: Path) -> GgufFile:
         raise ModelFileError(path, f"cannot read file: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
+
+
+class Stream(Protocol):
+    """What the reader needs of a file: reading and relative seeking (a local file, or one on the Hub)."""
+
+    def read(self, count: int, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
+
+
+def read_gguf_stream(handle: Stream, path: Path, size: int) -> GgufFile:
+    """The header of a GGUF read from any seekable stream of `size` bytes (a file on the Hub)."""
+    return _parse(_Reader(handle, path, size))
 
 
 def _parse(reader: _Reader) -> GgufFile:

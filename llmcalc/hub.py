@@ -141,6 +141,104 @@ def safetensors_headers(repo_id: str, access: HubAccess) -> list[tuple[str, list
             for file, found in sorted(metadata.files_metadata.items())]
 
 
+def _client(what: str) -> Any:
+    """huggingface_hub, or a usage error with the install command."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        raise UsageError(f"{what} reads from the Hub, and HF_HUB_OFFLINE is set")
+    try:
+        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+        import huggingface_hub
+    except ImportError:
+        raise UsageError(f"{what} needs the Hugging Face client: {INSTALL_HINT}") from None
+    return huggingface_hub
+
+
+def list_files(repo_id: str, access: HubAccess) -> list[str]:
+    """Every file of the repo at the revision (one listing request)."""
+    if not access.network:
+        raise UsageError(f"{repo_id}: listing its files needs the Hub, and the network is off")
+    hub = _client(f"listing {repo_id}'s files")
+    api = hub.HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None)
+    with _hub_errors(repo_id, access, hub):
+        return list(_within(3 * timeout(), repo_id, lambda: api.list_repo_files(repo_id, revision=access.revision)))
+
+
+class RemoteFile:
+    """A file on the Hub read by range requests, in chunks, as a seekable binary stream: what a GGUF
+    header needs, never the tensors after it."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, repo_id: str, filename: str, access: HubAccess) -> None:
+        self.hub = _client(f"reading {filename} of {repo_id}")
+        self.repo_id, self.access = repo_id, access
+        self.url = self.hub.hf_hub_url(repo_id, filename, revision=access.revision,
+                                       endpoint=os.environ.get("HF_ENDPOINT") or None)
+        with _hub_errors(repo_id, access, self.hub):
+            metadata = _within(3 * timeout(), repo_id, lambda: self.hub.get_hf_file_metadata(self.url, timeout=timeout()))
+        self.size = int(metadata.size or 0)
+        self.position, self.buffer_start, self.buffer = 0, 0, b""
+        self.fetched = 0
+
+    def __enter__(self) -> RemoteFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.buffer = b""
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.position = offset if whence == 0 else self.position + offset if whence == 1 else self.size + offset
+        return self.position
+
+    def read(self, count: int) -> bytes:
+        end = min(self.position + count, self.size)
+        if not (self.buffer_start <= self.position and end <= self.buffer_start + len(self.buffer)):
+            self._fetch(self.position, max(end, min(self.position + self.CHUNK, self.size)))
+        start = self.position - self.buffer_start
+        data = self.buffer[start:start + (end - self.position)]
+        self.position += len(data)
+        return data
+
+    def _fetch(self, first: int, stop: int) -> None:
+        from huggingface_hub.utils import build_hf_headers, get_session
+
+        headers = {**build_hf_headers(), "Range": f"bytes={first}-{stop - 1}"}
+        with _hub_errors(self.repo_id, self.access, self.hub):
+            response = _within(3 * timeout(), self.repo_id,
+                               lambda: get_session().get(self.url, headers=headers, timeout=timeout(),
+                                                         follow_redirects=True))
+        if response.status_code != 206 and not (response.status_code == 200 and first == 0):
+            raise UsageError(f"{self.repo_id}: the Hub answered {response.status_code} to a range request")
+        self.buffer_start, self.buffer = first, response.content[:stop - first]
+        self.fetched += len(response.content)
+
+
+class _hub_errors:  # noqa: N801 - a context manager read as a phrase: `with _hub_errors(...)`
+    """The client's errors as one line each, as fetch_config words them."""
+
+    def __init__(self, repo_id: str, access: HubAccess, hub: Any) -> None:
+        self.repo_id, self.access, self.errors = repo_id, access, hub.errors
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, trace: Any) -> None:
+        if exc is None or isinstance(exc, UsageError):
+            return
+        errors, repo_id = self.errors, self.repo_id
+        if isinstance(exc, errors.GatedRepoError):
+            raise UsageError(f"{repo_id} is gated: request access on its Hub page, then log in (HF_TOKEN or "
+                             "`hf auth login`)") from None
+        if isinstance(exc, errors.RevisionNotFoundError):
+            raise UsageError(f"{repo_id} has no revision {self.access.revision!r} on the Hub") from None
+        if isinstance(exc, errors.RepositoryNotFoundError):
+            raise UsageError(f"no such repo on the Hub: {repo_id} (or it is private: log in with HF_TOKEN)") from None
+        if isinstance(exc, errors.EntryNotFoundError):
+            raise ModelFileError(repo_id, "no such file in the repo") from None
+        if isinstance(exc, OSError):
+            raise UsageError(f"{repo_id}: the Hub could not be reached ({_reason(exc)})") from None
+
+
 def _within(seconds: float, repo_id: str, call: Callable[[], Any]) -> Any:
     """`call()`, given up on after `seconds`: the client retries a timed-out request with a 60-second
     timeout of its own, so the bound is kept here (the abandoned request ends with the process)."""

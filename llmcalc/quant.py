@@ -174,7 +174,29 @@ def check_gguf(path: Path) -> GgufCheck:
     its general.file_type names."""
     from llmcalc.gguf_file import read_gguf
 
-    gguf = read_gguf(path)
+    return check_gguf_header(read_gguf(path), path)
+
+
+def check_remote_gguf(repo_id: str, pattern: str, access: Any) -> tuple[str, GgufCheck]:
+    """The repo's one GGUF file matching `pattern`, its header read from the Hub by range requests
+    (never its tensors), checked as a local file is: (its path in the repo, the check)."""
+    from fnmatch import fnmatch
+
+    from llmcalc.gguf_file import read_gguf_stream
+    from llmcalc.hub import RemoteFile, list_files
+
+    matches = [name for name in list_files(repo_id, access) if name.endswith(".gguf") and fnmatch(name, pattern)]
+    if len(matches) != 1:
+        found = ", ".join(matches[:6]) + (" …" if len(matches) > 6 else "")
+        raise UsageError(f"--file {pattern!r} matches {len(matches)} GGUF files in {repo_id}"
+                         + (f" ({found}); make it match one" if matches else ""))
+    with RemoteFile(repo_id, matches[0], access) as handle:
+        gguf = read_gguf_stream(handle, Path(f"{repo_id}/{matches[0]}"), handle.size)
+    return matches[0], check_gguf_header(gguf, Path(f"{repo_id}/{matches[0]}"))
+
+
+def check_gguf_header(gguf: Any, path: Path) -> GgufCheck:
+    """Every tensor's type in a parsed GGUF header against the mix its general.file_type names."""
     meta = gguf.metadata
     arch = meta.get("general.architecture")
     if not isinstance(arch, str):

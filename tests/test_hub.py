@@ -62,12 +62,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def answer(self, body: bool) -> None:
         self.server.requests.append((self.command, self.path))
         parts = self.path.split("?")[0].strip("/").split("/")
+        if parts[:2] == ["api", "models"]:  # the tree listing: /api/models/{repo}/tree/{revision}
+            return self.listing("/".join(parts[2:4]), parts[5] if len(parts) > 5 else "main")
         repo, revision, name = "/".join(parts[:2]), parts[3] if len(parts) > 3 else "", "/".join(parts[4:])
         if repo == "org/slow":
             time.sleep(5)
         if repo == "org/gated":
             return self.error(401, "GatedRepo", "Access to model org/gated is restricted.")
-        data = self.server.files.get((repo, revision, name))
+        stored = self.server.files.get((repo, revision, name))
+        data = stored.read_bytes() if isinstance(stored, Path) and stored.stat().st_size < 1 << 20 else stored
+        if isinstance(data, Path):  # a large (sparse) file: its ranges are read from disk
+            return self.large(data, body)
         if data is None:
             known = any(key[0] == repo for key in self.server.files)
             if known and not any(key[:2] == (repo, revision) for key in self.server.files):
@@ -87,6 +92,38 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(part) if body else len(data)))
         self.end_headers()
         if body:
+            self.wfile.write(part)
+            self.server.bytes_sent += len(part)
+
+    def listing(self, repo: str, revision: str) -> None:
+        files = [{"type": "file", "path": name, "oid": "0" * 40,
+                  "size": value.stat().st_size if isinstance(value, Path) else len(value)}
+                 for (owner, rev, name), value in self.server.files.items() if owner == repo and rev == revision]
+        if not files:
+            return self.error(404, "RepoNotFound", "not found")
+        raw = json.dumps(files).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def large(self, path: Path, body: bool) -> None:
+        size = path.stat().st_size
+        wanted = self.headers.get("Range")
+        first, last = (int(n) for n in wanted.removeprefix("bytes=").split("-")) if wanted else (0, size - 1)
+        last = min(last, size - 1)
+        self.send_response(206 if wanted else 200)
+        if wanted:
+            self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
+        self.send_header("ETag", '"' + hashlib.sha256(str(size).encode()).hexdigest() + '"')
+        self.send_header("X-Repo-Commit", "b" * 40)
+        self.send_header("Content-Length", str(last - first + 1 if (body and wanted) else size))
+        self.end_headers()
+        if body and wanted:
+            with open(path, "rb") as handle:
+                handle.seek(first)
+                part = handle.read(last - first + 1)
             self.wfile.write(part)
             self.server.bytes_sent += len(part)
 
@@ -220,3 +257,26 @@ def test_verify_a_repo_reads_only_the_headers(hub: StandInHub) -> None:
 def test_verify_a_repo_offline_is_refused(hub: StandInHub) -> None:
     result = run("verify", "org/tiny", "--offline")
     assert result.exit_code == 2 and "network is off" in result.stderr
+
+
+def test_a_gguf_repo_is_checked_from_its_header_alone(hub: StandInHub, tmp_path: Path) -> None:
+    # Llama-3.1-70B at Q4_K_M with llama.cpp's own golden types (as tests/test_quant.py writes it):
+    # a 42 GB file, sparse on disk; the check needs its header only.
+    from test_quant import write_llama31_70b_q4_k_m
+
+    from llmcalc.presets import resolve
+    from llmcalc.quant import quantize
+
+    spec = resolve("llama3.1-70b")
+    path = tmp_path / "Llama-3.1-70B-Q4_K_M.gguf"
+    write_llama31_70b_q4_k_m(path)
+    repo = "someone/Llama-3.1-70B-GGUF"
+    hub.files[(repo, "main", "Llama-3.1-70B-Q4_K_M.gguf")] = path
+    hub.files[(repo, "main", "Llama-3.1-70B-Q8_0.gguf")] = b"GGUF"
+    result = run("quant", repo, "--file", "*Q4_K_M.gguf", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["agrees"] and report["tensors"] == 724 and report["stored_bytes"] == quantize(spec, "q4_k_m").bytes
+    assert hub.bytes_sent < 4 << 20 < path.stat().st_size  # the header's megabytes, not the 42 GB of tensors
+    several = run("quant", repo, "--file", "*.gguf")
+    assert several.exit_code == 2 and "matches 2 GGUF files" in several.stderr

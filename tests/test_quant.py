@@ -260,17 +260,21 @@ def _write_gguf(path: Path, arch: str, tensors: list[tuple[str, tuple[int, ...],
         handle.truncate(start + total)  # sparse: no disk used
 
 
-def test_verify_a_gguf_with_llama_cpps_own_types_for_llama31_70b(tmp_path: Path) -> None:
-    # Llama-3.1-70B at Q4_K_M, every tensor's type taken from llama.cpp's golden file (not
-    # from llmcalc), shapes from the converter's layout; header by the gguf package.
-    spec = resolve("llama3.1-70b")
+def write_llama31_70b_q4_k_m(path: Path) -> None:
+    """Llama-3.1-70B at Q4_K_M, every tensor's type taken from llama.cpp's golden file (not from
+    llmcalc), shapes from the converter's layout; header by the gguf package, data a sparse tail."""
     _, sections = _snapshot("meta-llama-3.1-70b-instruct")
     default, different = sections["q4_k_m"]
     tensors = [(t.name, t.shape, t.dtype if t.dtype == "f32" else different.get(t.name, default))
-               for t in gguf_tensors(spec)]
-    path = tmp_path / "Llama-3.1-70B-Q4_K_M.gguf"
+               for t in gguf_tensors(resolve("llama3.1-70b"))]
     _write_gguf(path, "llama", tensors, 15, {"block_count": 80, "attention.head_count": 64,
                                              "attention.head_count_kv": 8, "embedding_length": 8192}, data=False)
+
+
+def test_verify_a_gguf_with_llama_cpps_own_types_for_llama31_70b(tmp_path: Path) -> None:
+    spec = resolve("llama3.1-70b")
+    path = tmp_path / "Llama-3.1-70B-Q4_K_M.gguf"
+    write_llama31_70b_q4_k_m(path)
     result = runner.invoke(app, ["verify", str(path), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
