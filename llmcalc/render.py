@@ -10,9 +10,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from llmcalc.checkpoint import Verification
-from llmcalc.compare import Comparison
-from llmcalc.explain import Explanation
 from llmcalc.i18n import tr, tr_formula
 from llmcalc.kvcache import KIND_NOTES, LAYOUT_NOTES, CacheSize, Footprint
 from llmcalc.memory import weight_memory
@@ -37,7 +34,10 @@ from llmcalc.text import (
     signed,
 )
 
-if TYPE_CHECKING:  # quant, fit and the GPU catalogue are imported only by the commands that use them
+if TYPE_CHECKING:  # each command's results: imported by that command, not by every render
+    from llmcalc.checkpoint import Verification
+    from llmcalc.compare import Comparison
+    from llmcalc.explain import Explanation
     from llmcalc.fit import Fit, Remedies, Stage
     from llmcalc.gpus import GPU
     from llmcalc.quant import FolderCheck, GgufCheck, NotApplicable, QuantSize
