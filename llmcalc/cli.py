@@ -798,12 +798,10 @@ def presets(json_output: Annotated[bool, typer.Option("--json", help="Print JSON
 
       llmcalc presets
     """
-    from llmcalc.params import count_params
-    from llmcalc.presets import all_presets
+    from llmcalc.preset_rows import all_rows
 
-    found, warnings = all_presets()
+    rows, warnings = all_rows()
     warn(warnings)
-    rows = [(spec, count_params(spec), source) for spec, source in found]
 
     def as_json() -> None:
         from llmcalc.formats import presets_document, write_json

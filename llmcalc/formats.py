@@ -75,11 +75,11 @@ def write_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=not can_encode(sys.stdout, "×—")) + "\n")
 
 
-def presets_document(rows: list[tuple[ModelSpec, ParamCount, str]]) -> list[dict[str, Any]]:
-    return [{"model": spec.name, "family": spec.family, "hf_repo": spec.hf_repo, "aliases": list(spec.aliases),
-             "total_params": count.total, "active_params": count.active, "layers": spec.num_layers,
-             "hidden_size": spec.hidden_size, "context_length": spec.context_length, "source": source}
-            for spec, count, source in rows]
+def presets_document(rows: list[Any]) -> list[dict[str, Any]]:
+    return [{"model": row.name, "family": row.family, "hf_repo": row.hf_repo, "aliases": list(row.aliases),
+             "total_params": row.total_params, "active_params": row.active_params, "layers": row.layers,
+             "hidden_size": row.hidden_size, "context_length": row.context_length, "source": row.source}
+            for row in rows]
 
 
 def kvcache_document(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> dict[str, Any]:

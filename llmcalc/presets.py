@@ -142,26 +142,6 @@ def suggest(name: str) -> list[str]:
     return suggestions[:3]
 
 
-def all_presets() -> tuple[list[tuple[ModelSpec, str]], list[str]]:
-    """Every preset and where it comes from: "bundled", or the user preset file (which wins);
-    and warnings for user presets that cannot be read (they are left out)."""
-    users = {path.stem.lower(): path for path in reversed(user_preset_paths())}
-    bundled = bundled_index()["presets"]
-    found: list[tuple[ModelSpec, str]] = []
-    warnings: list[str] = []
-    for name in sorted(set(bundled) | set(users)):
-        if name in users:
-            try:
-                shadow = " (shadows bundled)" if name in bundled else ""
-                found.append((load_preset_file(users[name]), f"{users[name]}{shadow}"))
-                continue
-            except LlmcalcError as exc:
-                warnings.append(f"skipped a user preset: {exc}")
-        if name in bundled:
-            found.append((_bundled_spec(name), "bundled"))
-    return found, warnings
-
-
 def preset_yaml(fields: dict[str, Any], origin: str) -> str:
     """Preset fields as YAML, in the schema's order, lists on one line, with a provenance note."""
     import yaml

@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # each command's results: imported by that command, not by ev
     from llmcalc.checkpoint import Verification
     from llmcalc.compare import Comparison
     from llmcalc.explain import Explanation
+    from llmcalc.preset_rows import PresetRow
     from llmcalc.fit import Fit, Remedies, Stage
     from llmcalc.gpus import GPU
     from llmcalc.quant import FolderCheck, GgufCheck, NotApplicable, QuantSize
@@ -86,7 +87,7 @@ def show(console: Console, table: Table) -> None:
     console.width = terminal
 
 
-def print_presets(rows: list[tuple[ModelSpec, ParamCount, str]]) -> None:
+def print_presets(rows: list[PresetRow]) -> None:
     show(make_console(), presets_table(rows))
 
 
@@ -183,8 +184,8 @@ def print_params(spec: ModelSpec, count: ParamCount, estimate: Term | None,
                       highlight=False)
 
 
-def presets_table(specs: list[tuple[ModelSpec, ParamCount, str]]) -> Table:
-    users = sum(1 for _, _, source in specs if source != "bundled")
+def presets_table(rows: list[PresetRow]) -> Table:
+    users = sum(1 for row in rows if row.source != "bundled")
     table = Table(title="presets" + (f" ({users} from user preset folders)" if users else ""),
                   box=box.SIMPLE_HEAD)
     for name, justify in (("name", "left"), ("family", "left"), ("params", "right"), ("", "right"),
@@ -193,27 +194,12 @@ def presets_table(specs: list[tuple[ModelSpec, ParamCount, str]]) -> Table:
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     if users:
         table.add_column("source", overflow="fold")
-    for spec, count, source in specs:
-        heads = _heads_summary(spec)
-        context = exact(spec.context_length) if spec.context_length else MISSING
-        table.add_row(spec.name, spec.family, exact(count.total), human_count(count.total),
-                      str(spec.num_layers), exact(spec.hidden_size), heads, context,
-                      *((source,) if users else ()))
+    for row in rows:
+        context = exact(row.context_length) if row.context_length else MISSING
+        table.add_row(row.name, row.family, exact(row.total_params), human_count(row.total_params),
+                      str(row.layers), exact(row.hidden_size), row.heads, context,
+                      *((row.source,) if users else ()))
     return table
-
-
-def _heads_summary(spec: ModelSpec) -> str:
-    """`32/8` query/KV heads, `128/MLA`, `per layer` when layers differ, — without attention
-    (the attention layers of a hybrid, Jamba's or Qwen3-Next's, are the ones shown)."""
-    attentions = [layer.mixer for layer in spec.stacks[0].layers if layer.mixer.query_heads is not None]
-    if not attentions:
-        return MISSING
-    first = attentions[0]
-    if first.kv_heads is None:
-        return f"{first.query_heads}/{first.layout}"
-    if len({(a.query_heads, a.kv_heads) for a in attentions}) > 1:
-        return "per layer"
-    return f"{first.query_heads}/{first.kv_heads}"
 
 
 def print_kvcache(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> None:

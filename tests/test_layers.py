@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "hub": 4,  # a config.json from the Hugging Face Hub
     "models": 5, "params": 5, "kvcache": 5, "quant": 5,  # the one door for models; the core
     "fit": 6, "train": 6,  # the budget of each GPU, from the core's weights and caches
+    "preset_rows": 6,  # the presets listing's rows, counted when the index is generated
     "compare": 7, "explain": 7,  # zip and narrate the core's trees
     "formats": 8, "render": 8,  # JSON/CSV/Markdown and Rich, siblings
     "cli": 9, "__main__": 10,

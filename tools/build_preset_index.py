@@ -4,8 +4,9 @@ from llmcalc/schema.py.
 
     python tools/build_preset_index.py
 
-The index holds the parsed presets so that a command need not import PyYAML. The test
-suite fails when either file no longer matches its source.
+The index holds the parsed presets so that a command need not import PyYAML, and each
+preset's summary row (counted here) so that `llmcalc presets` counts nothing. The test suite
+fails when either file no longer matches its source.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from llmcalc.presets import INDEX_NAME, build_index  # noqa: E402
+from llmcalc.preset_rows import full_index  # noqa: E402
+from llmcalc.presets import INDEX_NAME  # noqa: E402
 from llmcalc.schema import key_tables  # noqa: E402
 
 # The generated part of presets/README.md sits between these two comment lines.
@@ -33,7 +35,7 @@ def readme_with_key_tables(text: str) -> str:
 
 def main() -> int:
     presets = ROOT / "presets"
-    index = build_index(sorted(presets.glob("*.yaml")))
+    index = full_index(sorted(presets.glob("*.yaml")))
     (presets / INDEX_NAME).write_text(json.dumps(index, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {presets / INDEX_NAME}: {len(index['presets'])} presets, {len(index['names'])} names")
     readme = presets / "README.md"
