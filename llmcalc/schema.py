@@ -255,15 +255,20 @@ def _is_instance(value: Any, types: tuple[type, ...]) -> bool:
     return isinstance(value, types)
 
 
-def _check_bounds(name: str, field: Field, value: Any, source: str) -> None:
+def _check_bounds(name: str, minimum: int, maximum: int, value: Any, source: str) -> None:
     for item in value if isinstance(value, list) else [value]:
-        if not isinstance(item, int) or isinstance(item, bool) or field.minimum is None:
+        if not isinstance(item, int) or isinstance(item, bool):
             continue
-        if item < field.minimum:
-            wanted = "a positive integer" if field.minimum == 1 else "zero or positive"
+        if item < minimum:
+            wanted = "a positive integer" if minimum == 1 else "zero or positive"
             raise SpecError(source, name, f"must be {wanted}, got {shown(item)}")
-        if item > field.maximum:
-            raise SpecError(source, name, f"{shown(item)} is over the largest accepted, {field.maximum:,}")
+        if item > maximum:
+            raise SpecError(source, name, f"{shown(item)} is over the largest accepted, {maximum:,}")
+
+
+_REQUIRED_FIELDS = tuple(name for name, field in SCHEMA.items() if field.default is REQUIRED)
+_DEFAULTS = {name: field.default for name, field in SCHEMA.items() if field.default is not REQUIRED}
+_LIST_DEFAULTS = tuple(name for name, default in _DEFAULTS.items() if isinstance(default, list))
 
 
 def normalise_fields(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
@@ -286,14 +291,17 @@ def normalise_fields(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
                     raise SpecError(source, key, f"per-layer list must hold integers, got {shown(item)}")
         elif not _is_instance(value, field.types):
             raise SpecError(source, key, f"must be {_type_name(field.types)}, got {shown(value)}")
-        _check_bounds(name, field, value, source)
+        if field.minimum is not None:
+            _check_bounds(name, field.minimum, field.maximum, value, source)
         fields[name] = value
-    for name, field in SCHEMA.items():
+    for name in _REQUIRED_FIELDS:
         if name not in fields:
-            if field.default is REQUIRED:
-                raise SpecError(source, name, "missing; it is required")
-            fields[name] = list(field.default) if isinstance(field.default, list) else field.default
-    return fields
+            raise SpecError(source, name, "missing; it is required")
+    filled = {**_DEFAULTS, **fields}
+    for name in _LIST_DEFAULTS:  # a fresh list each time: callers may change theirs
+        if name not in fields:
+            filled[name] = list(_DEFAULTS[name])
+    return filled
 
 
 def _dtype(fields: Mapping[str, Any], name: str, source: str) -> DType | None:
@@ -449,7 +457,7 @@ def _transformer_stack(
     ffn_types = _ffn_types(fields, layers, source)
     linear_kind = _choice(fields, "linear_attention", LINEAR_ATTENTION_KINDS, source)
     has_attention = any(kind in ("full_attention", "sliding_attention", "chunked_attention", "hybrid")
-                        or kind == "linear_attention" and linear_kind == "lightning" for kind in mixer_types)
+                        or kind == "linear_attention" and linear_kind == "lightning" for kind in set(mixer_types))
     if fields["num_attention_heads"] is None and (has_attention or cross_attention):
         raise SpecError(source, "num_attention_heads", "missing; it is required")
     # Per-layer lists describe the main stack; an encoder-decoder's stacks are uniform.
@@ -472,9 +480,8 @@ def _transformer_stack(
             parts[key] = kind(**values)
         return parts[key]
 
-    built = []
-    for index in range(layers):
-        n_heads, n_kv, kind = heads[index], kv_heads[index], mixer_types[index]
+    def build_layer(n_heads: int, n_kv: int, kind: str, ffn_type: str, width: int,
+                    holds_buckets: bool) -> Layer:
         projections: dict[str, Any] = {}
         if n_heads is not None and (not uses_mla or cross_attention):  # MLA has no head_dim of its own
             projections = {"num_heads": n_heads, "num_kv_heads": n_kv, "head_dim": _head_dim(fields, n_heads, source),
@@ -505,7 +512,7 @@ def _transformer_stack(
                 chunk_size=fields["attention_chunk_size"] if kind == "chunked_attention" else None,
                 sinks=fields["attention_sinks"],
                 output_gate=fields["attention_output_gate"],
-                relative_attention_buckets=fields["relative_attention_num_buckets"] if index == 0 else 0,
+                relative_attention_buckets=fields["relative_attention_num_buckets"] if holds_buckets else 0,
                 localized_filtering=fields["localized_filtering"],
             )
         parallel = None
@@ -514,8 +521,8 @@ def _transformer_stack(
                 parts["mamba"] = _state_space(fields, source)
             parallel = parts["mamba"]
         ffn: FeedForwardKind | None = None
-        if ffn_types[index] == "moe":
-            expert_width = fields["moe_intermediate_size"] or widths[index]
+        if ffn_type == "moe":
+            expert_width = fields["moe_intermediate_size"] or width
             ffn = once(
                 MixtureOfExperts,
                 num_experts=fields["num_experts"],
@@ -529,12 +536,19 @@ def _transformer_stack(
                 expert_bias=fields["expert_bias"],
                 score_correction_bias=fields["router_score_bias"],
             )
-        elif ffn_types[index] == "dense":
-            ffn = once(FeedForward, intermediate_size=widths[index], gated=fields["gated_ffn"], bias=fields["mlp_bias"])
+        elif ffn_type == "dense":
+            ffn = once(FeedForward, intermediate_size=width, gated=fields["gated_ffn"], bias=fields["mlp_bias"])
         cross = once(Attention, **projections) if cross_attention else None
         norms = fields["norms_per_layer"] + (1 if cross_attention else 0)
-        built.append(once(Layer, mixer=mixer, ffn=ffn, norms=norms, cross_attention=cross, parallel_mixer=parallel))
-    return Stack(name=name, layers=tuple(built), final_norm=fields["final_norm"])
+        return once(Layer, mixer=mixer, ffn=ffn, norms=norms, cross_attention=cross, parallel_mixer=parallel)
+
+    # Layers alike in everything that varies per layer are one object, built once: a
+    # 100,000-layer model costs a handful of builds, and a uniform one a single build. Only
+    # the first layer holds relative-position buckets (T5).
+    holds_buckets = [bool(fields["relative_attention_num_buckets"])] + [False] * (layers - 1)
+    signatures = list(zip(heads, kv_heads, mixer_types, ffn_types, widths, holds_buckets))
+    by_signature = {signature: build_layer(*signature) for signature in dict.fromkeys(signatures)}
+    return Stack(name=name, layers=tuple(map(by_signature.__getitem__, signatures)), final_norm=fields["final_norm"])
 
 
 def _listed(fields: Mapping[str, Any], name: str, layers: int, allowed: tuple[str, ...], source: str) -> list[str]:
@@ -585,7 +599,9 @@ def _ffn_types(fields: Mapping[str, Any], layers: int, source: str) -> list[str]
     if any(not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < layers
            for index in dense_layers):
         raise SpecError(source, "mlp_only_layers", f"must list layer indices from 0 to {layers - 1}")
-    return ["moe" if uses_moe and index >= fields["first_k_dense_replace"] and index not in dense_layers
+    if not uses_moe:
+        return ["dense"] * layers
+    return ["moe" if index >= fields["first_k_dense_replace"] and index not in dense_layers
             else "dense" for index in range(layers)]
 
 

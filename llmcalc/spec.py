@@ -439,14 +439,23 @@ def layer_runs(stack: Stack) -> list[tuple[str, Layer, int]]:
         if id(layer) not in shapes:
             attention = layer.mixer
             if isinstance(attention, Attention) and attention.sliding_window is not None:
-                attention = dataclasses.replace(attention, sliding_window=None)
-            shapes[id(layer)] = dataclasses.replace(layer, mixer=attention)
+                shapes[id(layer)] = dataclasses.replace(
+                    layer, mixer=dataclasses.replace(attention, sliding_window=None))
+            else:
+                shapes[id(layer)] = layer
         return shapes[id(layer)]
 
+    merged: list[list[Any]] = []  # [layer, count]; a run of one object is measured once
+    for _, run in groupby(stack.layers, key=id):
+        members = list(run)
+        shape, count = parameters_of(members[0]), len(members)
+        if merged and merged[-1][0] == shape:
+            merged[-1][1] += count
+        else:
+            merged.append([shape, count])
     runs = []
     start = 0
-    for layer, run in groupby(stack.layers, key=parameters_of):
-        count = len(list(run))
-        runs.append((layer_span(start, start + count - 1), layer, count))
+    for shape, count in merged:
+        runs.append((layer_span(start, start + count - 1), shape, count))
         start += count
     return runs
