@@ -75,6 +75,15 @@ def reports_errors(command: Command) -> Command:
     return wrapper  # type: ignore[return-value]
 
 
+def overrides(assignments: Optional[list[str]], flags: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """Preset fields a command line changes: the size flags that were given, then `--set` on top."""
+    from llmcalc.models import parse_assignments
+    from llmcalc.schema import SCHEMA
+
+    given = {name: value for name, value in (flags or {}).items() if name in SCHEMA and value is not None}
+    return {**given, **parse_assignments(assignments or [])}
+
+
 def warn(*groups: list[str]) -> None:
     for warnings in groups:
         for warning in warnings:
@@ -149,15 +158,14 @@ def params(
     from llmcalc.i18n import choose
 
     choose(lang)
-    from llmcalc.hub import HubAccess
-    from llmcalc.models import resolve_model
-    from llmcalc.params import count_params, textbook_estimate
-    from llmcalc.schema import SCHEMA
+    from llmcalc import api
+    from llmcalc.params import textbook_estimate
 
-    flags = {name: value for name, value in ctx.params.items() if name in SCHEMA}
-    spec, warnings = resolve_model(model, flags, assignments, assume, HubAccess(revision, offline, remote))
-    warn(warnings)
-    count = count_params(spec)
+    notes: list[str] = []
+    spec = api.load_model(model, overrides=overrides(assignments, ctx.params), assume=assume, revision=revision,
+                          offline=offline, remote=remote, on_warning=notes.append)
+    warn(notes)
+    count = api.count_params(spec)
     estimate_term = textbook_estimate(spec) if estimate else None
     checkpoint = None
     if spec.checkpoint_format:
@@ -211,18 +219,16 @@ def kvcache(
     from llmcalc.i18n import choose
 
     choose(lang)
-    from llmcalc.kvcache import footprint, kv_cache
-    from llmcalc.hub import HubAccess
-    from llmcalc.models import resolve_model
-    from llmcalc.params import count_params
-    from llmcalc.scenario import Scenario
+    from llmcalc import api
+    from llmcalc.kvcache import footprint
 
-    scenario = Scenario.parse(seq, batch, dtype, weights_dtype, not no_window, encoder_seq, sweep=True)
-    spec, warnings = resolve_model(model, None, assignments, assume, HubAccess(revision, offline, remote))
-    points, more = scenario.resolve(spec)
-    warn(warnings, more)
-    count = count_params(spec)
-    caches = [kv_cache(spec, point) for point in points]
+    notes: list[str] = []
+    spec = api.load_model(model, overrides=overrides(assignments), assume=assume, revision=revision,
+                          offline=offline, remote=remote, on_warning=notes.append)
+    caches = api.kv_caches(spec, seq=seq, batch=batch, dtype=dtype, weights_dtype=weights_dtype,
+                           windows=not no_window, encoder_seq=encoder_seq, on_warning=notes.append)
+    warn(notes)
+    count = api.count_params(spec)
     needs = [footprint(cache, count) for cache in caches]
 
     def as_json() -> None:
@@ -281,27 +287,16 @@ def compare(
     from llmcalc.i18n import choose
 
     choose(lang)
-    from llmcalc.compare import check_count, compare as compare_models
-    from llmcalc.hub import HubAccess
-    from llmcalc.models import resolve_model
-    from llmcalc.scenario import Scenario
+    from llmcalc import api
+    from llmcalc.compare import check_count
 
     check_count(len(models))
-    scenario = Scenario.parse(seq, None, dtype, weights_dtype)
+    notes: list[str] = []
     # Every model is resolved before anything is printed: one bad name, no partial output.
-    resolved = [resolve_model(model, None, None, assume, HubAccess(revision, offline, remote)) for model in models]
-    specs = [spec for spec, _ in resolved]
-    points, more = scenario.resolve_together(specs)
-    if quant:
-        from llmcalc.quant import find_format
-
-        quant = find_format(quant)
-    deployment = None
-    if gpu is not None or gpus is not None:
-        from llmcalc.scenario import Deployment
-
-        deployment = Deployment.parse(gpu, gpus, weight_format=quant)
-    comparison = compare_models(specs, points, quant, deployment)
+    specs = [api.load_model(model, assume=assume, revision=revision, offline=offline, remote=remote,
+                            on_warning=notes.append) for model in models]
+    comparison = api.compare_models(specs, seq=seq, dtype=dtype, weights_dtype=weights_dtype, quant=quant,
+                                    gpu=gpu, gpus=gpus, on_warning=notes.append)
 
     def as_table() -> None:
         from llmcalc.render import print_compare
@@ -323,7 +318,7 @@ def compare(
 
     writers = {"table": as_table, "json": as_json, "csv": as_text(formats.compare_csv),
                "markdown": as_text(formats.compare_markdown)}
-    warn(*(model_warnings for _, model_warnings in resolved), more)
+    warn(notes)
     emit(output_format, json_output, writers)
 
 
@@ -374,8 +369,7 @@ def explain(
     choose(lang)
     from llmcalc.explain import check_topic, parse_figure
     from llmcalc.explain import explain as derive
-    from llmcalc.hub import HubAccess
-    from llmcalc.models import resolve_model
+    from llmcalc import api
     from llmcalc.scenario import Deployment, Scenario, Training
 
     check_topic(topic)
@@ -394,9 +388,11 @@ def explain(
     # --topic train: the setup `llmcalc train` takes, its flags here limited to GPUs and tokens.
     training = Training.parse(gpus=gpus, seq=seq, micro_batch=batch, gpu=gpu) if topic == "train" else None
     scenario = Scenario.parse(seq, batch, dtype)
-    spec, warnings = resolve_model(model, None, assignments, assume, HubAccess(revision, offline, remote))
+    notes: list[str] = []
+    spec = api.load_model(model, overrides=overrides(assignments), assume=assume, revision=revision,
+                          offline=offline, remote=remote, on_warning=notes.append)
     points, more = scenario.resolve(spec)
-    warn(warnings, more)
+    warn(notes, more)
     explanation = derive(spec, topic, points[0], quant or "q4_k_m", deployment, training, figure)
 
     def as_rich() -> None:
@@ -454,24 +450,31 @@ def quant(
     from llmcalc.i18n import choose
 
     choose(lang)
-    from llmcalc.hub import HubAccess
-    from llmcalc.models import resolve_model
-    from llmcalc.quant import check_remote_gguf, find_format, quantize, quantize_all
+    from llmcalc import api
 
     if gguf_file is not None:
+        from llmcalc.hub import HubAccess
+        from llmcalc.quant import check_remote_gguf
+
         name, result = check_remote_gguf(model, gguf_file, HubAccess(revision, offline, remote))
         _report_gguf(f"{model}/{name}", result, json_output)
         return
 
-    chosen = find_format(output_format) if output_format else None
-    spec, warnings = resolve_model(model, None, assignments, assume, HubAccess(revision, offline, remote))
-    warn(warnings)
-    sizes: list[Any] = [quantize(spec, chosen, imatrix)] if chosen else quantize_all(spec, imatrix)
+    if output_format is not None:
+        from llmcalc.quant import find_format
+
+        find_format(output_format)  # a misspelt format is reported before the model is read
+    notes: list[str] = []
+    spec = api.load_model(model, overrides=overrides(assignments), assume=assume, revision=revision,
+                          offline=offline, remote=remote, on_warning=notes.append)
+    warn(notes)
+    sizes: list[Any] = ([api.quantize(spec, output_format, imatrix=imatrix)] if output_format is not None
+                        else api.quantize_all(spec, imatrix=imatrix))
 
     def as_json() -> None:
         from llmcalc.formats import quant_document, write_json
 
-        write_json(quant_document(spec, sizes, tensors=chosen is not None))
+        write_json(quant_document(spec, sizes, tensors=output_format is not None))
 
     def as_table() -> None:
         from llmcalc.render import print_quant
@@ -534,21 +537,17 @@ def fit(
     from llmcalc.i18n import choose
 
     choose(lang)
-    from llmcalc.fit import fit as fit_model
+    from llmcalc import api
     from llmcalc.fit import remedies
-    from llmcalc.hub import HubAccess
-    from llmcalc.models import resolve_model
-    from llmcalc.quant import find_format
-    from llmcalc.scenario import Deployment, Scenario
 
-    scenario = Scenario.parse(seq, batch, dtype, weights_dtype)
-    deployment = Deployment.parse(gpu, gpus, tp, pp, expert_parallel, runtime,
-                                  find_format(weight_format) if weight_format is not None else None,
-                                  gpu_memory, bandwidth, flops, gpu_util, efficiency)
-    spec, warnings = resolve_model(model, None, assignments, assume, HubAccess(revision, offline, remote))
-    points, more = scenario.resolve(spec)
-    warn(warnings, more)
-    result = fit_model(spec, points[0], deployment)
+    notes: list[str] = []
+    spec = api.load_model(model, overrides=overrides(assignments), assume=assume, revision=revision,
+                          offline=offline, remote=remote, on_warning=notes.append)
+    result = api.fit_model(spec, gpu, gpus=gpus, tp=tp, pp=pp, expert_parallel=expert_parallel, runtime=runtime,
+                           format=weight_format, seq=seq, batch=batch, dtype=dtype, weights_dtype=weights_dtype,
+                           gpu_memory=gpu_memory, bandwidth=bandwidth, flops=flops, gpu_util=gpu_util,
+                           efficiency=efficiency, on_warning=notes.append)
+    warn(notes)
     changes = None if result.fits else remedies(result)
 
     def as_json() -> None:
@@ -622,17 +621,17 @@ def train(
     from llmcalc.i18n import choose
 
     choose(lang)
-    from llmcalc.hub import HubAccess
-    from llmcalc.models import resolve_model
-    from llmcalc.scenario import Training
-    from llmcalc.train import train as train_model
+    from llmcalc import api
 
-    training = Training.parse(gpus, tp, pp, zero, sequence_parallel, recompute, attention, dropout, seq, micro_batch,
-                              optimizer, precision, offload, convention, lora_rank, lora_modules, qlora, tokens, gpu,
-                              mfu)
-    spec, warnings = resolve_model(model, None, assignments, assume, HubAccess(revision, offline, remote))
-    warn(warnings)
-    result = train_model(spec, training)
+    notes: list[str] = []
+    spec = api.load_model(model, overrides=overrides(assignments), assume=assume, revision=revision,
+                          offline=offline, remote=remote, on_warning=notes.append)
+    warn(notes)
+    result = api.plan_training(spec, gpus=gpus, zero=zero, tp=tp, pp=pp, sequence_parallel=sequence_parallel,
+                               recompute=recompute, attention=attention, dropout=dropout, seq=seq,
+                               micro_batch=micro_batch, optimizer=optimizer, precision=precision, offload=offload,
+                               convention=convention, lora_rank=lora_rank, lora_modules=lora_modules, qlora=qlora,
+                               tokens=tokens, gpu=gpu, mfu=mfu)
 
     def as_json() -> None:
         from llmcalc.formats import train_document, write_json

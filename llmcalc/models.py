@@ -108,12 +108,11 @@ def custom_fields(hidden_size: int, layers: int) -> dict[str, Any]:
     }
 
 
-def resolve_model(model: str | None, flags: Mapping[str, Any] | None = None, assignments: list[str] | None = None,
-                  assume: str | None = None, access: HubAccess | None = None) -> tuple[ModelSpec, list[str]]:
-    """A MODEL (with `flags` — preset fields given as options — and `--set` on top), or flags
-    alone; and the warnings about how it was read."""
-    overrides = {name: value for name, value in (flags or {}).items() if value is not None}
-    overrides.update(parse_assignments(assignments or []))
+def resolve_model(model: str | None, overrides: Mapping[str, Any] | None = None, assume: str | None = None,
+                  access: HubAccess | None = None) -> tuple[ModelSpec, list[str]]:
+    """A MODEL with preset fields overridden (flags and `--set`), or, without a MODEL, a
+    LLaMA-style model from the overrides alone; and the warnings about how it was read."""
+    overrides = dict(overrides or {})
     if model is None:
         hidden, layers = overrides.get("hidden_size"), overrides.get("num_hidden_layers")
         if hidden is None or layers is None:
@@ -124,16 +123,22 @@ def resolve_model(model: str | None, flags: Mapping[str, Any] | None = None, ass
         except SpecError as exc:  # the fields came from options: a usage error
             raise UsageError(str(exc)) from None
     spec, warnings = load(model, assume, access)
+    return with_overrides(spec, overrides), warnings
+
+
+def with_overrides(spec: ModelSpec, overrides: Mapping[str, Any]) -> ModelSpec:
+    """The model with some preset fields changed (a null is a value: `sliding_window=None` drops
+    the window); rebuilt and checked as a preset is."""
     if not overrides:
-        return spec, warnings
-    fields = {**(spec.fields or {}), **overrides}
+        return spec
+    fields = {**(spec.fields or {}), **{SYNONYMS.get(name, name): value for name, value in overrides.items()}}
     # The recorded reference count describes the unmodified preset only.
     fields["reference"] = None
     try:
         modified = build_spec(fields, f"{spec.name} with overrides")
     except SpecError as exc:
         raise UsageError(str(exc)) from None
-    return dataclasses.replace(modified, overrides=overrides), warnings
+    return dataclasses.replace(modified, overrides=dict(overrides))
 
 
 def import_preset(config: str, name: str | None, assume: str | None) -> tuple[str, list[str]]:

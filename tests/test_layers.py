@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "preset_rows": 6,  # the presets listing's rows, counted when the index is generated
     "compare": 7, "explain": 7,  # zip and narrate the core's trees
     "formats": 8, "render": 8,  # JSON/CSV/Markdown and Rich, siblings
+    "api": 8,  # the library: every command's computation, from a MODEL and options
     "cli": 9, "launch": 10, "__main__": 11,
 }
 
