@@ -297,7 +297,8 @@ def normalise_fields(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
     for name in _REQUIRED_FIELDS:
         if name not in fields:
             raise SpecError(source, name, "missing; it is required")
-    filled = {**_DEFAULTS, **fields}
+    # The given keys first, in their order, then the defaults in SCHEMA's (as JSON shows them).
+    filled = {**fields, **_DEFAULTS, **fields}
     for name in _LIST_DEFAULTS:  # a fresh list each time: callers may change theirs
         if name not in fields:
             filled[name] = list(_DEFAULTS[name])
