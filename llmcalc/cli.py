@@ -30,6 +30,7 @@ app = typer.Typer(
 MODEL_HELP = ("Preset name or alias (case-insensitive), a preset YAML file, a config.json, a model folder, "
               "or a Hugging Face repo id (the local cache, else the Hub with llmcalc\\[hub]).")
 ModelArgument = Annotated[str, typer.Argument(help=MODEL_HELP)]
+SIZES = "N[,N...]"
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (the documented contract).")]
 SetOption = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY=VALUE", help="Override any preset field, e.g. num_key_value_heads=8.")]
@@ -75,13 +76,21 @@ def reports_errors(command: Command) -> Command:
     return wrapper  # type: ignore[return-value]
 
 
-def overrides(assignments: Optional[list[str]], flags: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-    """Preset fields a command line changes: the size flags that were given, then `--set` on top."""
+def overrides(assignments: Optional[list[str]]) -> dict[str, Any]:
+    """Preset fields `--set` changes."""
     from llmcalc.models import parse_assignments
+
+    return parse_assignments(assignments or [])
+
+
+def size_flags(ctx: typer.Context) -> dict[str, tuple[int, ...]]:
+    """The size flags given (named after the preset fields they set), each one value or several."""
+    from llmcalc.scenario import parse_counts
     from llmcalc.schema import SCHEMA
 
-    given = {name: value for name, value in (flags or {}).items() if name in SCHEMA and value is not None}
-    return {**given, **parse_assignments(assignments or [])}
+    options = {param.name: param.opts[0] for param in ctx.command.params}
+    return {name: parse_counts(options[name], value) for name, value in ctx.params.items()
+            if name in SCHEMA and value is not None}
 
 
 def warn(*groups: list[str]) -> None:
@@ -124,16 +133,22 @@ def params(
     json_output: JsonOption = False,
     estimate: Annotated[bool, typer.Option("--estimate", help="Add the notes' textbook estimate.")] = False,
     # Flags that build (or override) a model, named after the preset field each sets.
-    hidden_size: Annotated[Optional[int], typer.Option("--hidden-size", help="H, model width.")] = None,
-    num_hidden_layers: Annotated[Optional[int], typer.Option("--layers", help="L, number of layers.")] = None,
-    num_attention_heads: Annotated[Optional[int], typer.Option("--heads", help="Query heads \\[default: H/128].")] = None,
-    num_key_value_heads: Annotated[Optional[int], typer.Option("--kv-heads", help="KV heads \\[default: = heads].")] = None,
-    intermediate_size: Annotated[Optional[int], typer.Option(
-        "--ffn", help="FFN width I \\[default: 8H/3 rounded up to 256].")] = None,
-    vocab_size: Annotated[Optional[int], typer.Option("--vocab", help="Vocabulary size \\[default: 32000].")] = None,
-    head_dim: Annotated[Optional[int], typer.Option("--head-dim", help="Per-head width \\[default: H/heads].")] = None,
-    max_position_embeddings: Annotated[Optional[int], typer.Option(
-        "--context", help="Context length (informational).")] = None,
+    # A comma list in any of them makes a grid: one row per combination.
+    hidden_size: Annotated[Optional[str], typer.Option("--hidden-size", metavar=SIZES, help="H, model width.")] = None,
+    num_hidden_layers: Annotated[Optional[str], typer.Option("--layers", metavar=SIZES,
+                                                             help="L, number of layers.")] = None,
+    num_attention_heads: Annotated[Optional[str], typer.Option("--heads", metavar=SIZES,
+                                                               help="Query heads \\[default: H/128].")] = None,
+    num_key_value_heads: Annotated[Optional[str], typer.Option("--kv-heads", metavar=SIZES,
+                                                               help="KV heads \\[default: = heads].")] = None,
+    intermediate_size: Annotated[Optional[str], typer.Option(
+        "--ffn", metavar=SIZES, help="FFN width I \\[default: 8H/3 rounded up to 256].")] = None,
+    vocab_size: Annotated[Optional[str], typer.Option("--vocab", metavar=SIZES,
+                                                      help="Vocabulary size \\[default: 32000].")] = None,
+    head_dim: Annotated[Optional[str], typer.Option("--head-dim", metavar=SIZES,
+                                                    help="Per-head width \\[default: H/heads].")] = None,
+    max_position_embeddings: Annotated[Optional[str], typer.Option(
+        "--context", metavar=SIZES, help="Context length (informational).")] = None,
     assignments: SetOption = None,
     assume: AssumeOption = None,
     lang: LangOption = None,
@@ -160,28 +175,40 @@ def params(
     choose(lang)
     from llmcalc import api
     from llmcalc.params import textbook_estimate
+    from llmcalc.scenario import combinations
 
+    axes = size_flags(ctx)
+    grid = combinations(axes)
+    settings = overrides(assignments)
     notes: list[str] = []
-    spec = api.load_model(model, overrides=overrides(assignments, ctx.params), assume=assume, revision=revision,
-                          offline=offline, remote=remote, on_warning=notes.append)
+    base = None if model is None else api.load_model(model, assume=assume, revision=revision, offline=offline,
+                                                     remote=remote, on_warning=notes.append)
+    specs = [api.load_model(base, overrides={**values, **settings}) for values in grid]
     warn(notes)
-    count = api.count_params(spec)
-    estimate_term = textbook_estimate(spec) if estimate else None
-    checkpoint = None
-    if spec.checkpoint_format:
+    counts = [api.count_params(spec) for spec in specs]
+    estimates = [textbook_estimate(spec) if estimate else None for spec in specs]
+    checkpoints: list[Any] = [None for _ in specs]
+    if any(spec.checkpoint_format for spec in specs):  # the published file's bytes: quant's tables
         from llmcalc.quant import published_size
 
-        checkpoint = published_size(spec)
+        checkpoints = [published_size(spec) if spec.checkpoint_format else None for spec in specs]
+    varied = [name for name, values in axes.items() if len(values) > 1]
 
     def as_json() -> None:
-        from llmcalc.formats import params_document, write_json
+        from llmcalc.formats import params_document, params_grid_document, write_json
 
-        write_json(params_document(spec, count, estimate_term, checkpoint))
+        if varied:
+            write_json(params_grid_document(varied, specs, counts, estimates, checkpoints))
+        else:
+            write_json(params_document(specs[0], counts[0], estimates[0], checkpoints[0]))
 
     def as_table() -> None:
-        from llmcalc.render import print_params
+        from llmcalc.render import print_params, print_params_grid
 
-        print_params(spec, count, estimate_term, checkpoint)
+        if varied:
+            print_params_grid(varied, specs, counts, estimates)
+        else:
+            print_params(specs[0], counts[0], estimates[0], checkpoints[0])
 
     emit(None, json_output, {"table": as_table, "json": as_json})
 

@@ -68,6 +68,14 @@ def params_document(spec: ModelSpec, count: ParamCount, estimate: Term | None,
     return document
 
 
+def params_grid_document(varied: list[str], specs: list[ModelSpec], counts: list[ParamCount],
+                         estimates: list[Term | None], checkpoints: list[Any]) -> dict[str, Any]:
+    """`params` over a grid of size flags: the varied fields, then one params document per
+    combination (each one's `spec` holds every field's value)."""
+    return {"model": specs[0].name, "grid": varied,
+            "rows": [params_document(*row) for row in zip(specs, counts, estimates, checkpoints)]}
+
+
 def write_json(document: Any) -> None:
     from llmcalc.streams import can_encode
 

@@ -184,6 +184,31 @@ def print_params(spec: ModelSpec, count: ParamCount, estimate: Term | None,
                       highlight=False)
 
 
+def print_params_grid(varied: list[str], specs: list[ModelSpec], counts: list[ParamCount],
+                      estimates: list[Term | None]) -> None:
+    """One line per combination of the size flags: the varied fields, then the count."""
+    table = Table(title=f"{specs[0].name} — {tr('params')}", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in varied:
+        table.add_column(name, justify="right", no_wrap=True)
+    columns = [tr("total parameters"), ""]
+    moe = any(count.active != count.total for count in counts)
+    if moe:
+        columns += [tr("active per token"), ""]
+    if any(estimate is not None for estimate in estimates):
+        columns += [tr("textbook estimate"), ""]
+    for header in columns:
+        table.add_column(header, justify="right", no_wrap=True)
+    for spec, count, estimate in zip(specs, counts, estimates):
+        fields = spec.fields or {}
+        cells = [exact(fields[name]) for name in varied] + [exact(count.total), human_count(count.total)]
+        if moe:
+            cells += [exact(count.active), human_count(count.active)]
+        if estimate is not None:
+            cells += [exact(estimate.total), relative(estimate.total, count.total)]
+        table.add_row(*cells)
+    show(make_console(), table)
+
+
 def presets_table(rows: list[PresetRow]) -> Table:
     users = sum(1 for row in rows if row.source != "bundled")
     table = Table(title="presets" + (f" ({users} from user preset folders)" if users else ""),

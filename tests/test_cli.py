@@ -287,3 +287,36 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
     result = run(command, "--help")
     assert result.exit_code == 0
     assert f"llmcalc {command} " in result.stdout or f"llmcalc {command}\n" in result.stdout
+
+
+# --- a grid over the size flags -----------------------------------------------------------------
+
+def test_params_grid_has_one_row_per_combination() -> None:
+    document = params_json("--hidden-size", "2048,4096", "--layers", "16,32")
+    assert document["grid"] == ["hidden_size", "num_hidden_layers"]
+    shapes = [(row["spec"]["hidden_size"], row["spec"]["num_hidden_layers"]) for row in document["rows"]]
+    assert shapes == [(2048, 16), (2048, 32), (4096, 16), (4096, 32)]  # the first flag varies slowest
+    # --hidden-size 4096 --layers 32 is LLaMA-2-7B (LlamaForCausalLM on the meta device: 6,738,415,616).
+    assert document["rows"][3]["total_params"] == 6_738_415_616
+    for (hidden, layers), row in zip(shapes, document["rows"]):
+        single = params_json("--hidden-size", str(hidden), "--layers", str(layers))
+        assert row == single
+
+
+def test_params_grid_over_a_preset_keeps_its_set_and_shows_a_table() -> None:
+    document = params_json("mixtral-8x7b", "--layers", "16,32", "--set", "num_experts_per_tok=1")
+    assert [row["overrides"] for row in document["rows"]] == [
+        {"num_hidden_layers": 16, "num_experts_per_tok": 1}, {"num_hidden_layers": 32, "num_experts_per_tok": 1}]
+    table = run("params", "mixtral-8x7b", "--layers", "16,32")
+    assert table.exit_code == 0 and "active per token" in table.stdout
+    assert f"{document['rows'][1]['total_params']:,}" in table.stdout
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["--hidden-size", "4k", "--layers", "2"], "--hidden-size '4k'"),
+    (["--hidden-size", "4096", "--layers", "2,x"], "--layers 'x'"),
+    (["--hidden-size", ",".join(str(n) for n in range(128, 128 * 102, 128)), "--layers",
+      ",".join(str(n) for n in range(1, 101))], "at most 10,000"),
+])
+def test_params_grid_mistakes(flags: list[str], fragment: str) -> None:
+    assert_clean_error(run("params", *flags), 2, fragment)
