@@ -18,12 +18,18 @@ import typer
 from llmcalc import __version__
 from llmcalc.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, LlmcalcError, UsageError
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    help="Exact parameter counts and memory sizes of transformer language models.",
-)
+
+
+def _typer() -> typer.Typer:
+    return typer.Typer(
+        add_completion=False,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        help="Exact parameter counts and memory sizes of transformer language models.",
+    )
+
+
+app = _typer()
 
 # --- options every command spells the same way -----------------------------------------------
 
@@ -168,7 +174,10 @@ def params(
 
       llmcalc params --hidden-size 4096 --layers 32 --heads 32 --kv-heads 8 --ffn 14336 --vocab 32000
 
-    Flags alone build a LLaMA-style model: RMSNorm, gated (SwiGLU) FFN, RoPE, untied head.
+      llmcalc params --hidden-size 2048,4096 --layers 16,32 --json
+
+    Flags alone build a LLaMA-style model: RMSNorm, gated (SwiGLU) FFN, RoPE, untied head. A comma
+    list in a size flag makes a grid: one row per combination.
     """
     from llmcalc.i18n import choose
 
@@ -852,6 +861,20 @@ def _terminated(signum: int, frame: object) -> None:
     sys.exit(EXIT_TERMINATED)
 
 
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app with only the command the arguments name: Typer builds every command's Click
+    objects from its signature at each start, and one is all a run uses. The whole app answers
+    the overall --help and a name that is no command."""
+    name = next((arg for arg in args if not arg.startswith("-")), None)
+    for info in app.registered_commands:
+        if info.callback is not None and (info.name or info.callback.__name__) == name:
+            single = _typer()
+            single.registered_callback = app.registered_callback
+            single.registered_commands = [info]
+            return single
+    return app
+
+
 def main() -> None:
     import signal
 
@@ -869,7 +892,7 @@ def main() -> None:
         sys.exit(1)
     try:
         # Not standalone: Click's own error display is a box of several lines; ours is one or two.
-        code = app(standalone_mode=False)
+        code = _app_for(sys.argv[1:])(standalone_mode=False)
     except NoArgsIsHelpError as exc:  # no command given: the help, and the usage code as before
         if exc.ctx is not None:
             print(exc.ctx.get_help())
