@@ -16,13 +16,13 @@ import os
 import re
 import stat
 import struct
-from dataclasses import dataclass
 from math import prod
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from llmcalc.errors import ModelFileError, SpecError
 from llmcalc.files import listing, read_text
+from llmcalc.records import record
 from llmcalc.spec import ModelSpec
 
 INDEX_NAME = "model.safetensors.index.json"
@@ -56,7 +56,7 @@ HEAD = re.compile(r"(^|\.)(lm_head|embed_out|output_layer|head)\.weight$")
 LAYER_INDEX = re.compile(r"(?:^|\.)(?:layers|h|blocks|block)\.(\d+)\.")
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Tensor:
     name: str
     dtype: str
@@ -67,7 +67,7 @@ class Tensor:
         return prod(self.shape)
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Verification:
     files: tuple[str, ...]
     tensors: tuple[Tensor, ...]

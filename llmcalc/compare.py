@@ -8,12 +8,12 @@ trees' totals, memory and cache come from `memory` and `kvcache`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from llmcalc.errors import UsageError
 from llmcalc.kvcache import CacheSize, footprint, kv_cache
 from llmcalc.params import ParamCount, count_params
+from llmcalc.records import record
 from llmcalc.scenario import Point
 from llmcalc.spec import FeedForward, FeedForwardKind, MixtureOfExperts, ModelSpec
 from llmcalc.terms import Term, component_totals
@@ -30,7 +30,7 @@ def check_count(count: int) -> None:
         raise UsageError(f"compare takes {MIN_MODELS} to {MAX_MODELS} models, got {count}")
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Row:
     section: str  # "architecture", "parameters", "totals", "memory"
     name: str
@@ -38,7 +38,7 @@ class Row:
     unit: str = ""  # "params" or "bytes" for numeric rows
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Comparison:
     specs: tuple[ModelSpec, ...]
     counts: tuple[ParamCount, ...]

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from llmcalc.errors import UsageError
 from llmcalc.kvcache import LAYOUT_NOTES, CacheSize, kv_cache
 from llmcalc.params import ESTIMATE_FORMULA, ParamCount, count_params, textbook_estimate
+from llmcalc.records import record
 from llmcalc.rows import layer_groups, summarised
 from llmcalc.scenario import Point
 from llmcalc.spec import Attention, ModelSpec
@@ -76,7 +76,7 @@ SYMBOLS: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Entry:
     """One line of a derivation: formula → substituted → value (× instances)."""
 
@@ -99,7 +99,7 @@ class Entry:
         return exact(self.value) if self.value or self.formula else ""
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Step:
     title: str
     text: str
@@ -107,7 +107,7 @@ class Step:
     result: int | None = None
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Explanation:
     model: str
     topic: str
@@ -657,7 +657,7 @@ def _train_steps(result: TrainResult) -> list[Step]:
 PREFIXES = {"k": 1, "m": 2, "g": 3, "b": 3, "t": 4}  # K, M, G (= B, billion), T: powers of 1000 or 1024
 
 
-@dataclass(frozen=True)
+@record
 class Figure:
     text: str
     value: float  # the number as written, before its prefix: 3.16 of "3.16G"
@@ -681,14 +681,14 @@ def parse_figure(text: str) -> Figure:
     return Figure(text.strip(), float(digits), decimals, PREFIXES.get(match.group(3), 0))
 
 
-@dataclass(frozen=True)
+@record
 class Slip:
     name: str  # "kind:what the person did"; two slips of one kind exclude each other
     delta: int  # what it adds to the scope's exact count (negative: leaves out)
     in_layers: bool = True  # a change to the layers' part (not the embedding and head)
 
 
-@dataclass(frozen=True)
+@record
 class Scope:
     name: str  # what a figure may count: "the whole model", "one layer", ...
     layers: int  # its exact count in the layers
@@ -696,7 +696,7 @@ class Scope:
     slips: tuple[Slip, ...]
 
 
-@dataclass(frozen=True)
+@record
 class FigureCheck:
     figure: Figure
     scope: str

@@ -16,7 +16,7 @@ roofline for decode and prefill speed, its efficiency a visible parameter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cached_property
 from math import ceil
 from typing import Callable, Optional
@@ -32,6 +32,7 @@ from llmcalc.parallel import (
     pipeline_stages,
     stage_weights,
 )
+from llmcalc.records import record
 from llmcalc.scenario import MAX_SIZE, Deployment, Point
 from llmcalc.spec import Attention, FeedForward, Layer, LatentAttention, MixtureOfExperts, ModelSpec
 from llmcalc.terms import Term, group, leaf
@@ -54,7 +55,7 @@ VLLM_CACHE_DTYPES = ("bf16", "fp16", "fp32", "fp8_e4m3", "fp8_e5m2")
 LLAMACPP_CACHE_DTYPES = ("fp32", "fp16", "bf16", "q8_0", "q4_0")
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Budget:
     """One GPU's memory: each part a Term (estimates carry their source in `note`)."""
 
@@ -69,7 +70,7 @@ class Budget:
         return self.weights.total + self.kv_cache.total + self.activation.total + self.overhead.total
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Speed:
     """The roofline: a step takes the longer of reading its bytes and computing its FLOPs."""
 
@@ -85,7 +86,7 @@ class Speed:
     experts_read: Optional[float]  # MoE: the share of each layer's experts a decode step reads
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Fit:
     spec: ModelSpec
     point: Point
@@ -194,7 +195,7 @@ def _window(mixer: object) -> Optional[int]:
 
 # --- weights --------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Shard:
     """The bytes of weights one GPU holds, and the parts a decode step does not read whole."""
 
@@ -634,7 +635,7 @@ SMALLER_FORMATS = {
 MOST_GPUS = 64
 
 
-@dataclass(frozen=True)
+@record
 class Remedies:
     """What would make a budget that does not fit, fit (None: that change alone would not)."""
 

@@ -9,12 +9,13 @@ multiple of block_values (ggml_row_size).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+
+from llmcalc.records import record
 
 REVISION = "llama.cpp b8495 (commit 7cadbfce, 2026-03-23)"
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class GgmlType:
     name: str  # lower case, as `llmcalc quant --format` and GGUF tools spell it
     id: int  # enum ggml_type

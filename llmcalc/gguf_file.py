@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import stat
 import struct
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from llmcalc.errors import ModelFileError, SpecError
 from llmcalc.ggml import GGML_TYPES_BY_ID, GgmlType
+from llmcalc.records import record
 
 MAGIC = b"GGUF"
 VERSIONS = (2, 3)  # version 1 used 32-bit counts and is long gone
@@ -35,7 +35,7 @@ _SCALARS = {0: ("<B", 1), 1: ("<b", 1), 2: ("<H", 2), 3: ("<h", 2), 4: ("<I", 4)
 _STRING, _ARRAY = 8, 9
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class GgufTensor:
     name: str
     shape: tuple[int, ...]  # ggml order: shape[0] (ne0) is the row length
@@ -54,7 +54,7 @@ class GgufTensor:
         return self.type.row_bytes(self.shape[0]) * (self.elements // self.shape[0]) if self.shape[0] else 0
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class GgufFile:
     version: int
     metadata: dict[str, Any]  # long strings and arrays are summarised as ("…", length)

@@ -10,12 +10,13 @@ Throughputs are dense (an NVIDIA datasheet's "with sparsity" figures are twice t
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from llmcalc.errors import UsageError
+from llmcalc.records import record
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class GPU:
     id: str
     name: str

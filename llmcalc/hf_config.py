@@ -12,12 +12,13 @@ really decides something from several keys (steps: windows, MoE layer schedules,
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from llmcalc.errors import ModelFileError, SpecError
 from llmcalc.files import load_json
+from llmcalc.records import record
 from llmcalc.schema import MAX_SIZE, SCHEMA, build_spec, shown
 from llmcalc.spec import ModelSpec
 
@@ -31,7 +32,7 @@ Fields = dict[str, Any]
 Step = Callable[["Config", Fields], None]
 
 
-@dataclass(frozen=True)
+@record
 class Key:
     """Where a preset field comes from: a config key, its class default when absent (a
     value, REQUIRED, or a function of the fields read before it), its JSON type, and an
@@ -56,7 +57,7 @@ def flag(name: str, default: bool) -> Key:
     return Key(name, default, bool)
 
 
-@dataclass(frozen=True)
+@record
 class Reader:
     """One model type: keys read (preset field → Key), fixed facts, steps of code, what a
     null means per key (as the file spells it), and the spellings read as one setting."""

@@ -15,12 +15,12 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from llmcalc.errors import ModelFileError, UnknownModelError, UsageError
 from llmcalc.files import home, user_path
+from llmcalc.records import record
 
 CONFIG = "config.json"
 INSTALL_HINT = "pip install 'llmcalc[hub]'"
@@ -46,7 +46,7 @@ def timeout() -> float:
         raise UsageError(f"HF_HUB_ETAG_TIMEOUT={os.environ['HF_HUB_ETAG_TIMEOUT']!r} is not a number of seconds") from None
 
 
-@dataclass(frozen=True)
+@record
 class HubAccess:
     """How a repo id may be fetched: `--revision`, `--offline`, `--remote`."""
 

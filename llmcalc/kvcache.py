@@ -9,11 +9,12 @@ recurrent state instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from llmcalc.memory import DType, dtype_bytes
+from llmcalc.records import record
 from llmcalc.scenario import Point
 from llmcalc.spec import Layer, LatentAttention, LightningAttention, LinearAttention, ModelSpec, StateSpace, TimeMix
 from llmcalc.terms import Term, evaluate, group, leaf
@@ -52,7 +53,7 @@ STATE_FP32_BYTES = 4
 PER_TOKEN_KEYS = ("k", "v", "latent")
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class CacheSize:
     """The cache for one point. Only `root` is built up front; the comparisons (no window,
     multi-head, per token) are built when something asks for them."""
@@ -258,7 +259,7 @@ def _mamba_state(ssm: StateSpace, size: dict[str, int], dtype: DType) -> list[Te
     return [conv, leaf("ssm_state", "SSM state (d_m × N per head, float32)", "B × n_m × d_m × N × f", b)]
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Footprint:
     """What holding the model and its cache takes, and the compute the cache saves."""
 

@@ -10,9 +10,10 @@ whole number of blocks. Pure: a list of (name, shape, source type) in, a type pe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from llmcalc.ggml import GGML_TYPES, GgmlType
+from llmcalc.records import record
 
 # llama-quantize's file types (QUANT_OPTIONS) → (ftype name, default ggml type; LQ:787-828).
 MIXES: dict[str, tuple[str, str]] = {
@@ -49,7 +50,7 @@ class MixError(ValueError):
     """A tensor llama-quantize would refuse (no fallback type, an importance matrix needed)."""
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Hparams:
     """What the rules read of a model (LQ §5): llama.cpp's arch name, n_layer = block_count,
     layer 0's heads, the expert count, and whether llama.cpp classes it LLM_TYPE_70B."""
@@ -74,13 +75,13 @@ class Hparams:
         return cls(arch, n_layer, n_head, n_head_kv, n_expert, type_70b)
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Choice:
     type: GgmlType
     reason: str
 
 
-@dataclass(eq=False)
+@record(eq=False, frozen=False)
 class _State:  # quantize_state_impl (LQ:164-198)
     n_attention_wv: int = 0
     n_layer: int = 0

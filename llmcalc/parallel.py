@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
 from math import ceil
 
 from llmcalc.errors import UsageError
+from llmcalc.records import record
 from llmcalc.spec import ModelSpec
 from llmcalc.tensors import Weight, checkpoint_weights
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Stage:
     """GPUs that hold the same layers: one pipeline stage of `tp` identical GPUs, or one GPU of
     llama.cpp's layer split."""
@@ -30,7 +30,7 @@ class Stage:
     head: bool  # holds the final norm and the LM head
 
 
-@dataclass(frozen=True)
+@record
 class TensorParallel:
     """How a framework splits tensors over `degree` GPUs."""
 

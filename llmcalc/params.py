@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
+from llmcalc.records import record
 from llmcalc.spec import (
     Attention,
     MixerKind,
@@ -23,7 +23,7 @@ from llmcalc.spec import (
 from llmcalc.terms import Term, absent, group, leaf
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class ParamCount:
     """The exact count: the Term tree, and which of its parts are the layer stacks."""
 

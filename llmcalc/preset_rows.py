@@ -4,14 +4,15 @@ command counts no bundled model at run time; user presets are counted as they ar
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from llmcalc.records import record
 from llmcalc.spec import ModelSpec
 
 
-@dataclass(frozen=True)
+@record
 class PresetRow:
     name: str
     family: str

@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass
 from math import ceil
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from llmcalc.errors import SpecError, UsageError
 from llmcalc.ggml import GGML_TYPES, REVISION
 from llmcalc.llama_quant import FILE_TYPES, IMATRIX_MIXES, MIX_ALIASES, MIXES, Hparams, MixError, plan
+from llmcalc.records import record
 from llmcalc.spec import ModelSpec
 from llmcalc.tensors import Weight, checkpoint_weights, gguf_hparams_of, gguf_tensors
 
@@ -27,7 +27,7 @@ GGUF_ALIGNMENT = 32  # GGUF_DEFAULT_ALIGNMENT: llama-quantize pads every tensor'
 UNQUANTIZED_BYTES = 2  # tensors a format leaves alone are stored in 16 bits (bf16 or fp16)
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Format:
     name: str
     kind: str  # "gguf" or "safetensors"
@@ -36,7 +36,7 @@ class Format:
     exact: bool = True  # False: a few bytes per tensor depend on the weights' values
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class QuantTensor:
     name: str
     shape: tuple[int, ...]  # GGUF: ggml order (row length first); safetensors: [out, in]
@@ -46,7 +46,7 @@ class QuantTensor:
     count: int = 1
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class QuantSize:
     format: Format
     tensors: tuple[QuantTensor, ...]
@@ -142,7 +142,7 @@ def _padded(rows: list[QuantTensor]) -> int:
 
 # --- verify: a GGUF's header against the rules --------------------------------------------------------
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class GgufDifference:
     name: str
     shape: tuple[int, ...]
@@ -151,7 +151,7 @@ class GgufDifference:
     reason: str
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class GgufCheck:
     """A GGUF's tensors against the type the rules give each of them, for the file type the
     file records and the architecture's hyper-parameters it carries."""
@@ -345,7 +345,7 @@ def linear_bytes(fmt: str, tensor: str, n: int, k: int) -> int:
     raise ValueError(fmt)
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class NotApplicable:
     format: Format
     reason: str
@@ -400,7 +400,7 @@ FORMAT_TENSORS = {
 }
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class FolderCheck:
     """A quantized checkpoint's tensors, byte for byte, against its format's layout."""
 

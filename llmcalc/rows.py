@@ -7,8 +7,8 @@ layers differ (OpenELM) is summarised the same way everywhere.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from llmcalc.records import record
 from llmcalc.terms import Term, component_totals, group
 from llmcalc.text import exact, times
 
@@ -17,7 +17,7 @@ from llmcalc.text import exact, times
 MAX_LAYER_GROUPS_SHOWN = 4
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Row:
     """One line of a table: a leaf (per layer × repeats), a layer-group heading, or a sum."""
 

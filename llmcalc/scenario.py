@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import product
 from typing import TYPE_CHECKING, Optional
 
 from llmcalc.errors import UsageError
 from llmcalc.memory import DTYPES, DType, parse_dtype
+from llmcalc.records import record
 from llmcalc.spec import ModelSpec
 
 if TYPE_CHECKING:  # data a Deployment holds; imported where a Deployment is parsed
@@ -85,7 +86,7 @@ def combinations(axes: Mapping[str, tuple[int, ...]]) -> list[dict[str, int]]:
     return [dict(zip(axes, chosen)) for chosen in product(*axes.values())]
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Choice:
     """A dtype and why it was used: `flag`, `torch_dtype`, `quantization` or `default`."""
 
@@ -96,7 +97,7 @@ class Choice:
         return f"{self.dtype.name} ({self.source})"
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Point:
     """One concrete question: this many tokens and sequences, at these precisions."""
 
@@ -108,7 +109,7 @@ class Point:
     windows: bool = True
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Scenario:
     """What was asked, as given; None means the documented default."""
 
@@ -252,7 +253,7 @@ def parse_share(option: str, text: str) -> float:
     return value
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Deployment:
     """Where and how the model runs, every default resolved (`fit`).
 
@@ -400,7 +401,7 @@ def _choice(option: str, value: Optional[str], choices: tuple[str, ...], default
     return value.lower()
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Training:
     """How the model is trained, every default resolved (`train`).
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from llmcalc.errors import InvalidPart, SpecError
 from llmcalc.memory import DType, find_dtype
+from llmcalc.records import record
 from llmcalc.spec import (
     ARCHITECTURES,
     FFN_TYPES,
@@ -48,7 +48,7 @@ MAX_SIZE = 2**31 - 1
 MAX_LAYERS = 100_000
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Field:
     types: tuple[type, ...]
     default: Any

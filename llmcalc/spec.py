@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from itertools import groupby
 from typing import Any, ClassVar, Union
 
 from llmcalc.errors import InvalidPart
 from llmcalc.memory import DType
+from llmcalc.records import record
 from llmcalc.text import layer_span
 
 NORM_KINDS = ("rmsnorm", "layernorm", "layernorm_no_bias", "nonparametric")
@@ -40,7 +40,7 @@ def _positive(key: str, value: int | None) -> None:
 # Every token mixer answers the same questions (cache_kind, query_heads, kv_heads,
 # head_width), so callers ask them instead of dispatching on the class.
 
-@dataclass(frozen=True)
+@record
 class Attention:
     """Multi-head attention with MHA/GQA/MQA key-value sharing."""
 
@@ -97,7 +97,7 @@ class Attention:
         return "MQA" if self.num_kv_heads == 1 else "GQA"
 
 
-@dataclass(frozen=True)
+@record
 class LatentAttention:
     """DeepSeek's multi-head latent attention (MLA): low-rank compressed K/V (and Q)."""
 
@@ -130,7 +130,7 @@ class LatentAttention:
         return self.qk_nope_head_dim + self.qk_rope_head_dim
 
 
-@dataclass(frozen=True)
+@record
 class TimeMix:
     """RWKV-4's attention replacement."""
 
@@ -146,7 +146,7 @@ class TimeMix:
         _positive("attention_hidden_size", self.attention_hidden_size)
 
 
-@dataclass(frozen=True)
+@record
 class LinearAttention:
     """Gated DeltaNet (Qwen3-Next): linear attention that keeps a fixed-size state per value
     head, and a short causal convolution over Q, K and V, instead of a KV cache."""
@@ -179,7 +179,7 @@ class LinearAttention:
         return 2 * self.key_heads * self.key_head_dim + self.value_heads * self.value_head_dim
 
 
-@dataclass(frozen=True)
+@record
 class LightningAttention:
     """MiniMax-Text-01's lightning attention: linear attention with an output gate that keeps
     a head_dim × head_dim state per head instead of a KV cache."""
@@ -198,7 +198,7 @@ class LightningAttention:
         _positive("head_dim", self.head_dim)
 
 
-@dataclass(frozen=True)
+@record
 class StateSpace:
     """A selective state-space mixer: Mamba (version 1) or Mamba-2."""
 
@@ -247,7 +247,7 @@ class StateSpace:
         return self.inner_size // self.heads if self.heads else 0
 
 
-@dataclass(frozen=True)
+@record
 class FeedForward:
     intermediate_size: int
     gated: bool
@@ -257,7 +257,7 @@ class FeedForward:
         _positive("intermediate_size", self.intermediate_size)
 
 
-@dataclass(frozen=True)
+@record
 class MixtureOfExperts:
     num_experts: int
     num_experts_per_tok: int
@@ -278,7 +278,7 @@ class MixtureOfExperts:
                               f"{self.num_experts_per_tok} exceeds num_experts {self.num_experts}")
 
 
-@dataclass(frozen=True)
+@record
 class ChannelMix:
     """RWKV-4's feed-forward replacement."""
 
@@ -292,7 +292,7 @@ MixerKind = Union[Attention, LatentAttention, TimeMix, LinearAttention, Lightnin
 FeedForwardKind = Union[FeedForward, MixtureOfExperts, ChannelMix]
 
 
-@dataclass(frozen=True)
+@record
 class Layer:
     mixer: MixerKind  # what mixes tokens: attention, MLA, a linear-attention or SSM state
     ffn: FeedForwardKind | None  # None: the block has no feed-forward (Mamba)
@@ -318,14 +318,14 @@ def _distinct(layers: Iterable[Layer]) -> list[Layer]:
     return list({id(layer): layer for layer in layers}.values())
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Stack:
     name: str
     layers: tuple[Layer, ...]
     final_norm: bool
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Embeddings:
     """Token embedding and what shares or surrounds it, including the LM head."""
 
@@ -337,13 +337,13 @@ class Embeddings:
     head_bias: bool = False
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Reference:
     params: int
     source: str
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class ModelSpec:
     name: str
     family: str

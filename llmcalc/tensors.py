@@ -9,13 +9,14 @@ preset), so the sizes built on them cannot drift from `params`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from llmcalc.errors import SpecError
+from llmcalc.records import record
 from llmcalc.spec import Attention, FeedForward, Layer, LatentAttention, MixtureOfExperts, ModelSpec, layer_runs
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Tensor:
     name: str
     shape: tuple[int, ...]
@@ -32,7 +33,7 @@ class Tensor:
         return count
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class GgufLayout:
     """How llama.cpp's converter writes one model type (convert_hf_to_gguf.py, checked against its
     tensor pass on real configs): its architecture name, the block's norm names, fusions."""
@@ -213,7 +214,7 @@ def gguf_hparams_of(spec: ModelSpec) -> tuple[str, int, int, int, int]:
 
 # --- the Hugging Face checkpoint's tensors, grouped: one entry per run of identical layers ----------
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Weight:
     """Tensors of one shape in a Hugging Face checkpoint: `count` of them (layers × experts)."""
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, field, fields
 from functools import lru_cache
 from types import CodeType
 from typing import Any
+
+from llmcalc.records import record
 
 # Why a component that exists has no parameters: shared with the embedding, absent, or a
 # norm without weights.
@@ -78,7 +80,7 @@ def _compiled(formula: str) -> CodeType:
     return compile(expression, f"<formula {formula}>", "eval")
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Term:
     """One component of a count.
 

@@ -13,12 +13,13 @@ The most loaded GPU's budget, every term a Term:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from math import ceil
 from typing import Optional
 
 from llmcalc.errors import SpecError, UsageError
 from llmcalc.parallel import Stage, TensorParallel, pipeline_stages, stage_weights
+from llmcalc.records import record
 from llmcalc.scenario import Training
 from llmcalc.spec import Attention, FeedForward, Layer, LatentAttention, MixtureOfExperts, ModelSpec
 from llmcalc.tensors import Weight, checkpoint_weights
@@ -39,7 +40,7 @@ def megatron_tensor_parallel(degree: int) -> TensorParallel:
     return TensorParallel(degree, "Megatron-LM", MEGATRON_VOCAB_MULTIPLE * degree, replicate_kv=False)
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class TrainBudget:
     stage: Stage
     params: int  # parameters on this GPU before ZeRO shards them
@@ -54,7 +55,7 @@ class TrainBudget:
         return self.weights.total + self.gradients.total + self.optimizer.total + self.activations.total
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class TrainResult:
     spec: ModelSpec
     training: Training

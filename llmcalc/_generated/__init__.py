@@ -1,0 +1,1 @@
+"""Methods of llmcalc's records, written by tools/build_records.py."""
