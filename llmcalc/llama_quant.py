@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import field
+from functools import lru_cache
 
 from llmcalc.ggml import GGML_TYPES, GgmlType
 from llmcalc.records import record
@@ -94,6 +95,7 @@ class _State:  # quantize_state_impl (LQ:164-198)
     counters: dict[str, int] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=8192)  # every mix asks again about the same few hundred names
 def category(name: str) -> str:
     """LQ:116-151, in its order (substring tests)."""
     if name == "output.weight":
@@ -112,16 +114,21 @@ def _attn_v_like(cat: str) -> bool:  # LQ:154-158
     return cat in ("attn_v", "attn_qkv", "attn_kv_b")
 
 
+_KEPT_AS_CONVERTED = (
+    "_norm.weight", "ffn_gate_inp.weight", "altup", "laurel", "per_layer_model_proj", "ssm_conv1d",
+    "shortconv.conv.weight", "attn_rel_b.weight", ".position_embd.",
+    *(f"time_mix_{part}.weight" for part in ("first", "w0", "w1", "w2", "v0", "v1", "v2", "a0", "a1", "a2", "g1", "g2",
+                                              "decay_w1", "decay_w2", "lerp_fused")))
+
+
+@lru_cache(maxsize=8192)
 def quantizable(name: str, shape: tuple[int, ...]) -> bool:
     """LQ:289-350 tensor_allows_quantization: 2-D and larger weights, except norms, routers and
     a few tensors llama.cpp keeps as converted."""
     if _dims(shape) < 2 or not name.endswith("weight"):
         return False
-    excluded = ("_norm.weight", "ffn_gate_inp.weight", "altup", "laurel", "per_layer_model_proj", "ssm_conv1d",
-                "shortconv.conv.weight", "attn_rel_b.weight", ".position_embd.",
-                *(f"time_mix_{part}.weight" for part in ("first", "w0", "w1", "w2", "v0", "v1", "v2", "a0", "a1", "a2",
-                                                          "g1", "g2", "decay_w1", "decay_w2", "lerp_fused")))
-    return not any(part in name for part in excluded) and name not in ("position_embd.weight", "token_types.weight")
+    return (not any(part in name for part in _KEPT_AS_CONVERTED)
+            and name not in ("position_embd.weight", "token_types.weight"))
 
 
 def _dims(shape: tuple[int, ...]) -> int:  # ggml_n_dims: trailing 1s do not count
@@ -171,6 +178,7 @@ def _needs_imatrix(name: str, chosen: str, ftype: str) -> bool:
     return chosen in NEEDS_IMATRIX or (chosen == "q2_k" and ftype == "Q2_K_S")
 
 
+@lru_cache(maxsize=8192)
 def _order(name: str) -> tuple[int, str]:
     """llama-model-loader's weight_name_comparer: (layer from `blk.%d.`, or -1; name)."""
     match = re.match(r"blk\.([+-]?\d+)", name)

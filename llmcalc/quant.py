@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from functools import cached_property
 from math import ceil
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from llmcalc.ggml import GGML_TYPES, REVISION
 from llmcalc.llama_quant import FILE_TYPES, IMATRIX_MIXES, MIX_ALIASES, MIXES, Hparams, MixError, plan
 from llmcalc.records import record
 from llmcalc.spec import ModelSpec
-from llmcalc.tensors import Weight, checkpoint_weights, gguf_hparams_of, gguf_tensors
+from llmcalc.tensors import Tensor, Weight, checkpoint_weights, gguf_hparams_of, gguf_tensors
 
 GGUF_ALIGNMENT = 32  # GGUF_DEFAULT_ALIGNMENT: llama-quantize pads every tensor's data to it
 UNQUANTIZED_BYTES = 2  # tensors a format leaves alone are stored in 16 bits (bf16 or fp16)
@@ -109,23 +110,48 @@ def find_format(name: str) -> str:
 
 def quantize(spec: ModelSpec, name: str, imatrix: bool | None = None) -> QuantSize:
     """The model's bytes in one format (a SpecError when the format cannot hold it)."""
+    return _quantize(_GgufModel(spec), name, imatrix)
+
+
+def _quantize(model: _GgufModel, name: str, imatrix: bool | None) -> QuantSize:
     if name in MIXES:
-        return _gguf(spec, name, name in IMATRIX_MIXES if imatrix is None else imatrix)
-    return _safetensors(spec, SAFETENSORS_FORMATS[name])
+        return _gguf(model, name, name in IMATRIX_MIXES if imatrix is None else imatrix)
+    return _safetensors(model.spec, SAFETENSORS_FORMATS[name])
 
 
 # --- GGUF ---------------------------------------------------------------------------------------------
 
-def _gguf(spec: ModelSpec, mix: str, imatrix: bool) -> QuantSize:
-    tensors = gguf_tensors(spec)
+class _GgufModel:
+    """A model's GGUF tensors and hyperparameters, worked out once however many mixes ask."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+
+    @cached_property
+    def tensors(self) -> list[Tensor]:
+        return gguf_tensors(self.spec)
+
+    @cached_property
+    def listing(self) -> list[tuple[str, tuple[int, ...], str]]:
+        return [(t.name, t.shape, t.dtype) for t in self.tensors]
+
+    @cached_property
+    def elements(self) -> int:
+        return sum(t.elements for t in self.tensors)
+
+    @cached_property
+    def hparams(self) -> Hparams:
+        return Hparams.of(*gguf_hparams_of(self.spec))
+
+
+def _gguf(model: _GgufModel, mix: str, imatrix: bool) -> QuantSize:
     try:
-        planned = plan([(t.name, t.shape, t.dtype) for t in tensors], Hparams.of(*gguf_hparams_of(spec)), mix,
-                       imatrix)
+        planned = plan(model.listing, model.hparams, mix, imatrix)
     except MixError as exc:
-        raise SpecError(spec.name, f"--format {mix}", str(exc)) from None
+        raise SpecError(model.spec.name, f"--format {mix}", str(exc)) from None
     rows = [QuantTensor(name, shape, choice.type.name, _data_bytes(choice.type.name, shape), choice.reason)
             for name, shape, choice in planned]
-    return QuantSize(_gguf_format(mix), tuple(rows), sum(t.elements for t in tensors), _padded(rows), imatrix)
+    return QuantSize(_gguf_format(mix), tuple(rows), model.elements, _padded(rows), imatrix)
 
 
 def _data_bytes(ggml_type: str, shape: tuple[int, ...]) -> int:
@@ -354,10 +380,11 @@ class NotApplicable:
 def quantize_all(spec: ModelSpec, imatrix: bool | None = None) -> list[QuantSize | NotApplicable]:
     """Every format, or why it cannot hold this model."""
     results: list[QuantSize | NotApplicable] = []
+    model = _GgufModel(spec)
     for name in FORMAT_NAMES:
         fmt = _gguf_format(name) if name in MIXES else SAFETENSORS_FORMATS[name]
         try:
-            results.append(quantize(spec, name, imatrix))
+            results.append(_quantize(model, name, imatrix))
         except SpecError as exc:
             results.append(NotApplicable(fmt, str(exc)))
     return results

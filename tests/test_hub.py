@@ -230,7 +230,8 @@ def test_a_hanging_hub_times_out(hub: StandInHub) -> None:
     started = time.monotonic()
     result = run("params", "org/slow", HF_HUB_ETAG_TIMEOUT="1")
     assert result.exit_code == 2 and "could not be reached" in result.stderr
-    assert time.monotonic() - started < 4.5
+    # Bounded by 3 × the 1 s asked for plus a cold import of the client; the default (10 s) would take 30 s.
+    assert time.monotonic() - started < 8
 
 
 def test_without_the_client_a_hint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
