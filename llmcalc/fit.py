@@ -355,9 +355,12 @@ def _kv_term(spec: ModelSpec, deployment: Deployment, point: Point, stage: Stage
     tp = deployment.tp if runtime == "vllm" else 1
     runs: list[tuple[Layer, int, str, list[int]]] = []
     layers = spec.layers
+    held_by_mixer: dict[int, tuple[int, str]] = {}  # layers share mixer objects: each asked once
     for i in stage.layers:
         layer = layers[i]
-        held, how = _cached_tokens(deployment, layer.mixer, point.tokens)
+        if id(layer.mixer) not in held_by_mixer:
+            held_by_mixer[id(layer.mixer)] = _cached_tokens(deployment, layer.mixer, point.tokens)
+        held, how = held_by_mixer[id(layer.mixer)]
         if runs and runs[-1][0] is layer and runs[-1][1] == held:
             runs[-1][3].append(i)
         else:

@@ -70,14 +70,27 @@ def show(console: Console, table: Table) -> None:
 
     # Rich measures a no-wrap cell by its longest word, then cuts it to that width: make
     # each such column as wide as its widest cell ("13.05 GiB") so the measure is true.
-    natural = 2  # the table's width with nothing wrapped: cells, their padding, the edges
-    for column in table.columns:
+    # The table's width with nothing wrapped: its cells, their padding (none outside the first and
+    # last column without pad_edge), the box's edges and the dividers between columns.
+    columns = table.columns
+    _, right, _, left = table.padding
+    natural = ((2 if table.box and table.show_edge else 0) + (len(columns) - 1 if table.box else 0)
+               + len(columns) * (left + right) - (0 if table.pad_edge else left + right))
+    widths = []
+    for column in columns:
         widest = max(cell_len(text) for text in (str(column.header), *(str(cell) for cell in column.cells)))
-        natural += widest + 2
+        natural += widest
         if column.no_wrap:
             column.min_width = max(column.min_width or 0, widest)
+        widths.append(widest)
     terminal = console.width
-    if natural > terminal:  # only then is the table's true minimum worth a measuring pass
+    if natural <= terminal:
+        # It fits: a no-wrap column is as wide as its widest cell, which Rich would find by
+        # measuring every cell again (most of the time a long table takes to print).
+        for column, widest in zip(columns, widths):
+            if column.no_wrap and column.width is None and column.max_width is None:
+                column.width = max(column.min_width or 0, widest)
+    else:  # only then is the table's true minimum worth a measuring pass
         from rich.measure import Measurement
 
         # Measured against a wide page: Rich clamps a measurement to the width it is offered.

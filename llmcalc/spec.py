@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 from itertools import groupby
 from typing import Any, ClassVar, Union
 
@@ -375,9 +376,10 @@ class ModelSpec:
     def num_layers(self) -> int:
         return sum(len(stack.layers) for stack in self.stacks)
 
-    @property
-    def layers(self) -> list[Layer]:
-        return [layer for stack in self.stacks for layer in stack.layers]
+    @cached_property
+    def layers(self) -> tuple[Layer, ...]:
+        """Every layer of every stack, in order (worked out once: fit and train index it often)."""
+        return tuple(layer for stack in self.stacks for layer in stack.layers)
 
     @property
     def cached_stacks(self) -> tuple[Stack, ...]:

@@ -320,3 +320,11 @@ def test_params_grid_over_a_preset_keeps_its_set_and_shows_a_table() -> None:
 ])
 def test_params_grid_mistakes(flags: list[str], fragment: str) -> None:
     assert_clean_error(run("params", *flags), 2, fragment)
+
+
+def test_a_table_one_column_too_wide_is_printed_whole() -> None:
+    """The quant table needs 83 columns (7 cells, 6 dividers, edges and padding): on an 80-column
+    terminal its lines run long rather than the last column being cut ("0.125" to "0.1")."""
+    result = run("quant", "llama3.1-8b", columns=80)
+    assert result.exit_code == 0
+    assert "× bf16" in result.stdout and "0.125" in result.stdout and "…" not in result.stdout
