@@ -141,3 +141,18 @@ def test_unknown_model() -> None:
         llmcalc.load_model("no-such-model", offline=True)
     with pytest.raises(llmcalc.SpecError):
         llmcalc.load_model({"name": "x", "vocab_size": 10, "hidden_size": 0, "num_hidden_layers": 1})
+
+
+def test_the_readme_example_runs_as_shown() -> None:
+    import doctest
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Python API", 1)[1]
+    example = re.search(r"```pycon\n(.*?)```", section, re.S)
+    assert example is not None
+    test = doctest.DocTestParser().get_doctest(example.group(1), {}, "README Python API", "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.failures == 0 and runner.tries >= 10
