@@ -17,7 +17,7 @@ console script). No timed test does this: timings belong in a benchmark.
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import shutil
 import statistics
 import subprocess
@@ -49,34 +49,41 @@ def commands() -> dict[str, list[str]]:
             **{f"llmcalc {name}": [script, *argv] for name, argv in COMMANDS.items()}}
 
 
-def measure(runs: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Medians of wall time and of CPU time (user + system of the child): on a shared machine
-    the CPU time moves less when other work takes the processor away."""
+def measure(runs: int) -> tuple[dict[str, float], dict[str, float], dict[str, int]]:
+    """Medians of wall time and of CPU time (user + system of the child: on a shared machine it
+    moves less when other work takes the processor away), and each command's peak memory
+    (the largest resident set of its runs, in KiB)."""
     wall: dict[str, list[float]] = {name: [] for name in commands()}
     cpu: dict[str, list[float]] = {name: [] for name in commands()}
+    peak: dict[str, int] = {name: 0 for name in commands()}
     env = {"COLUMNS": "120", "NO_COLOR": "1", "PATH": ""}
     for _ in range(runs):
         for name, argv in commands().items():
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
-            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
+            child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            _, status, usage = os.wait4(child.pid, 0)
             wall[name].append(time.perf_counter() - start)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            child.returncode = os.waitstatus_to_exitcode(status)
+            if child.returncode:
+                raise SystemExit(f"{name} exited with {child.returncode}")
+            cpu[name].append(usage.ru_utime + usage.ru_stime)
+            peak[name] = max(peak[name], usage.ru_maxrss)
     return ({name: statistics.median(values) for name, values in wall.items()},
-            {name: statistics.median(values) for name, values in cpu.items()})
+            {name: statistics.median(values) for name, values in cpu.items()}, peak)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="llmcalc start-up benchmark")
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
-    wall, cpu = measure(args.runs)
-    print(f"median of {args.runs} interleaved runs; ratios to the floor, wall time and CPU time")
-    print(f"{'command':48} {'ms':>8} {'× python':>9} {'× floor':>8} {'CPU ms':>8} {'× floor':>8}")
+    wall, cpu, peak = measure(args.runs)
+    print(f"median of {args.runs} interleaved runs; ratios to the floor in wall time, CPU time and peak memory")
+    print(f"{'command':48} {'ms':>7} {'× python':>9} {'× floor':>8} {'CPU ms':>7} {'× floor':>8} {'peak MiB':>9}"
+          f" {'× floor':>8}")
     for name, seconds in wall.items():
-        print(f"{name:48} {seconds * 1000:8.1f} {seconds / wall['python -c pass']:9.2f} {seconds / wall[FLOOR]:8.2f}"
-              f" {cpu[name] * 1000:8.1f} {cpu[name] / cpu[FLOOR]:8.2f}")
+        print(f"{name:48} {seconds * 1000:7.1f} {seconds / wall['python -c pass']:9.2f} {seconds / wall[FLOOR]:8.2f}"
+              f" {cpu[name] * 1000:7.1f} {cpu[name] / cpu[FLOOR]:8.2f} {peak[name] / 1024:9.1f}"
+              f" {peak[name] / peak[FLOOR]:8.2f}")
     return 0
 
 

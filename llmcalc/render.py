@@ -11,7 +11,6 @@ from rich.table import Table
 from rich.text import Text
 
 from llmcalc.i18n import tr, tr_formula
-from llmcalc.kvcache import KIND_NOTES, LAYOUT_NOTES, CacheSize, Footprint
 from llmcalc.memory import weight_memory
 from llmcalc.params import ESTIMATE_FORMULA, ParamCount
 from llmcalc.rows import Row, Rows, term_rows
@@ -40,6 +39,7 @@ if TYPE_CHECKING:  # each command's results: imported by that command, not by ev
     from llmcalc.explain import Explanation
     from llmcalc.preset_rows import PresetRow
     from llmcalc.fit import Fit, Remedies, Stage
+    from llmcalc.kvcache import CacheSize, Footprint
     from llmcalc.gpus import GPU
     from llmcalc.quant import FolderCheck, GgufCheck, NotApplicable, QuantSize
     from llmcalc.train import TrainResult
@@ -241,6 +241,8 @@ def presets_table(rows: list[PresetRow]) -> Table:
 
 
 def print_kvcache(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> None:
+    from llmcalc.kvcache import KIND_NOTES, LAYOUT_NOTES
+
     console = make_console()
     if cache.kind == "none":
         console.print(tr(f"{spec.name}: {KIND_NOTES['none']} (it reads its whole input at once); KV cache: 0 bytes."))
@@ -285,6 +287,8 @@ def print_kvcache(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> None:
 
 
 def print_kvcache_sweep(spec: ModelSpec, caches: list[CacheSize], needs: list[Footprint]) -> None:
+    from llmcalc.kvcache import KIND_NOTES
+
     console = make_console()
     first = caches[0]
     table = Table(title=tr(f"{spec.name} — KV cache, {first.point.cache_dtype}"), caption=tr(KIND_NOTES[first.kind]),
