@@ -255,6 +255,46 @@ def test_verify_a_repo_reads_only_the_headers(hub: StandInHub) -> None:
     assert hub.bytes_sent == len(json.dumps(TINY)) + 100_001 < len(checkpoint)
 
 
+def shards(config: dict, count: int) -> tuple[bytes, list[bytes]]:
+    """The tiny checkpoint split as save_pretrained splits a large one: `count` shard files, each a
+    safetensors file of its own, and the index that maps every tensor to its shard."""
+    whole = tiny_safetensors(config)
+    (length,) = struct.unpack("<Q", whole[:8])
+    header = json.loads(whole[8:8 + length])
+    names = list(header)
+    files, weight_map = [], {}
+    for number in range(count):
+        name = f"model-{number + 1:05d}-of-{count:05d}.safetensors"
+        part, offset = {}, 0
+        for tensor in names[number::count]:
+            first, last = header[tensor]["data_offsets"]
+            part[tensor] = {**header[tensor], "data_offsets": [offset, offset + last - first]}
+            offset += last - first
+            weight_map[tensor] = name
+        raw = json.dumps(part).encode()
+        files.append(struct.pack("<Q", len(raw)) + raw + bytes(offset))
+    index = json.dumps({"metadata": {"total_size": sum(len(f) for f in files)}, "weight_map": weight_map}).encode()
+    return index, files
+
+
+def test_verify_a_sharded_repo_reads_the_index_and_each_shards_header(hub: StandInHub) -> None:
+    # Large repos (the issue's example, DeepSeek-V3, has 163 shards) come as an index and shards.
+    config = {**TINY, "num_hidden_layers": 40}
+    index, files = shards(config, 3)
+    hub.files[("org/sharded", "main", "config.json")] = json.dumps(config).encode()
+    hub.files[("org/sharded", "main", "model.safetensors.index.json")] = index
+    for number, data in enumerate(files):
+        hub.files[("org/sharded", "main", f"model-{number + 1:05d}-of-00003.safetensors")] = data
+    result = run("verify", "org/sharded", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["agrees"] and document["stored_params"] == document["formula_params"]
+    headers = [path for method, path in hub.requests if method == "GET" and "-of-00003" in path]
+    assert len(headers) == 3  # one range request per shard
+    # config, index, and 100,001 bytes of each shard: never the rest of the tensors
+    assert hub.bytes_sent == len(json.dumps(config)) + len(index) + 3 * 100_001 < sum(len(f) for f in files)
+
+
 def test_verify_a_repo_offline_is_refused(hub: StandInHub) -> None:
     result = run("verify", "org/tiny", "--offline")
     assert result.exit_code == 2 and "network is off" in result.stderr
