@@ -96,7 +96,12 @@ def show(console: Console, table: Table) -> None:
         # Measured against a wide page: Rich clamps a measurement to the width it is offered.
         needed = Measurement.get(console, console.options.update(width=UNLIMITED_WIDTH), table).minimum
         console.width = max(terminal, needed)  # print(width=...) would be clamped to the terminal
-    console.print(table)
+    from llmcalc.fitted import fitted
+
+    # A table whose every cell fits on one line is drawn in one pass (Rich's segments, without
+    # laying out each cell); any other, Rich lays out.
+    fast = fitted(console, table)
+    console.print(table if fast is None else fast)
     console.width = terminal
 
 

@@ -91,9 +91,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("X-Repo-Commit", hashlib.sha1(repo.encode() + revision.encode()).hexdigest())
         self.send_header("Content-Length", str(len(part) if body else len(data)))
         self.end_headers()
-        if body:
-            self.wfile.write(part)
+        if body:  # counted before it is sent: the client may be done before this thread runs on
             self.server.bytes_sent += len(part)
+            self.wfile.write(part)
 
     def listing(self, repo: str, revision: str) -> None:
         files = [{"type": "file", "path": name, "oid": "0" * 40,
@@ -124,8 +124,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with open(path, "rb") as handle:
                 handle.seek(first)
                 part = handle.read(last - first + 1)
-            self.wfile.write(part)
             self.server.bytes_sent += len(part)
+            self.wfile.write(part)
 
     def error(self, status: int, code: str, message: str) -> None:
         self.send_response(status)
@@ -145,6 +145,8 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StandInHub]
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("HF_TOKEN", "")
     monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", False)  # the client read it once, at import
+    # ... and its cache: get_safetensors_metadata downloads an index where the constant says
+    monkeypatch.setattr(hub_constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     yield server
     server.shutdown()
     server.server_close()
