@@ -151,19 +151,31 @@ def plan(tensors: list[tuple[str, tuple[int, ...], str]], hp: Hparams, mix: str,
 
     `tensors`: (GGUF name, shape with the row length first, type as converted).
     """
+    return plan_ordered(in_order(tensors), hp, mix, imatrix)
+
+
+def in_order(tensors: list[tuple[str, tuple[int, ...], str]]) -> list[tuple[str, tuple[int, ...], str]]:
+    """The tensors in the order llama-quantize reads them: what `plan_ordered` takes, so that a
+    model planned under every mix is sorted once."""
+    return sorted(tensors, key=lambda t: _order(t[0]))
+
+
+def plan_ordered(ordered: list[tuple[str, tuple[int, ...], str]], hp: Hparams, mix: str,
+                 imatrix: bool) -> list[tuple[str, tuple[int, ...], Choice]]:
+    """`plan` of tensors already `in_order`."""
     ftype, default = MIXES[mix]
-    ordered = sorted(tensors, key=lambda t: _order(t[0]))
     state = _State(n_layer=hp.n_layer, imatrix=imatrix)
     for name, _, _ in ordered:  # LQ:980-993
         cat = category(name)
         state.n_attention_wv += _attn_v_like(cat)
         state.tied = state.tied and cat != "output"
+    default_type = GGML_TYPES[default]
     planned = []
     for name, shape, source in ordered:
         if not quantizable(name, shape):
-            choice = Choice(GGML_TYPES[source], "kept as converted: not a quantized tensor (1-D, norm, router)")
+            choice = _choice(source, "kept as converted: not a quantized tensor (1-D, norm, router)")
         else:
-            choice = _choose(state, hp, ftype, GGML_TYPES[default], name, shape)
+            choice = _choose(state, hp, ftype, default_type, name, shape)
             if not imatrix and _needs_imatrix(name, choice.type.name, ftype):
                 raise MixError(f"{mix}: {name} would be {choice.type.name}, which llama-quantize writes only "
                                "with an importance matrix (--imatrix)")
@@ -189,7 +201,7 @@ def _choose(state: _State, hp: Hparams, ftype: str, default: GgmlType, name: str
             shape: tuple[int, ...]) -> Choice:
     """LQ:656-698 llama_tensor_get_type, without --pure, overrides or --tensor-type."""
     if not default.block_values > 1:  # F16, BF16, F32: no mix rules
-        return Choice(default, f"{ftype}: every weight")
+        return _choice(default.name, f"{ftype}: every weight")
     chosen, reason = _rules(state, hp, ftype, default.name, name, shape)
     return _fallback(name, shape, chosen, reason)
 
@@ -198,7 +210,7 @@ def _fallback(name: str, shape: tuple[int, ...], chosen: str, reason: str) -> Ch
     """LQ:357-403: a row that is not a whole number of blocks takes a type with smaller blocks."""
     target = GGML_TYPES[chosen]
     if shape[0] % target.block_values == 0:
-        return Choice(target, reason)
+        return _choice(chosen, reason)
     if chosen in ("iq1_s", "iq1_m", "iq2_xxs", "iq2_xs", "iq2_s", "iq3_xxs", "iq3_s", "iq4_xs"):
         other = "iq4_nl"
     elif chosen in ("q2_k", "q3_k", "tq1_0", "tq2_0"):
@@ -210,8 +222,13 @@ def _fallback(name: str, shape: tuple[int, ...], chosen: str, reason: str) -> Ch
                        f"{target.block_values}, and llama-quantize has no fallback for {chosen}")
     if shape[0] % GGML_TYPES[other].block_values:
         other = "f16"
-    return Choice(GGML_TYPES[other], f"{reason}; rows of {shape[0]:,} are not whole {chosen} blocks "
-                                     f"of {target.block_values}: {other} instead")
+    return _choice(other, f"{reason}; rows of {shape[0]:,} are not whole {chosen} blocks of {target.block_values}: "
+                          f"{other} instead")
+
+
+@lru_cache(maxsize=4096)  # the same few dozen (type, why) pairs for every layer of every mix
+def _choice(ggml_type: str, reason: str) -> Choice:
+    return Choice(GGML_TYPES[ggml_type], reason)
 
 
 def _rules(state: _State, hp: Hparams, ftype: str, new: str, name: str, shape: tuple[int, ...]) -> tuple[str, str]:

@@ -12,14 +12,24 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from math import ceil
 from pathlib import Path
 from typing import Any
 
 from llmcalc.errors import SpecError, UsageError
 from llmcalc.ggml import GGML_TYPES, REVISION
-from llmcalc.llama_quant import FILE_TYPES, IMATRIX_MIXES, MIX_ALIASES, MIXES, Hparams, MixError, plan
+from llmcalc.llama_quant import (
+    FILE_TYPES,
+    IMATRIX_MIXES,
+    MIX_ALIASES,
+    MIXES,
+    Hparams,
+    MixError,
+    in_order,
+    plan,
+    plan_ordered,
+)
 from llmcalc.records import record
 from llmcalc.spec import ModelSpec
 from llmcalc.tensors import Tensor, Weight, checkpoint_weights, gguf_hparams_of, gguf_tensors
@@ -133,7 +143,8 @@ class _GgufModel:
 
     @cached_property
     def listing(self) -> list[tuple[str, tuple[int, ...], str]]:
-        return [(t.name, t.shape, t.dtype) for t in self.tensors]
+        """(name, shape, type as converted), in the order llama-quantize reads them."""
+        return in_order([(t.name, t.shape, t.dtype) for t in self.tensors])
 
     @cached_property
     def elements(self) -> int:
@@ -146,7 +157,7 @@ class _GgufModel:
 
 def _gguf(model: _GgufModel, mix: str, imatrix: bool) -> QuantSize:
     try:
-        planned = plan(model.listing, model.hparams, mix, imatrix)
+        planned = plan_ordered(model.listing, model.hparams, mix, imatrix)
     except MixError as exc:
         raise SpecError(model.spec.name, f"--format {mix}", str(exc)) from None
     rows = [QuantTensor(name, shape, choice.type.name, _data_bytes(choice.type.name, shape), choice.reason)
@@ -154,6 +165,7 @@ def _gguf(model: _GgufModel, mix: str, imatrix: bool) -> QuantSize:
     return QuantSize(_gguf_format(mix), tuple(rows), model.elements, _padded(rows), imatrix)
 
 
+@lru_cache(maxsize=4096)  # every layer has the same shapes
 def _data_bytes(ggml_type: str, shape: tuple[int, ...]) -> int:
     """ggml_nbytes: whole rows of blocks."""
     rows = 1
