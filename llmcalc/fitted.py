@@ -160,11 +160,13 @@ def fitted(console: Console, table: Table) -> Optional[FittedTable]:
 
 def _as_text(cell: RenderableType) -> Optional[_Cell]:
     """A cell's text and style, if it is plain text on one line that Rich would not restyle."""
+    style: Union[str, Style] = ""
+    spans: Optional[Text] = None
     if isinstance(cell, str):
-        plain, style, spans = cell, "", None
+        plain = cell
     elif type(cell) is Text and cell.end == "\n" and cell.justify is None and cell.overflow is None \
             and cell.no_wrap is None and cell.tab_size is None:
-        plain, style, spans = cell.plain, cell.style, cell if cell.spans else None
+        plain, style, spans = cell.plain, cell.style, (cell if cell.spans else None)
     else:
         return None
     if not plain.isprintable():  # a newline or tab: more than one line, or Rich expands it
