@@ -149,12 +149,12 @@ def fitted(console: Console, table: Table) -> Optional[FittedTable]:
             if column.max_width is not None:
                 width = min(width, column.max_width + left + right)
             width = width or 1
-        if max(content) > width - left - right or width - left - right < 1:  # wraps, or Rich's empty-line path
+        if max(content) > width - left - right:  # it would wrap
             return None
         widths.append(width)
         cells.append(texts)
-    if sum(widths) > max_width:
-        return None
+    if sum(widths) > max_width or all(width <= sum(_padding(table, index)) for index, width in enumerate(widths)):
+        return None  # too wide; or no column has room for text, and Rich shapes the rows otherwise
     return FittedTable(table, cells, widths)  # type: ignore[arg-type]
 
 
@@ -201,6 +201,8 @@ def _cell_segments(console: Console, plain: str, length: int, text_style: Union[
                    justify: str, width: int, left: int, right: int, style: Style) -> list[Segment]:
     """One cell's line: Padding's left pad, the text justified in `width` (Text.wrap and
     Lines.justify), the right pad; the cell's style applied over them as console.render_lines does."""
+    if width < 1:  # Rich renders nothing in no width, and the row's shaping fills the cell with blanks
+        return [Segment(" " * (left + right), style)]
     pad_style = Style.null()
     if spans is not None:  # Rich's own steps on a copy: the spans' segments are what Text.render makes
         line = spans.copy()
