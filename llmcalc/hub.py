@@ -65,18 +65,12 @@ def fetch_config(repo_id: str, access: HubAccess) -> Path:
     """The repo's config.json in the Hugging Face cache, downloaded if it is not there yet."""
     if access.revision is not None and not access.revision.strip():
         raise UsageError("--revision is empty: give a branch, tag or commit")
-    try:
-        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")  # llmcalc asks for files, nothing else
-        from huggingface_hub import hf_hub_download, try_to_load_from_cache
-        from huggingface_hub import errors as hub_errors
-    except ImportError:
-        raise UsageError(f"{repo_id} is not in the local Hugging Face cache; to fetch its config.json from the Hub, "
-                         f"{INSTALL_HINT}") from None
+    hub = _client(f"{repo_id} is not in the local Hugging Face cache; fetching its config.json from the Hub")
     revision = access.revision or "main"
     cache = str(hf_hub_cache())
     try:
-        cached = try_to_load_from_cache(repo_id, CONFIG, cache_dir=cache, revision=revision)
-    except hub_errors.HFValidationError:
+        cached = hub.try_to_load_from_cache(repo_id, CONFIG, cache_dir=cache, revision=revision)
+    except hub.errors.HFValidationError:
         raise UnknownModelError(repo_id, [], "it is not a preset alias, nor a valid Hugging Face repo id") from None
     if isinstance(cached, str) and not access.remote:
         return Path(cached)
@@ -84,25 +78,11 @@ def fetch_config(repo_id: str, access: HubAccess) -> Path:
         raise UsageError(f"{repo_id}: no cached config.json (revision {revision}) and the network is off "
                          "(--offline or HF_HUB_OFFLINE); run once online to cache it")
     seconds = timeout()
-    try:
-        return Path(_within(3 * seconds, repo_id, lambda: hf_hub_download(
+    with _hub_errors(repo_id, access, hub, missing=f"the repo has no {CONFIG}",
+                     unreachable="; a cached copy with --offline works without it"):
+        return Path(_within(3 * seconds, repo_id, lambda: hub.hf_hub_download(
             repo_id, CONFIG, revision=access.revision, cache_dir=cache, etag_timeout=seconds,
             endpoint=os.environ.get("HF_ENDPOINT") or None)))
-    except hub_errors.GatedRepoError:
-        raise UsageError(f"{repo_id} is gated: request access on its Hub page, then log in (HF_TOKEN or "
-                         "`hf auth login`)") from None
-    except hub_errors.RevisionNotFoundError:
-        raise UsageError(f"{repo_id} has no revision {access.revision!r} on the Hub") from None
-    except hub_errors.RepositoryNotFoundError:
-        raise UsageError(f"no such repo on the Hub: {repo_id} (or it is private: log in with HF_TOKEN)") from None
-    except (hub_errors.LocalEntryNotFoundError, hub_errors.OfflineModeIsEnabled) as exc:
-        raise UsageError(f"{repo_id}: the Hub could not be reached ({_reason(exc)}); a cached copy with --offline "
-                         "works without it") from None
-    except hub_errors.EntryNotFoundError:
-        raise ModelFileError(repo_id, f"the repo has no {CONFIG}") from None
-    except OSError as exc:
-        raise UsageError(f"{repo_id}: the Hub could not be reached ({_reason(exc)}); a cached copy with --offline "
-                         "works without it") from None
 
 
 def safetensors_headers(repo_id: str, access: HubAccess) -> list[tuple[str, list[tuple[str, str, tuple[int, ...]]]]]:
@@ -112,42 +92,31 @@ def safetensors_headers(repo_id: str, access: HubAccess) -> list[tuple[str, list
     if not access.network:
         raise UsageError(f"{repo_id}: verify reads the safetensors headers from the Hub, and the network is off "
                          "(--offline or HF_HUB_OFFLINE); give a downloaded model folder instead")
-    try:
-        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-        from huggingface_hub import HfApi
-        from huggingface_hub import errors as hub_errors
-    except ImportError:
-        raise UsageError(f"reading {repo_id}'s safetensors headers from the Hub needs the client: "
-                         f"{INSTALL_HINT}") from None
-    api = HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None)
+    hub = _client(f"reading {repo_id}'s safetensors headers from the Hub")
+    api = hub.HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None)
     seconds = timeout()
     try:
-        metadata = _within(3 * seconds, repo_id, lambda: api.get_safetensors_metadata(
-            repo_id, revision=access.revision, timeout=seconds))
-    except hub_errors.NotASafetensorsRepoError:
+        with _hub_errors(repo_id, access, hub):
+            metadata = _within(3 * seconds, repo_id, lambda: api.get_safetensors_metadata(
+                repo_id, revision=access.revision, timeout=seconds))
+    except hub.errors.NotASafetensorsRepoError:
         raise ModelFileError(repo_id, "the repo has no safetensors files (model.safetensors or its index)") from None
-    except hub_errors.SafetensorsParsingError as exc:
+    except hub.errors.SafetensorsParsingError as exc:
         raise ModelFileError(repo_id, f"a safetensors header cannot be read: {_reason(exc)}") from None
-    except hub_errors.GatedRepoError:
-        raise UsageError(f"{repo_id} is gated: request access on its Hub page, then log in (HF_TOKEN or "
-                         "`hf auth login`)") from None
-    except hub_errors.RevisionNotFoundError:
-        raise UsageError(f"{repo_id} has no revision {access.revision!r} on the Hub") from None
-    except hub_errors.RepositoryNotFoundError:
-        raise UsageError(f"no such repo on the Hub: {repo_id} (or it is private: log in with HF_TOKEN)") from None
-    except OSError as exc:
-        raise UsageError(f"{repo_id}: the Hub could not be reached ({_reason(exc)})") from None
     return [(file, [(name, info.dtype, tuple(info.shape)) for name, info in found.tensors.items()])
             for file, found in sorted(metadata.files_metadata.items())]
 
 
 def _client(what: str) -> Any:
-    """huggingface_hub, or a usage error with the install command."""
-    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
-        raise UsageError(f"{what} reads from the Hub, and HF_HUB_OFFLINE is set")
+    """huggingface_hub, imported now (never at start-up), or a usage error with the install command."""
+    import logging  # only when the Hub is asked: not on the start-up path
+
     try:
-        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")  # llmcalc asks for files, nothing else
         import huggingface_hub
+
+        # The client logs each retry ("Retrying in 2s ...") on stderr; llmcalc says what failed in one line.
+        logging.getLogger("huggingface_hub.utils._http").setLevel(logging.ERROR)
     except ImportError:
         raise UsageError(f"{what} needs the Hugging Face client: {INSTALL_HINT}") from None
     return huggingface_hub
@@ -170,6 +139,8 @@ class RemoteFile:
     CHUNK = 1 << 20
 
     def __init__(self, repo_id: str, filename: str, access: HubAccess) -> None:
+        if not access.network:
+            raise UsageError(f"{repo_id}: reading {filename} needs the Hub, and the network is off")
         self.hub = _client(f"reading {filename} of {repo_id}")
         self.repo_id, self.access = repo_id, access
         self.url = self.hub.hf_hub_url(repo_id, filename, revision=access.revision,
@@ -214,10 +185,13 @@ class RemoteFile:
 
 
 class _hub_errors:  # noqa: N801 - a context manager read as a phrase: `with _hub_errors(...)`
-    """The client's errors as one line each, as fetch_config words them."""
+    """The client's errors as one line each: `missing` says what an absent file means, and
+    `unreachable` is added when the Hub cannot be reached."""
 
-    def __init__(self, repo_id: str, access: HubAccess, hub: Any) -> None:
+    def __init__(self, repo_id: str, access: HubAccess, hub: Any, missing: str = "no such file in the repo",
+                 unreachable: str = "") -> None:
         self.repo_id, self.access, self.errors = repo_id, access, hub.errors
+        self.missing, self.unreachable = missing, unreachable
 
     def __enter__(self) -> None:
         return None
@@ -233,10 +207,11 @@ class _hub_errors:  # noqa: N801 - a context manager read as a phrase: `with _hu
             raise UsageError(f"{repo_id} has no revision {self.access.revision!r} on the Hub") from None
         if isinstance(exc, errors.RepositoryNotFoundError):
             raise UsageError(f"no such repo on the Hub: {repo_id} (or it is private: log in with HF_TOKEN)") from None
-        if isinstance(exc, errors.EntryNotFoundError):
-            raise ModelFileError(repo_id, "no such file in the repo") from None
+        # LocalEntryNotFoundError is both "not found" and an OSError: the file was not reachable
+        if isinstance(exc, errors.EntryNotFoundError) and not isinstance(exc, errors.LocalEntryNotFoundError):
+            raise ModelFileError(repo_id, self.missing) from None
         if isinstance(exc, OSError):
-            raise UsageError(f"{repo_id}: the Hub could not be reached ({_reason(exc)})") from None
+            raise UsageError(f"{repo_id}: the Hub could not be reached ({_reason(exc)}){self.unreachable}") from None
 
 
 def _within(seconds: float, repo_id: str, call: Callable[[], Any]) -> Any:

@@ -236,6 +236,15 @@ def test_a_hanging_hub_times_out(hub: StandInHub) -> None:
     assert time.monotonic() - started < 8
 
 
+def test_a_hub_that_refuses_connections_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Nothing listens on the discard port: the client retries, and logged each retry on stderr.
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", False)
+    result = run("params", "org/unreachable", HF_HUB_OFFLINE="", HF_ENDPOINT="http://127.0.0.1:9",
+                 HF_HUB_CACHE=str(tmp_path), HF_HUB_ETAG_TIMEOUT="1")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "the Hub could not be reached" in result.stderr, result.stderr
+
+
 def test_without_the_client_a_hint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import sys
 
