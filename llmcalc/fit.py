@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import cached_property
-from math import ceil
+from math import ceil, prod
 from typing import Callable, Optional
 
 from llmcalc.errors import SpecError, UsageError
@@ -211,9 +211,7 @@ def _checkpoint_shard(spec: ModelSpec, deployment: Deployment, stage: Stage, wei
     tp = deployment.tp
     total = experts = lookup = 0
     for weight, shape, count in stage_weights(spec, stage, vllm_tensor_parallel(tp), tp if deployment.expert_parallel else 1):
-        elements = count
-        for n in shape:
-            elements *= n
+        elements = count * prod(shape)
         if weight.buffer:
             size = elements * 4
         elif weight_format is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import stat
 import struct
+from math import prod
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,10 +45,7 @@ class GgufTensor:
 
     @property
     def elements(self) -> int:
-        count = 1
-        for n in self.shape:
-            count *= n
-        return count
+        return prod(self.shape)
 
     @property
     def nbytes(self) -> int:
@@ -227,9 +225,7 @@ def _tensor_info(reader: _Reader) -> GgufTensor:
     if shape[0] % ggml_type.block_values:
         raise SpecError(str(reader.path), name, f"rows of {shape[0]:,} values are not whole {ggml_type.name} "
                                                 f"blocks of {ggml_type.block_values}")
-    elements = 1
-    for n in shape:
-        elements *= n
+    elements = prod(shape)
     if elements * ggml_type.block_bytes // ggml_type.block_values > reader.size:
         raise ModelFileError(reader.path, f"{name}: shape {list(shape)} holds more data than the file")
     offset = reader.u64(f"offset of {name}")

@@ -13,7 +13,7 @@ import difflib
 import json
 import re
 from functools import cached_property, lru_cache
-from math import ceil
+from math import ceil, prod
 from pathlib import Path
 from typing import Any
 
@@ -168,10 +168,7 @@ def _gguf(model: _GgufModel, mix: str, imatrix: bool) -> QuantSize:
 @lru_cache(maxsize=4096)  # every layer has the same shapes
 def _data_bytes(ggml_type: str, shape: tuple[int, ...]) -> int:
     """ggml_nbytes: whole rows of blocks."""
-    rows = 1
-    for n in shape[1:]:
-        rows *= n
-    return GGML_TYPES[ggml_type].row_bytes(shape[0]) * rows
+    return GGML_TYPES[ggml_type].row_bytes(shape[0]) * prod(shape[1:])
 
 
 def _padded(rows: list[QuantTensor]) -> int:
@@ -472,10 +469,7 @@ def check_quantized_folder(spec: ModelSpec, stored: tuple[Any, ...]) -> FolderCh
             set_aside[why] = set_aside.get(why, 0) + 1
             continue
         bits = DTYPE_BITS[tensor.dtype]
-        count = 1
-        for n in tensor.shape:
-            count *= n
-        stored_bytes += count * bits // 8
+        stored_bytes += prod(tensor.shape) * bits // 8
         tensors += tensor.name.endswith(FORMAT_TENSORS[name])
     return FolderCheck(expected.format, stored_bytes, expected.bytes, tensors, set_aside)
 

@@ -7,6 +7,7 @@ layers differ (OpenELM) is summarised the same way everywhere.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from math import prod
 
 from llmcalc.records import record
 from llmcalc.terms import Term, component_totals, group
@@ -61,11 +62,8 @@ def _leaves(term: Term, prefix: str, chain: tuple[int, ...]) -> Iterator[tuple[s
 def _leaf_row(name: str, term: Term, chain: tuple[int, ...]) -> Row:
     if term.reason:
         return Row(f"{name} ({term.reason})", 0, note=term.note, reason=term.reason)
-    instances = 1
-    for n in chain:
-        instances *= n
     per_unit = f"{exact(term.value)} {times(chain)}".strip()
-    return Row(name, term.value * instances, term.formula, per_unit)
+    return Row(name, term.value * prod(chain), term.formula, per_unit)
 
 
 def summed_components(part: Term) -> list[tuple[str, int, int]]:

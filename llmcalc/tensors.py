@@ -10,6 +10,7 @@ preset), so the sizes built on them cannot drift from `params`.
 from __future__ import annotations
 
 from dataclasses import replace
+from math import prod
 
 from llmcalc.errors import SpecError
 from llmcalc.records import record
@@ -27,10 +28,7 @@ class Tensor:
 
     @property
     def elements(self) -> int:
-        count = 1
-        for n in self.shape:
-            count *= n
-        return count
+        return prod(self.shape)
 
 
 @record(eq=False)
@@ -233,10 +231,7 @@ class Weight:
 
     @property
     def elements(self) -> int:
-        total = self.count
-        for n in self.shape:
-            total *= n
-        return total
+        return self.count * prod(self.shape)
 
 
 # column: dim 0 (output features) divided (ColumnParallelLinear); row: dim 1 (input features)

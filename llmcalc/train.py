@@ -14,7 +14,7 @@ The most loaded GPU's budget, every term a Term:
 from __future__ import annotations
 
 from dataclasses import replace
-from math import ceil
+from math import ceil, prod
 from typing import Optional
 
 from llmcalc.errors import SpecError, UsageError
@@ -168,9 +168,7 @@ def _budget(spec: ModelSpec, training: Training, stage: Stage, tp: TensorParalle
     weight_bytes = gradient_bytes = optimizer_bytes = 0
     mixed = training.precision != "fp32"
     for weight, shape, count in stage_weights(spec, stage, tp):
-        elements = count
-        for n in shape:
-            elements *= n
+        elements = count * prod(shape)
         if weight.buffer:  # a float32 buffer (DeepSeek's e_score_correction_bias): kept, never trained
             weight_bytes += 4 * elements
             continue
@@ -225,9 +223,7 @@ def _optimizer_bytes(optimizer: str, shape: tuple[int, ...], count: int, master:
     float32 absmax per 256-value block (tensors under 4,096 values: float32 moments); SGD: float32
     momentum; Adafactor (no first moment, its default): float32 row and column second moments of a
     matrix, a full one for a vector."""
-    values = 1
-    for n in shape:
-        values *= n
+    values = prod(shape)
     own = 4 * values if master else 0
     if optimizer in ("adam", "adamw"):
         own += 8 * values
@@ -293,10 +289,7 @@ def _module_params(spec: ModelSpec) -> dict[str, int]:
         if weight.buffer:
             continue
         module = weight.name.rsplit(".", 1)[0]
-        elements = 1
-        for n in weight.shape:
-            elements *= n
-        modules[module] = modules.get(module, 0) + elements
+        modules[module] = modules.get(module, 0) + prod(weight.shape)
     return modules
 
 
