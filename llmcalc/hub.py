@@ -114,6 +114,7 @@ def _client(what: str) -> Any:
     try:
         os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")  # llmcalc asks for files, nothing else
         import huggingface_hub
+        import huggingface_hub.errors  # noqa: F401 - the package exposes a submodule once it is imported
 
         # The client logs each retry ("Retrying in 2s ...") on stderr; llmcalc says what failed in one line.
         logging.getLogger("huggingface_hub.utils._http").setLevel(logging.ERROR)
@@ -210,7 +211,9 @@ class _hub_errors:  # noqa: N801 - a context manager read as a phrase: `with _hu
         # LocalEntryNotFoundError is both "not found" and an OSError: the file was not reachable
         if isinstance(exc, errors.EntryNotFoundError) and not isinstance(exc, errors.LocalEntryNotFoundError):
             raise ModelFileError(repo_id, self.missing) from None
-        if isinstance(exc, OSError):
+        # The client's HTTP library (httpx, or httpx2 in huggingface_hub 2) raises its own transport
+        # errors — a connection dropped mid-read — which are not OSErrors.
+        if isinstance(exc, OSError) or any(cls.__name__ == "TransportError" for cls in type(exc).__mro__):
             raise UsageError(f"{repo_id}: the Hub could not be reached ({_reason(exc)}){self.unreachable}") from None
 
 
