@@ -154,33 +154,112 @@ def plan(tensors: list[tuple[str, tuple[int, ...], str]], hp: Hparams, mix: str,
     return plan_ordered(in_order(tensors), hp, mix, imatrix)
 
 
-def in_order(tensors: list[tuple[str, tuple[int, ...], str]]) -> list[tuple[str, tuple[int, ...], str]]:
-    """The tensors in the order llama-quantize reads them: what `plan_ordered` takes, so that a
-    model planned under every mix is sorted once."""
-    return sorted(tensors, key=lambda t: _order(t[0]))
+# A run of tensors in a Listing: (start, stop) in its tensors, the layer (-1: not a layer's
+# tensor), the layer's kind (-1: none; runs of one kind hold the same tensors past `blk.N.`), and
+# how many of its tensors each counter of the rules counts (attn_v-like, ffn_down, ffn_gate, ffn_up).
+Run = tuple[int, int, int, int, tuple[int, int, int, int]]
 
 
-def plan_ordered(ordered: list[tuple[str, tuple[int, ...], str]], hp: Hparams, mix: str,
-                 imatrix: bool) -> list[tuple[str, tuple[int, ...], Choice]]:
-    """`plan` of tensors already `in_order`."""
-    ftype, default = MIXES[mix]
-    state = _State(n_layer=hp.n_layer, imatrix=imatrix)
-    for name, _, _ in ordered:  # LQ:980-993
-        cat = category(name)
-        state.n_attention_wv += _attn_v_like(cat)
-        state.tied = state.tied and cat != "output"
-    default_type = GGML_TYPES[default]
-    planned = []
-    for name, shape, source in ordered:
-        if not quantizable(name, shape):
-            choice = _choice(source, "kept as converted: not a quantized tensor (1-D, norm, router)")
+@record(eq=False)
+class Listing:
+    """A model's tensors in the order llama-quantize reads them, with what every mix asks of them
+    worked out once: what `plan_ordered` takes."""
+
+    tensors: list[tuple[str, tuple[int, ...], str]]
+    runs: list[Run]  # each layer's tensors, and each other tensor alone
+    n_attention_wv: int  # LQ:980-993, counted before any tensor is quantized
+    tied: bool  # no output.weight: the token embedding is the output
+
+
+def in_order(tensors: list[tuple[str, tuple[int, ...], str]]) -> Listing:
+    """The tensors in the order llama-quantize reads them, cut into runs, so that a model planned
+    under every mix is sorted once."""
+    ordered = sorted(tensors, key=lambda t: _order(t[0]))
+    runs: list[Run] = []
+    kinds: dict[tuple[tuple[str, tuple[int, ...], str], ...], int] = {}
+    start = 0
+    while start < len(ordered):
+        layer = _order(ordered[start][0])[0]
+        stop = start + 1
+        if layer >= 0:
+            prefix = f"blk.{layer}."
+            while stop < len(ordered) and _order(ordered[stop][0])[0] == layer:
+                stop += 1
+            kind = kinds.setdefault(tuple((name.removeprefix(prefix), shape, source)
+                                          for name, shape, source in ordered[start:stop]), len(kinds))
         else:
-            choice = _choose(state, hp, ftype, default_type, name, shape)
-            if not imatrix and _needs_imatrix(name, choice.type.name, ftype):
-                raise MixError(f"{mix}: {name} would be {choice.type.name}, which llama-quantize writes only "
-                               "with an importance matrix (--imatrix)")
-        planned.append((name, shape, choice))
+            kind = -1
+        cats = [category(name) for name, _, _ in ordered[start:stop]]
+        counted = (sum(map(_attn_v_like, cats)), cats.count("ffn_down"), cats.count("ffn_gate"), cats.count("ffn_up"))
+        runs.append((start, stop, layer, kind, counted))
+        start = stop
+    cats = [category(name) for name, _, _ in ordered]
+    return Listing(ordered, runs, sum(map(_attn_v_like, cats)), "output" not in cats)
+
+
+def plan_ordered(listing: Listing, hp: Hparams, mix: str, imatrix: bool) -> list[tuple[str, tuple[int, ...], Choice]]:
+    """`plan` of tensors already `in_order`.
+
+    A layer whose tensors are those of an earlier layer, at positions the rules cannot tell apart
+    (`_position` of each counter it advances and of its index), gets that layer's types without
+    asking the rules again: most layers of a model are decided by one of a handful."""
+    ftype, default = MIXES[mix]
+    state = _State(n_layer=hp.n_layer, imatrix=imatrix, n_attention_wv=listing.n_attention_wv, tied=listing.tied)
+    default_type = GGML_TYPES[default]
+    tensors = listing.tensors
+    planned: list[tuple[str, tuple[int, ...], Choice]] = []
+    decided: dict[tuple[int, tuple[tuple[bool, ...], ...]], tuple[list[Choice], tuple[int, int, int, int]]] = {}
+    for start, stop, layer, kind, counted in listing.runs:
+        run = tensors[start:stop]
+        before = (state.i_attention_wv, state.i_ffn_down, state.i_ffn_gate, state.i_ffn_up)
+        if kind >= 0:
+            key = (kind, _positions(before, counted, layer, hp.n_layer, listing.n_attention_wv))
+            known = decided.get(key)
+            if known is not None:
+                choices, (attention_wv, ffn_down, ffn_gate, ffn_up) = known
+                state.i_attention_wv += attention_wv
+                state.i_ffn_down += ffn_down
+                state.i_ffn_gate += ffn_gate
+                state.i_ffn_up += ffn_up
+                planned += [(name, shape, choice) for (name, shape, _), choice in zip(run, choices)]
+                continue
+        choices = [_decide(state, hp, mix, ftype, default_type, name, shape, source) for name, shape, source in run]
+        planned += [(name, shape, choice) for (name, shape, _), choice in zip(run, choices)]
+        if kind >= 0:
+            decided[key] = (choices, (state.i_attention_wv - before[0], state.i_ffn_down - before[1],
+                                      state.i_ffn_gate - before[2], state.i_ffn_up - before[3]))
     return planned
+
+
+def _decide(state: _State, hp: Hparams, mix: str, ftype: str, default: GgmlType, name: str,
+            shape: tuple[int, ...], source: str) -> Choice:
+    if not quantizable(name, shape):
+        return _choice(source, "kept as converted: not a quantized tensor (1-D, norm, router)")
+    choice = _choose(state, hp, ftype, default, name, shape)
+    if not state.imatrix and _needs_imatrix(name, choice.type.name, ftype):
+        raise MixError(f"{mix}: {name} would be {choice.type.name}, which llama-quantize writes only "
+                       "with an importance matrix (--imatrix)")
+    return choice
+
+
+def _positions(counters: tuple[int, int, int, int], counted: tuple[int, int, int, int], layer: int, n_layer: int,
+               n_attention_wv: int) -> tuple[tuple[bool, ...], ...]:
+    """What the rules can ask of a run: the position of each counter value its tensors read, and
+    of its layer index (MoE rules read the index from the name)."""
+    return (_position(layer, n_layer, n_attention_wv),
+            *(_position(counter + step, n_layer, n_attention_wv)
+              for counter, count in zip(counters, counted) for step in range(count)))
+
+
+@lru_cache(maxsize=4096)
+def _position(index: int, n_layer: int, n_attention_wv: int) -> tuple[bool, ...]:
+    """Everything the rules ask of a layer index or counter: whether it is a valid layer (LQ:416-430),
+    among the first two or four, the first 1/16 or 1/8 or the last 1/8, and `use_more_bits` of the
+    layers and of the attn_v count (LQ:412-414). Two runs of the same tensors at positions equal in
+    all of it get the same types; a rule that asks something else of a counter must add it here
+    (tests/test_quant.py plans every mix with and without this and compares)."""
+    return (0 <= index < n_layer, index < 2, index < 4, index < n_layer // 16, index < n_layer // 8,
+            index >= 7 * n_layer // 8, use_more_bits(index, n_layer), use_more_bits(index, n_attention_wv))
 
 
 def _needs_imatrix(name: str, chosen: str, ftype: str) -> bool:

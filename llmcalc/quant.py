@@ -24,7 +24,9 @@ from llmcalc.llama_quant import (
     IMATRIX_MIXES,
     MIX_ALIASES,
     MIXES,
+    Choice,
     Hparams,
+    Listing,
     MixError,
     in_order,
     plan,
@@ -142,9 +144,15 @@ class _GgufModel:
         return gguf_tensors(self.spec)
 
     @cached_property
-    def listing(self) -> list[tuple[str, tuple[int, ...], str]]:
+    def listing(self) -> Listing:
         """(name, shape, type as converted), in the order llama-quantize reads them."""
         return in_order([(t.name, t.shape, t.dtype) for t in self.tensors])
+
+    @cached_property
+    def rows(self) -> dict[tuple[str, Choice], QuantTensor]:
+        """Each tensor's row under each type it is given: most mixes give a tensor a type another
+        mix gave it too (the rows are frozen, so sharing them is safe)."""
+        return {}
 
     @cached_property
     def elements(self) -> int:
@@ -160,8 +168,14 @@ def _gguf(model: _GgufModel, mix: str, imatrix: bool) -> QuantSize:
         planned = plan_ordered(model.listing, model.hparams, mix, imatrix)
     except MixError as exc:
         raise SpecError(model.spec.name, f"--format {mix}", str(exc)) from None
-    rows = [QuantTensor(name, shape, choice.type.name, _data_bytes(choice.type.name, shape), choice.reason)
-            for name, shape, choice in planned]
+    made = model.rows
+    rows = []
+    for name, shape, choice in planned:
+        row = made.get((name, choice))
+        if row is None:
+            row = made[name, choice] = QuantTensor(name, shape, choice.type.name, _data_bytes(choice.type.name, shape),
+                                                   choice.reason)
+        rows.append(row)
     return QuantSize(_gguf_format(mix), tuple(rows), model.elements, _padded(rows), imatrix)
 
 

@@ -576,3 +576,40 @@ def test_compressed_tensors_sizes_equal_what_it_wrote(fmt: str, written: int) ->
                        "intermediate_size": 512, "num_hidden_layers": 1, "num_attention_heads": 1}, "one")
     q_proj = next(t for t in quantize(spec, fmt).tensors if t.name.endswith("q_proj.weight"))
     assert q_proj.shape == (96, 512) and q_proj.bytes == written
+
+
+# Presets whose layers differ in what the rules see: dense GQA (8B), a 70B-class model, 8 experts
+# (Mixtral), MLA with dense first layers and shared experts (DeepSeek-V3), 128 experts (Qwen3),
+# MXFP4 experts (gpt-oss), MoE every other layer (Llama 4), a fused attn_qkv (Phi-3), Gemma 3.
+REPLAY_PRESETS = ("llama3.1-8b", "llama2-70b", "mixtral-8x7b", "deepseek-v3", "qwen3-30b-a3b", "gpt-oss-20b",
+                  "llama4-maverick", "phi-3-mini", "gemma3-27b")
+
+
+@pytest.mark.parametrize("name", REPLAY_PRESETS)
+def test_a_layer_like_an_earlier_one_gets_the_types_the_rules_give_it(name: str) -> None:
+    """plan_ordered decides a layer once per position the rules can tell apart and repeats it
+    (llama_quant._position); planning every run afresh must give the same types, reasons and
+    refusals under every mix, with and without an importance matrix."""
+    from dataclasses import replace
+
+    from llmcalc.llama_quant import Hparams, MixError, in_order, plan_ordered
+    from llmcalc.tensors import gguf_hparams_of
+
+    spec = resolve(name)
+    listing = in_order([(t.name, t.shape, t.dtype) for t in gguf_tensors(spec)])
+    afresh = replace(listing, runs=[(start, stop, layer, -1, counted)
+                                    for start, stop, layer, _, counted in listing.runs])
+    hparams = Hparams.of(*gguf_hparams_of(spec))
+    kinds = [kind for *_, kind, _ in listing.runs if kind >= 0]
+    assert len(kinds) == spec.num_layers and len(set(kinds)) < len(kinds)  # layers alike: something to repeat
+
+    def planned(listing: object, mix: str, imatrix: bool) -> object:
+        try:
+            return [(name, shape, choice.type.name, choice.reason)
+                    for name, shape, choice in plan_ordered(listing, hparams, mix, imatrix)]  # type: ignore[arg-type]
+        except MixError as refused:
+            return str(refused)
+
+    for mix in MIXES:
+        for imatrix in (False, True):
+            assert planned(listing, mix, imatrix) == planned(afresh, mix, imatrix), (mix, imatrix)

@@ -9,6 +9,7 @@ FIELDS = {
     'Hparams': (('arch', 'n_layer', 'n_head', 'n_head_kv', 'n_expert', 'type_70b'), (False, True)),
     'Choice': (('type', 'reason'), (False, True)),
     '_State': (('n_attention_wv', 'n_layer', 'i_attention_wv', 'i_ffn_down', 'i_ffn_gate', 'i_ffn_up', 'tied', 'imatrix', 'counters'), (False, False)),
+    'Listing': (('tensors', 'runs', 'n_attention_wv', 'tied'), (False, True)),
 }
 
 
@@ -52,5 +53,18 @@ def _State(_defaults, _factories):
 
     def __repr__(self):
         return f"{self.__class__.__qualname__}(n_attention_wv={self.n_attention_wv!r}, n_layer={self.n_layer!r}, i_attention_wv={self.i_attention_wv!r}, i_ffn_down={self.i_ffn_down!r}, i_ffn_gate={self.i_ffn_gate!r}, i_ffn_up={self.i_ffn_up!r}, tied={self.tied!r}, imatrix={self.imatrix!r}, counters={self.counters!r})"
+
+    return {'__init__': __init__, '__repr__': __repr__}
+
+
+def Listing(_defaults, _factories):
+    def __init__(self, tensors, runs, n_attention_wv, tied):
+        _setattr(self, 'tensors', tensors)
+        _setattr(self, 'runs', runs)
+        _setattr(self, 'n_attention_wv', n_attention_wv)
+        _setattr(self, 'tied', tied)
+
+    def __repr__(self):
+        return f"{self.__class__.__qualname__}(tensors={self.tensors!r}, runs={self.runs!r}, n_attention_wv={self.n_attention_wv!r}, tied={self.tied!r})"
 
     return {'__init__': __init__, '__repr__': __repr__}
