@@ -67,7 +67,7 @@ class QuantSize:
     padded_bytes: int  # GGUF: with each tensor's data padded to GGUF_ALIGNMENT, as written
     imatrix: bool = False
 
-    @property
+    @cached_property  # the table sorts and prints by it: summed once, not per question
     def bytes(self) -> int:
         return sum(tensor.bytes for tensor in self.tensors)
 
