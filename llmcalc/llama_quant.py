@@ -242,6 +242,7 @@ def _decide(state: _State, hp: Hparams, mix: str, ftype: str, default: GgmlType,
     return choice
 
 
+@lru_cache(maxsize=4096)  # every mix asks again about the same layers at the same counters
 def _positions(counters: tuple[int, int, int, int], counted: tuple[int, int, int, int], layer: int, n_layer: int,
                n_attention_wv: int) -> tuple[tuple[bool, ...], ...]:
     """What the rules can ask of a run: the position of each counter value its tensors read, and

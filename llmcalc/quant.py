@@ -12,10 +12,13 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from functools import cached_property, lru_cache
 from math import ceil, prod
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from llmcalc.errors import SpecError, UsageError
 from llmcalc.ggml import GGML_TYPES, REVISION
@@ -62,14 +65,11 @@ class QuantTensor:
 @record(eq=False)
 class QuantSize:
     format: Format
-    tensors: tuple[QuantTensor, ...]
+    tensors: Sequence[QuantTensor]  # a GGUF's are made when first read (see PlannedTensors)
     elements: int  # weights the format stores (a GGUF's extra tables included)
+    bytes: int  # the tensors' bytes, all of them
     padded_bytes: int  # GGUF: with each tensor's data padded to GGUF_ALIGNMENT, as written
     imatrix: bool = False
-
-    @cached_property  # the table sorts and prints by it: summed once, not per question
-    def bytes(self) -> int:
-        return sum(tensor.bytes for tensor in self.tensors)
 
     @property
     def bits_per_weight(self) -> float:
@@ -148,11 +148,6 @@ class _GgufModel:
         """(name, shape, type as converted), in the order llama-quantize reads them."""
         return in_order([(t.name, t.shape, t.dtype) for t in self.tensors])
 
-    @cached_property
-    def rows(self) -> dict[tuple[str, Choice], QuantTensor]:
-        """Each tensor's row under each type it is given: most mixes give a tensor a type another
-        mix gave it too (the rows are frozen, so sharing them is safe)."""
-        return {}
 
     @cached_property
     def elements(self) -> int:
@@ -168,25 +163,57 @@ def _gguf(model: _GgufModel, mix: str, imatrix: bool) -> QuantSize:
         planned = plan_ordered(model.listing, model.hparams, mix, imatrix)
     except MixError as exc:
         raise SpecError(model.spec.name, f"--format {mix}", str(exc)) from None
-    made = model.rows
-    rows = []
-    for name, shape, choice in planned:
-        row = made.get((name, choice))
-        if row is None:
-            row = made[name, choice] = QuantTensor(name, shape, choice.type.name, _data_bytes(choice.type.name, shape),
-                                                   choice.reason)
-        rows.append(row)
-    return QuantSize(_gguf_format(mix), tuple(rows), model.elements, _padded(rows), imatrix)
+    data, padded = _totals(planned)
+    return QuantSize(_gguf_format(mix), PlannedTensors(planned), model.elements, data, padded, imatrix)
+
+
+class PlannedTensors(Sequence[QuantTensor]):
+    """A GGUF's tensors under a mix, each row made when the rows are first read: the table of every
+    format needs only the totals (`_totals`), and 33 mixes of a model are thousands of rows."""
+
+    def __init__(self, planned: list[tuple[str, tuple[int, ...], Choice]]) -> None:
+        self._planned = planned
+
+    @cached_property
+    def _rows(self) -> tuple[QuantTensor, ...]:
+        return tuple(QuantTensor(name, shape, choice.type.name, _data_bytes(choice.type.name, shape), choice.reason)
+                     for name, shape, choice in self._planned)
+
+    def __len__(self) -> int:
+        return len(self._planned)
+
+    @overload
+    def __getitem__(self, index: int) -> QuantTensor: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[QuantTensor, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> QuantTensor | tuple[QuantTensor, ...]:
+        return self._rows[index]
+
+    def __iter__(self) -> Iterator[QuantTensor]:
+        return iter(self._rows)
+
+    def __repr__(self) -> str:
+        return repr(self._rows)
+
+
+def _totals(planned: list[tuple[str, tuple[int, ...], Choice]]) -> tuple[int, int]:
+    """The tensors' data bytes, and with each tensor padded to GGUF_ALIGNMENT as llama-quantize
+    writes them: counted per distinct (shape, type), as most layers repeat them."""
+    alike = Counter(zip(map(itemgetter(1), planned), map(itemgetter(2), planned)))
+    data = padded = 0
+    for (shape, choice), count in alike.items():
+        size = _data_bytes(choice.type.name, shape)
+        data += count * size
+        padded += count * (-(-size // GGUF_ALIGNMENT) * GGUF_ALIGNMENT)
+    return data, padded
 
 
 @lru_cache(maxsize=4096)  # every layer has the same shapes
 def _data_bytes(ggml_type: str, shape: tuple[int, ...]) -> int:
     """ggml_nbytes: whole rows of blocks."""
     return GGML_TYPES[ggml_type].row_bytes(shape[0]) * prod(shape[1:])
-
-
-def _padded(rows: list[QuantTensor]) -> int:
-    return sum(-(-row.bytes // GGUF_ALIGNMENT) * GGUF_ALIGNMENT for row in rows)
 
 
 # --- verify: a GGUF's header against the rules --------------------------------------------------------
@@ -277,7 +304,7 @@ def check_gguf_header(gguf: Any, path: Path) -> GgufCheck:
                         for name, shape, choice in planned if stored[name].type.name != choice.type.name)
     return GgufCheck(architecture=arch, mix=mix, imatrix=imatrix, tensors=len(gguf.tensors),
                      stored_bytes=gguf.data_bytes,
-                     expected_bytes=sum(_data_bytes(choice.type.name, shape) for _, shape, choice in planned),
+                     expected_bytes=_totals(planned)[0],
                      differences=differences)
 
 
@@ -299,7 +326,8 @@ def _safetensors(spec: ModelSpec, fmt: Format) -> QuantSize:
         else:
             rows.append(QuantTensor(weight.name, weight.shape, "bf16", weight.elements * UNQUANTIZED_BYTES,
                                     _kept_reason(fmt.name, weight), weight.count))
-    return QuantSize(fmt, tuple(rows), sum(w.elements for w in weights), sum(r.bytes for r in rows))
+    data = sum(row.bytes for row in rows)
+    return QuantSize(fmt, tuple(rows), sum(w.elements for w in weights), data, data)
 
 
 def packs(name: str, weight: Weight) -> bool:

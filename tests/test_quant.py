@@ -613,3 +613,18 @@ def test_a_layer_like_an_earlier_one_gets_the_types_the_rules_give_it(name: str)
     for mix in MIXES:
         for imatrix in (False, True):
             assert planned(listing, mix, imatrix) == planned(afresh, mix, imatrix), (mix, imatrix)
+
+
+@pytest.mark.parametrize("name", ["llama3.1-8b", "deepseek-v3", "gpt-oss-20b"])
+def test_a_formats_totals_are_its_tensors_sums(name: str) -> None:
+    """A GGUF's totals are counted from its plan (the rows are made only when read): they must be
+    the rows' own sums, each tensor padded to 32 bytes as llama-quantize writes it."""
+    from llmcalc.quant import GGUF_ALIGNMENT, QuantSize, quantize_all
+
+    sizes = [size for size in quantize_all(resolve(name)) if isinstance(size, QuantSize)]
+    assert len(sizes) > 30
+    for size in sizes:
+        assert size.bytes == sum(tensor.bytes for tensor in size.tensors), size.format.name
+        padded = sum(-(-t.bytes // GGUF_ALIGNMENT) * GGUF_ALIGNMENT for t in size.tensors)
+        assert size.padded_bytes == (padded if size.format.kind == "gguf" else size.bytes), size.format.name
+        assert len(size.tensors) == len(list(size.tensors)) == len(size.tensors[:])

@@ -8,7 +8,7 @@ _setattr = object.__setattr__
 FIELDS = {
     'Format': (('name', 'kind', 'label', 'source', 'exact'), (False, True)),
     'QuantTensor': (('name', 'shape', 'type', 'bytes', 'reason', 'count'), (False, True)),
-    'QuantSize': (('format', 'tensors', 'elements', 'padded_bytes', 'imatrix'), (False, True)),
+    'QuantSize': (('format', 'tensors', 'elements', 'bytes', 'padded_bytes', 'imatrix'), (False, True)),
     'GgufDifference': (('name', 'shape', 'stored', 'expected', 'reason'), (False, True)),
     'GgufCheck': (('architecture', 'mix', 'imatrix', 'tensors', 'stored_bytes', 'expected_bytes', 'differences'), (False, True)),
     'NotApplicable': (('format', 'reason'), (False, True)),
@@ -46,15 +46,16 @@ def QuantTensor(_defaults, _factories):
 
 
 def QuantSize(_defaults, _factories):
-    def __init__(self, format, tensors, elements, padded_bytes, imatrix=_defaults['imatrix']):
+    def __init__(self, format, tensors, elements, bytes, padded_bytes, imatrix=_defaults['imatrix']):
         _setattr(self, 'format', format)
         _setattr(self, 'tensors', tensors)
         _setattr(self, 'elements', elements)
+        _setattr(self, 'bytes', bytes)
         _setattr(self, 'padded_bytes', padded_bytes)
         _setattr(self, 'imatrix', imatrix)
 
     def __repr__(self):
-        return f"{self.__class__.__qualname__}(format={self.format!r}, tensors={self.tensors!r}, elements={self.elements!r}, padded_bytes={self.padded_bytes!r}, imatrix={self.imatrix!r})"
+        return f"{self.__class__.__qualname__}(format={self.format!r}, tensors={self.tensors!r}, elements={self.elements!r}, bytes={self.bytes!r}, padded_bytes={self.padded_bytes!r}, imatrix={self.imatrix!r})"
 
     return {'__init__': __init__, '__repr__': __repr__}
 
