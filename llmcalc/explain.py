@@ -13,7 +13,6 @@ import re
 from typing import TYPE_CHECKING
 
 from llmcalc.errors import UsageError
-from llmcalc.kvcache import LAYOUT_NOTES, CacheSize, kv_cache
 from llmcalc.params import ESTIMATE_FORMULA, ParamCount, count_params, textbook_estimate
 from llmcalc.records import record
 from llmcalc.rows import layer_groups, summarised
@@ -22,8 +21,9 @@ from llmcalc.spec import Attention, ModelSpec
 from llmcalc.terms import Term
 from llmcalc.text import exact, human_count, layer_span, plural, product, signed
 
-if TYPE_CHECKING:  # the quant and fit topics' results; quant and fit are imported only for them
+if TYPE_CHECKING:  # the other topics' results; their modules are imported only for them
     from llmcalc.fit import Fit
+    from llmcalc.kvcache import CacheSize
     from llmcalc.scenario import Deployment, Training
     from llmcalc.train import TrainResult
     from llmcalc.quant import QuantSize, QuantTensor
@@ -142,6 +142,8 @@ def explain(spec: ModelSpec, topic: str, point: Point, quant: str = "q4_k_m",
         size = quantize(spec, quant)
         return Explanation(spec.name, topic, tuple(_quant_steps(size)), size.bytes, "bytes")
     if topic == "kvcache":
+        from llmcalc.kvcache import kv_cache
+
         cache = kv_cache(spec, point)
         return Explanation(spec.name, topic, tuple(_kvcache_steps(spec, cache)), cache.total, "bytes")
     count = count_params(spec)
@@ -448,6 +450,8 @@ def _output_reason(spec: ModelSpec) -> str:
 # --- kvcache ------------------------------------------------------------------------------------------
 
 def _kvcache_steps(spec: ModelSpec, cache: CacheSize) -> list[Step]:
+    from llmcalc.kvcache import LAYOUT_NOTES
+
     if cache.kind == "none":
         return [Step("No KV cache", f"{spec.name} is an encoder: it reads its whole input at once and keeps "
                                     "no autoregressive cache.", (), 0)]
@@ -480,6 +484,8 @@ def _kvcache_steps(spec: ModelSpec, cache: CacheSize) -> list[Step]:
 # --- gqa --------------------------------------------------------------------------------------------
 
 def _gqa_steps(spec: ModelSpec, count: ParamCount, point: Point) -> list[Step]:
+    from llmcalc.kvcache import kv_cache
+
     attentions = [layer.mixer for layer in spec.layers if isinstance(layer.mixer, Attention)]
     title = "MHA, GQA and MQA"
     symbols = _symbols_step(spec, count.root)
