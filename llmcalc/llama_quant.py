@@ -10,7 +10,6 @@ whole number of blocks. Pure: a list of (name, shape, source type) in, a type pe
 from __future__ import annotations
 
 import re
-from dataclasses import field
 from functools import lru_cache
 
 from llmcalc.ggml import GGML_TYPES, GgmlType
@@ -92,7 +91,6 @@ class _State:  # quantize_state_impl (LQ:164-198)
     i_ffn_up: int = 0
     tied: bool = True
     imatrix: bool = False
-    counters: dict[str, int] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=8192)  # every mix asks again about the same few hundred names

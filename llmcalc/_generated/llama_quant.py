@@ -8,7 +8,7 @@ _setattr = object.__setattr__
 FIELDS = {
     'Hparams': (('arch', 'n_layer', 'n_head', 'n_head_kv', 'n_expert', 'type_70b'), (False, True)),
     'Choice': (('type', 'reason'), (False, True)),
-    '_State': (('n_attention_wv', 'n_layer', 'i_attention_wv', 'i_ffn_down', 'i_ffn_gate', 'i_ffn_up', 'tied', 'imatrix', 'counters'), (False, False)),
+    '_State': (('n_attention_wv', 'n_layer', 'i_attention_wv', 'i_ffn_down', 'i_ffn_gate', 'i_ffn_up', 'tied', 'imatrix'), (False, False)),
     'Listing': (('tensors', 'runs', 'n_attention_wv', 'tied'), (False, True)),
 }
 
@@ -40,7 +40,7 @@ def Choice(_defaults, _factories):
 
 
 def _State(_defaults, _factories):
-    def __init__(self, n_attention_wv=_defaults['n_attention_wv'], n_layer=_defaults['n_layer'], i_attention_wv=_defaults['i_attention_wv'], i_ffn_down=_defaults['i_ffn_down'], i_ffn_gate=_defaults['i_ffn_gate'], i_ffn_up=_defaults['i_ffn_up'], tied=_defaults['tied'], imatrix=_defaults['imatrix'], counters=_FACTORY):
+    def __init__(self, n_attention_wv=_defaults['n_attention_wv'], n_layer=_defaults['n_layer'], i_attention_wv=_defaults['i_attention_wv'], i_ffn_down=_defaults['i_ffn_down'], i_ffn_gate=_defaults['i_ffn_gate'], i_ffn_up=_defaults['i_ffn_up'], tied=_defaults['tied'], imatrix=_defaults['imatrix']):
         self.n_attention_wv = n_attention_wv
         self.n_layer = n_layer
         self.i_attention_wv = i_attention_wv
@@ -49,10 +49,9 @@ def _State(_defaults, _factories):
         self.i_ffn_up = i_ffn_up
         self.tied = tied
         self.imatrix = imatrix
-        self.counters = _factories['counters']() if counters is _FACTORY else counters
 
     def __repr__(self):
-        return f"{self.__class__.__qualname__}(n_attention_wv={self.n_attention_wv!r}, n_layer={self.n_layer!r}, i_attention_wv={self.i_attention_wv!r}, i_ffn_down={self.i_ffn_down!r}, i_ffn_gate={self.i_ffn_gate!r}, i_ffn_up={self.i_ffn_up!r}, tied={self.tied!r}, imatrix={self.imatrix!r}, counters={self.counters!r})"
+        return f"{self.__class__.__qualname__}(n_attention_wv={self.n_attention_wv!r}, n_layer={self.n_layer!r}, i_attention_wv={self.i_attention_wv!r}, i_ffn_down={self.i_ffn_down!r}, i_ffn_gate={self.i_ffn_gate!r}, i_ffn_up={self.i_ffn_up!r}, tied={self.tied!r}, imatrix={self.imatrix!r})"
 
     return {'__init__': __init__, '__repr__': __repr__}
 
