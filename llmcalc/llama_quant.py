@@ -143,25 +143,19 @@ def use_more_bits(i_layer: int, n_layers: int) -> bool:
     return i_layer < n_layers // 8 or i_layer >= 7 * n_layers // 8 or remainder == 2
 
 
-def plan(tensors: list[tuple[str, tuple[int, ...], str]], hp: Hparams, mix: str,
-         imatrix: bool) -> list[tuple[str, tuple[int, ...], Choice]]:
-    """Each tensor's type under `mix`, in the order llama-quantize writes them (LQ:834-1265).
-
-    `tensors`: (GGUF name, shape with the row length first, type as converted).
-    """
-    return plan_ordered(in_order(tensors), hp, mix, imatrix)
-
-
 # A run of tensors in a Listing: (start, stop) in its tensors, the layer (-1: not a layer's
 # tensor), the layer's kind (-1: none; runs of one kind hold the same tensors past `blk.N.`), and
 # how many of its tensors each counter of the rules counts (attn_v-like, ffn_down, ffn_gate, ffn_up).
 Run = tuple[int, int, int, int, tuple[int, int, int, int]]
+# A run's tensors (start, stop in the Listing's tensors) and the type each gets. Runs decided alike
+# share one list of choices: a caller may count a list once however many runs hold it.
+Decided = tuple[int, int, list[Choice]]
 
 
 @record(eq=False)
 class Listing:
     """A model's tensors in the order llama-quantize reads them, with what every mix asks of them
-    worked out once: what `plan_ordered` takes."""
+    worked out once: what `plan` takes."""
 
     tensors: list[tuple[str, tuple[int, ...], str]]
     runs: list[Run]  # each layer's tensors, and each other tensor alone
@@ -170,8 +164,9 @@ class Listing:
 
 
 def in_order(tensors: list[tuple[str, tuple[int, ...], str]]) -> Listing:
-    """The tensors in the order llama-quantize reads them, cut into runs, so that a model planned
-    under every mix is sorted once."""
+    """The tensors — (GGUF name, shape with the row length first, type as converted) — in the
+    order llama-quantize reads them, cut into runs, so that a model planned under every mix is
+    sorted once."""
     ordered = sorted(tensors, key=lambda t: _order(t[0]))
     runs: list[Run] = []
     kinds: dict[tuple[tuple[str, tuple[int, ...], str], ...], int] = {}
@@ -195,8 +190,9 @@ def in_order(tensors: list[tuple[str, tuple[int, ...], str]]) -> Listing:
     return Listing(ordered, runs, sum(map(_attn_v_like, cats)), "output" not in cats)
 
 
-def plan_ordered(listing: Listing, hp: Hparams, mix: str, imatrix: bool) -> list[tuple[str, tuple[int, ...], Choice]]:
-    """`plan` of tensors already `in_order`.
+def plan(listing: Listing, hp: Hparams, mix: str, imatrix: bool) -> list[Decided]:
+    """Each tensor's type under `mix`, run by run, in the order llama-quantize writes them
+    (LQ:834-1265); `each_tensor` lists them one by one.
 
     A layer whose tensors are those of an earlier layer, at positions the rules cannot tell apart
     (`_position` of each counter it advances and of its index), gets that layer's types without
@@ -205,10 +201,9 @@ def plan_ordered(listing: Listing, hp: Hparams, mix: str, imatrix: bool) -> list
     state = _State(n_layer=hp.n_layer, imatrix=imatrix, n_attention_wv=listing.n_attention_wv, tied=listing.tied)
     default_type = GGML_TYPES[default]
     tensors = listing.tensors
-    planned: list[tuple[str, tuple[int, ...], Choice]] = []
+    planned: list[Decided] = []
     decided: dict[tuple[int, tuple[tuple[bool, ...], ...]], tuple[list[Choice], tuple[int, int, int, int]]] = {}
     for start, stop, layer, kind, counted in listing.runs:
-        run = tensors[start:stop]
         before = (state.i_attention_wv, state.i_ffn_down, state.i_ffn_gate, state.i_ffn_up)
         if kind >= 0:
             key = (kind, _positions(before, counted, layer, hp.n_layer, listing.n_attention_wv))
@@ -219,14 +214,22 @@ def plan_ordered(listing: Listing, hp: Hparams, mix: str, imatrix: bool) -> list
                 state.i_ffn_down += ffn_down
                 state.i_ffn_gate += ffn_gate
                 state.i_ffn_up += ffn_up
-                planned += [(name, shape, choice) for (name, shape, _), choice in zip(run, choices)]
+                planned.append((start, stop, choices))
                 continue
-        choices = [_decide(state, hp, mix, ftype, default_type, name, shape, source) for name, shape, source in run]
-        planned += [(name, shape, choice) for (name, shape, _), choice in zip(run, choices)]
+        choices = [_decide(state, hp, mix, ftype, default_type, name, shape, source)
+                   for name, shape, source in tensors[start:stop]]
+        planned.append((start, stop, choices))
         if kind >= 0:
             decided[key] = (choices, (state.i_attention_wv - before[0], state.i_ffn_down - before[1],
                                       state.i_ffn_gate - before[2], state.i_ffn_up - before[3]))
     return planned
+
+
+def each_tensor(listing: Listing, planned: list[Decided]) -> list[tuple[str, tuple[int, ...], Choice]]:
+    """(name, shape, type chosen) of every tensor of a plan, in order."""
+    tensors = listing.tensors
+    return [(name, shape, choice) for start, stop, choices in planned
+            for (name, shape, _), choice in zip(tensors[start:stop], choices)]
 
 
 def _decide(state: _State, hp: Hparams, mix: str, ftype: str, default: GgmlType, name: str,

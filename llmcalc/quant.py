@@ -12,11 +12,9 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from functools import cached_property, lru_cache
 from math import ceil, prod
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, overload
 
@@ -27,13 +25,13 @@ from llmcalc.llama_quant import (
     IMATRIX_MIXES,
     MIX_ALIASES,
     MIXES,
-    Choice,
+    Decided,
     Hparams,
     Listing,
     MixError,
+    each_tensor,
     in_order,
     plan,
-    plan_ordered,
 )
 from llmcalc.records import record
 from llmcalc.spec import ModelSpec
@@ -160,27 +158,28 @@ class _GgufModel:
 
 def _gguf(model: _GgufModel, mix: str, imatrix: bool) -> QuantSize:
     try:
-        planned = plan_ordered(model.listing, model.hparams, mix, imatrix)
+        planned = plan(model.listing, model.hparams, mix, imatrix)
     except MixError as exc:
         raise SpecError(model.spec.name, f"--format {mix}", str(exc)) from None
-    data, padded = _totals(planned)
-    return QuantSize(_gguf_format(mix), PlannedTensors(planned), model.elements, data, padded, imatrix)
+    data, padded = _totals(model.listing, planned)
+    return QuantSize(_gguf_format(mix), PlannedTensors(model.listing, planned), model.elements, data, padded, imatrix)
 
 
 class PlannedTensors(Sequence[QuantTensor]):
     """A GGUF's tensors under a mix, each row made when the rows are first read: the table of every
     format needs only the totals (`_totals`), and 33 mixes of a model are thousands of rows."""
 
-    def __init__(self, planned: list[tuple[str, tuple[int, ...], Choice]]) -> None:
+    def __init__(self, listing: Listing, planned: list[Decided]) -> None:
+        self._listing = listing
         self._planned = planned
 
     @cached_property
     def _rows(self) -> tuple[QuantTensor, ...]:
         return tuple(QuantTensor(name, shape, choice.type.name, _data_bytes(choice.type.name, shape), choice.reason)
-                     for name, shape, choice in self._planned)
+                     for name, shape, choice in each_tensor(self._listing, self._planned))
 
     def __len__(self) -> int:
-        return len(self._planned)
+        return len(self._listing.tensors)
 
     @overload
     def __getitem__(self, index: int) -> QuantTensor: ...
@@ -198,15 +197,19 @@ class PlannedTensors(Sequence[QuantTensor]):
         return repr(self._rows)
 
 
-def _totals(planned: list[tuple[str, tuple[int, ...], Choice]]) -> tuple[int, int]:
+def _totals(listing: Listing, planned: list[Decided]) -> tuple[int, int]:
     """The tensors' data bytes, and with each tensor padded to GGUF_ALIGNMENT as llama-quantize
-    writes them: counted per distinct (shape, type), as most layers repeat them."""
-    alike = Counter(zip(map(itemgetter(1), planned), map(itemgetter(2), planned)))
+    writes them: each run decided alike (one list of choices) counted once."""
+    tensors = listing.tensors
+    counted: dict[int, tuple[int, int]] = {}
     data = padded = 0
-    for (shape, choice), count in alike.items():
-        size = _data_bytes(choice.type.name, shape)
-        data += count * size
-        padded += count * (-(-size // GGUF_ALIGNMENT) * GGUF_ALIGNMENT)
+    for start, stop, choices in planned:
+        sizes = counted.get(id(choices))
+        if sizes is None:
+            nbytes = [_data_bytes(choice.type.name, shape) for (_, shape, _), choice in zip(tensors[start:stop], choices)]
+            sizes = counted[id(choices)] = (sum(nbytes), sum(-(-n // GGUF_ALIGNMENT) * GGUF_ALIGNMENT for n in nbytes))
+        data += sizes[0]
+        padded += sizes[1]
     return data, padded
 
 
@@ -296,15 +299,17 @@ def check_gguf_header(gguf: Any, path: Path) -> GgufCheck:
                     number("attention.head_count_kv", number("attention.head_count")), number("expert_count", 0))
     imatrix = any(key.startswith("quantize.imatrix.") for key in meta)
     try:
-        planned = plan([(t.name, t.shape, t.type.name) for t in gguf.tensors], hp, mix, imatrix)
+        listing = in_order([(t.name, t.shape, t.type.name) for t in gguf.tensors])
+        planned = plan(listing, hp, mix, imatrix)
     except MixError as exc:
         raise SpecError(str(path), mix, str(exc)) from None
     stored = {t.name: t for t in gguf.tensors}
     differences = tuple(GgufDifference(name, shape, stored[name].type.name, choice.type.name, choice.reason)
-                        for name, shape, choice in planned if stored[name].type.name != choice.type.name)
+                        for name, shape, choice in each_tensor(listing, planned)
+                        if stored[name].type.name != choice.type.name)
     return GgufCheck(architecture=arch, mix=mix, imatrix=imatrix, tensors=len(gguf.tensors),
                      stored_bytes=gguf.data_bytes,
-                     expected_bytes=_totals(planned)[0],
+                     expected_bytes=_totals(listing, planned)[0],
                      differences=differences)
 
 

@@ -587,12 +587,12 @@ REPLAY_PRESETS = ("llama3.1-8b", "llama2-70b", "mixtral-8x7b", "deepseek-v3", "q
 
 @pytest.mark.parametrize("name", REPLAY_PRESETS)
 def test_a_layer_like_an_earlier_one_gets_the_types_the_rules_give_it(name: str) -> None:
-    """plan_ordered decides a layer once per position the rules can tell apart and repeats it
+    """plan decides a layer once per position the rules can tell apart and repeats it
     (llama_quant._position); planning every run afresh must give the same types, reasons and
     refusals under every mix, with and without an importance matrix."""
     from dataclasses import replace
 
-    from llmcalc.llama_quant import Hparams, MixError, in_order, plan_ordered
+    from llmcalc.llama_quant import Hparams, MixError, each_tensor, in_order, plan
     from llmcalc.tensors import gguf_hparams_of
 
     spec = resolve(name)
@@ -606,7 +606,7 @@ def test_a_layer_like_an_earlier_one_gets_the_types_the_rules_give_it(name: str)
     def planned(listing: object, mix: str, imatrix: bool) -> object:
         try:
             return [(name, shape, choice.type.name, choice.reason)
-                    for name, shape, choice in plan_ordered(listing, hparams, mix, imatrix)]  # type: ignore[arg-type]
+                    for name, shape, choice in each_tensor(listing, plan(listing, hparams, mix, imatrix))]  # type: ignore[arg-type]
         except MixError as refused:
             return str(refused)
 
