@@ -1,6 +1,7 @@
 """One summary row per preset for `llmcalc presets`: the bundled presets' rows are computed when
-presets/index.json is generated (tools/build_preset_index.py; a test keeps them current), so the
-command counts no bundled model at run time; user presets are counted as they are read."""
+the preset index (llmcalc/_preset_index/) is generated (tools/build_preset_index.py; a test keeps
+them current), so the command counts no bundled model at run time; user presets are counted as
+they are read."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def heads_summary(spec: ModelSpec) -> str:
 
 
 def full_index(paths: list[Path]) -> dict[str, Any]:
-    """presets/index.json: the parsed presets, their names, and each one's summary row."""
+    """The preset index: the parsed presets, their names, and each one's summary row."""
     from llmcalc.presets import build_index
     from llmcalc.schema import build_spec
 
@@ -59,7 +60,7 @@ def full_index(paths: list[Path]) -> dict[str, Any]:
     for name, fields in index["presets"].items():
         row = asdict(preset_row(build_spec(fields, name)))
         row.pop("source")
-        rows[name] = {**row, "aliases": list(row["aliases"])}  # as JSON holds them
+        rows[name] = {**row, "aliases": list(row["aliases"])}  # as the YAML lists them
     return {**index, "rows": rows}
 
 
@@ -67,11 +68,10 @@ def all_rows() -> tuple[list[PresetRow], list[str]]:
     """Every preset's row (bundled from the index; a user preset, which wins, counted now) and the
     warnings for user presets that cannot be read."""
     from llmcalc.errors import LlmcalcError
-    from llmcalc.presets import bundled_index, load_preset_file, user_preset_paths
+    from llmcalc.presets import bundled_rows, load_preset_file, user_preset_paths
 
     users = {path.stem.lower(): path for path in reversed(user_preset_paths())}
-    index = bundled_index()
-    bundled = index["presets"]
+    bundled = bundled_rows()
     rows: list[PresetRow] = []
     warnings: list[str] = []
     for name in sorted(set(bundled) | set(users)):
@@ -83,6 +83,6 @@ def all_rows() -> tuple[list[PresetRow], list[str]]:
             except LlmcalcError as exc:
                 warnings.append(f"skipped a user preset: {exc}")
         if name in bundled:
-            stored = index["rows"][name]
+            stored = bundled[name]
             rows.append(PresetRow(**{**stored, "aliases": tuple(stored["aliases"])}))
     return rows, warnings

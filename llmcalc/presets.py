@@ -2,18 +2,21 @@
 
 The YAML files in ``presets/`` are the source of truth. Parsing YAML costs more start-up
 time than the rest of a command (PyYAML compiles its regular expressions on import), so
-the bundled presets are also kept, already parsed, in ``presets/index.json``: looking a
-model up by name or alias is one JSON load and one dictionary hit. The index is written
-by ``tools/build_preset_index.py`` with :func:`build_index`, and a test fails when it no
-longer matches the YAML files. A user's own YAML file is always parsed as YAML.
+the bundled presets are also kept, already parsed, as Python literals in the package
+``llmcalc/_preset_index/`` (its ``NAMES``: every name and alias; one module per preset holding
+its fields; ``rows``: the presets listing's rows), which Python keeps compiled in its bytecode
+cache: looking a model up by name or alias reads the names and that one preset's module, and
+imports no JSON or YAML parser. The index is written by ``tools/build_preset_index.py`` with
+:func:`build_index`, and a test fails when it no longer matches the YAML files. A user's own
+YAML file is always parsed as YAML.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import os
 from functools import lru_cache
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,8 @@ from llmcalc.schema import build_spec
 from llmcalc.spec import ModelSpec
 
 PRESET_SUFFIX = ".yaml"
-INDEX_NAME = "index.json"
+# Imported by name (as records import their generated methods): generated data, below every layer.
+INDEX_PACKAGE = "llmcalc._preset_index"
 
 
 def presets_dir() -> Path:
@@ -68,13 +72,33 @@ def build_index(paths: list[Path]) -> dict[str, Any]:
     return {"presets": presets, "names": dict(sorted(names.items()))}
 
 
-@lru_cache(maxsize=1)
+def bundled_names() -> dict[str, str]:
+    """Every bundled preset's names and aliases, in lower case, → its canonical name."""
+    names: dict[str, str] = import_module(INDEX_PACKAGE).NAMES
+    return names
+
+
+def bundled_fields(name: str) -> dict[str, Any]:
+    """A bundled preset's fields, as its YAML file holds them (`name`: canonical)."""
+    fields: dict[str, Any] = import_module(f"{INDEX_PACKAGE}.{import_module(INDEX_PACKAGE).MODULES[name]}").FIELDS
+    return fields
+
+
+def bundled_rows() -> dict[str, dict[str, Any]]:
+    """The presets listing's row of every bundled preset, counted when the index was written."""
+    rows: dict[str, dict[str, Any]] = import_module(f"{INDEX_PACKAGE}.rows").ROWS
+    return rows
+
+
 def bundled_index() -> dict[str, Any]:
-    return json.loads((presets_dir() / INDEX_NAME).read_text(encoding="utf-8"))
+    """The whole index, as `preset_rows.full_index` writes it: what the staleness test compares."""
+    modules: dict[str, str] = import_module(INDEX_PACKAGE).MODULES
+    return {"presets": {name: bundled_fields(name) for name in modules}, "names": bundled_names(),
+            "rows": bundled_rows()}
 
 
 def _bundled_spec(name: str) -> ModelSpec:
-    return build_spec(bundled_index()["presets"][name], str(presets_dir() / f"{name}{PRESET_SUFFIX}"))
+    return build_spec(bundled_fields(name), str(presets_dir() / f"{name}{PRESET_SUFFIX}"))
 
 
 def user_preset_dirs() -> list[Path]:
@@ -121,7 +145,7 @@ def lookup(name: str) -> tuple[ModelSpec, list[str]]:
     user = _user_preset(name, warnings)
     if user is not None:
         return load_preset_file(user), warnings
-    canonical = bundled_index()["names"].get(name.lower())
+    canonical = bundled_names().get(name.lower())
     if canonical is None:
         raise UnknownModelError(name, suggest(name))
     return _bundled_spec(canonical), warnings
@@ -133,7 +157,7 @@ def resolve(name: str) -> ModelSpec:
 
 
 def suggest(name: str) -> list[str]:
-    names: dict[str, str] = dict(bundled_index()["names"])
+    names: dict[str, str] = dict(bundled_names())
     names.update({path.stem.lower(): path.stem for path in user_preset_paths()})
     suggestions: list[str] = []
     for match in difflib.get_close_matches(name.lower(), list(names), n=6, cutoff=0.6):

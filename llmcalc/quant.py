@@ -206,8 +206,10 @@ def _totals(listing: Listing, planned: list[Decided]) -> tuple[int, int]:
     for start, stop, choices in planned:
         sizes = counted.get(id(choices))
         if sizes is None:
-            nbytes = [_data_bytes(choice.type.name, shape) for (_, shape, _), choice in zip(tensors[start:stop], choices)]
-            sizes = counted[id(choices)] = (sum(nbytes), sum(-(-n // GGUF_ALIGNMENT) * GGUF_ALIGNMENT for n in nbytes))
+            nbytes = [_data_bytes(choice.type.name, shape)
+                      for (_, shape, _), choice in zip(tensors[start:stop], choices)]
+            sizes = counted[id(choices)] = (sum(nbytes),
+                                            sum(-(-n // GGUF_ALIGNMENT) * GGUF_ALIGNMENT for n in nbytes))
         data += sizes[0]
         padded += sizes[1]
     return data, padded

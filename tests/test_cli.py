@@ -251,6 +251,15 @@ def test_version_does_not_import_yaml() -> None:
     assert "yaml" not in imported_after("--version")
 
 
+def test_a_table_of_a_bundled_preset_imports_no_parser_and_one_preset() -> None:
+    """The bundled presets are read from the generated index, already parsed: no YAML or JSON
+    parser, and of the index only the names and the preset asked for."""
+    modules = imported_after("params", "mistral-7b")
+    assert "yaml" not in modules and "json" not in modules
+    assert {name for name in modules if name.startswith("llmcalc._preset_index.")} == {
+        "llmcalc._preset_index.p_mistral_7b"}
+
+
 def test_installed_command_runs_from_any_directory(tmp_path: Path) -> None:
     """The console script finds the bundled presets outside the checkout (CI installs non-editable)."""
     script = Path(sys.executable).with_name("llmcalc")

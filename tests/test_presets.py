@@ -48,7 +48,7 @@ def test_name_matches_file_and_is_lower_case(path) -> None:
 
 
 def test_index_matches_the_yaml_files() -> None:
-    # Commands read presets/index.json; it must say exactly what the YAML files say.
+    # Commands read the generated llmcalc/_preset_index/; it must say exactly what the YAML files say.
     assert bundled_index() == full_index(PATHS), "stale index: run python tools/build_preset_index.py"
 
 

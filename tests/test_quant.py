@@ -592,7 +592,7 @@ def test_a_layer_like_an_earlier_one_gets_the_types_the_rules_give_it(name: str)
     refusals under every mix, with and without an importance matrix."""
     from dataclasses import replace
 
-    from llmcalc.llama_quant import Hparams, MixError, each_tensor, in_order, plan
+    from llmcalc.llama_quant import Hparams, Listing, MixError, each_tensor, in_order, plan
     from llmcalc.tensors import gguf_hparams_of
 
     spec = resolve(name)
@@ -603,10 +603,10 @@ def test_a_layer_like_an_earlier_one_gets_the_types_the_rules_give_it(name: str)
     kinds = [kind for *_, kind, _ in listing.runs if kind >= 0]
     assert len(kinds) == spec.num_layers and len(set(kinds)) < len(kinds)  # layers alike: something to repeat
 
-    def planned(listing: object, mix: str, imatrix: bool) -> object:
+    def planned(listing: Listing, mix: str, imatrix: bool) -> object:
         try:
             return [(name, shape, choice.type.name, choice.reason)
-                    for name, shape, choice in each_tensor(listing, plan(listing, hparams, mix, imatrix))]  # type: ignore[arg-type]
+                    for name, shape, choice in each_tensor(listing, plan(listing, hparams, mix, imatrix))]
         except MixError as refused:
             return str(refused)
 
