@@ -87,7 +87,8 @@ def _translate(text: str, record: bool) -> str:
             # The parts are names, numbers or labels: translated where the catalog knows them.
             return translation.format(**{key: _part(value, key.endswith("_list"))
                                          for key, value in match.groupdict().items()})
-    if record and re.search(r"[A-Za-z]{2,}", text) and not SYMBOL_LINE.fullmatch(text) and not NAME.fullmatch(text):
+    if (record and re.search(r"[A-Za-z]{2,}", text) and not re.fullmatch(SYMBOL_LINE, text)
+            and not re.fullmatch(NAME, text)):
         MISSES.add(text)
     return text
 
@@ -104,9 +105,10 @@ def _part(value: str, is_list: bool) -> str:
 
 
 # Names that read the same in every language: a component's path (`attention.q_proj`), a model's
-# name, a dtype; and a symbol with its values (`C_conv = 10,240`, `n_kv = 3 / 4 / 5`).
-NAME = re.compile(r"\s*(?:(?=[\w.,\-/]*[\d_.,\-/])[\w.,\-/]+|[A-Z][A-Z0-9]+)\s*")
-SYMBOL_LINE = re.compile(r"[A-Za-z_][\w]* = [\d,./ ]+")
+# name, a dtype; and a symbol with its values (`C_conv = 10,240`, `n_kv = 3 / 4 / 5`). Patterns, compiled
+# (and cached by `re`) only by a run that records misses: compiling them at import cost every run.
+NAME = r"\s*(?:(?=[\w.,\-/]*[\d_.,\-/])[\w.,\-/]+|[A-Z][A-Z0-9]+)\s*"
+SYMBOL_LINE = r"[A-Za-z_][\w]* = [\d,./ ]+"
 
 
 @lru_cache(maxsize=None)

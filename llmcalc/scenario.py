@@ -213,12 +213,12 @@ DEFAULT_EFFICIENCY = 1.0
 _BYTE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
                "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 _COUNT_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "p": 10**15}
-_AMOUNT = re.compile(r"\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([a-z]*)\s*")
+_AMOUNT = r"\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([a-z]*)\s*"  # compiled (and cached by `re`) when an amount is read
 
 
 def parse_amount(option: str, text: str, units: dict[str, int], forms: str) -> int:
     """`24GiB`, `3.35TB/s`, `989T`: a positive amount in whole units (bytes, bytes/s, FLOP/s)."""
-    match = _AMOUNT.fullmatch(text.lower().removesuffix("/s").removesuffix("flops").removesuffix("flop"))
+    match = re.fullmatch(_AMOUNT, text.lower().removesuffix("/s").removesuffix("flops").removesuffix("flop"))
     unit = units.get(match.group(2)) if match else None
     if match is None or unit is None:
         raise UsageError(f"{option} {text!r}: expected {forms}")
