@@ -106,7 +106,7 @@ def overrides(assignments: Optional[list[str]]) -> dict[str, Any]:
 
 def size_flags(ctx: typer.Context) -> dict[str, tuple[int, ...]]:
     """The size flags given (named after the preset fields they set), each one value or several."""
-    from llmcalc.scenario import parse_counts
+    from llmcalc.grid import parse_counts
     from llmcalc.schema import SCHEMA
 
     options = {param.name: param.opts[0] for param in ctx.command.params}
@@ -199,7 +199,7 @@ def _params_command() -> Callable[..., None]:
         choose(lang)
         from llmcalc import api
         from llmcalc.params import textbook_estimate
-        from llmcalc.scenario import combinations
+        from llmcalc.grid import combinations
 
         axes = size_flags(ctx)
         grid = combinations(axes)

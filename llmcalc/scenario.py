@@ -20,9 +20,7 @@ The rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import replace
-from itertools import product
 from typing import TYPE_CHECKING, Optional
 
 from llmcalc.errors import UsageError
@@ -58,32 +56,6 @@ def parse_sizes(option: str, text: str) -> tuple[int, ...]:
             raise UsageError(f"{option} {item.strip()!r}: at most {MAX_SIZE:,}")
         sizes.append(size)
     return tuple(sizes)
-
-
-# A grid of models larger than this is more likely a typo than a question (each costs ~0.1 ms).
-MAX_GRID = 10_000
-
-
-def parse_counts(option: str, text: str) -> tuple[int, ...]:
-    """A model dimension, `4096`, or a comma list of them for a grid. Digits only: a vocabulary of
-    `32k` could mean 32,000 or 32,768, and a model's sizes are exact."""
-    values = []
-    for item in text.split(","):
-        word = item.strip()
-        if not (word.isascii() and word.isdigit()) or len(word) > 15 or int(word) <= 0:
-            raise UsageError(f"{option} {word!r}: expected a positive whole number, or a comma list of them")
-        values.append(int(word))
-    return tuple(values)
-
-
-def combinations(axes: Mapping[str, tuple[int, ...]]) -> list[dict[str, int]]:
-    """Every combination of the values, the first axis varying slowest (as nested loops read)."""
-    total = 1
-    for values in axes.values():
-        total *= len(values)
-    if total > MAX_GRID:
-        raise UsageError(f"{total:,} combinations; a grid takes at most {MAX_GRID:,}")
-    return [dict(zip(axes, chosen)) for chosen in product(*axes.values())]
 
 
 @record(eq=False)

@@ -14,6 +14,7 @@ LAYERS: dict[str, int] = {
     "text": 1, "terms": 1, "memory": 1, "files": 1, "streams": 1,  # number-to-text, the Term tree, dtypes, I/O
     "ggml": 1, "gpus": 1,  # data: ggml's block types, the GPU catalogue
     "i18n": 1,  # message catalogs
+    "grid": 1,  # size flags with comma lists → every combination
     "fitted": 1,  # a Rich table that fits, drawn in one pass
     "llama_quant": 2,  # llama.cpp's mix rules over tensor names and shapes
     "spec": 2, "rows": 2,  # the typed model; a Term tree laid out as display rows
