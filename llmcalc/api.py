@@ -56,7 +56,7 @@ def load_model(model: Model | None, *, overrides: Mapping[str, Any] | None = Non
         from llmcalc.schema import build_spec
 
         return with_overrides(build_spec(model, "a mapping of preset fields"), overrides or {})
-    from llmcalc.hub import HubAccess
+    from llmcalc.hub_access import HubAccess
 
     spec, notes = resolve_model(model, overrides, assume, HubAccess(revision, offline, remote))
     _tell(notes, on_warning)

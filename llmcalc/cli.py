@@ -515,7 +515,7 @@ def _quant_command() -> Callable[..., None]:
         from llmcalc import api
 
         if gguf_file is not None:
-            from llmcalc.hub import HubAccess
+            from llmcalc.hub_access import HubAccess
             from llmcalc.quant import check_remote_gguf
 
             name, result = check_remote_gguf(model, gguf_file, HubAccess(revision, offline, remote))
@@ -807,7 +807,7 @@ def _verify_command() -> Callable[..., None]:
             return
         from llmcalc.checkpoint import verify as check
         from llmcalc.checkpoint import verify_tensors
-        from llmcalc.hub import HubAccess
+        from llmcalc.hub_access import HubAccess
         from llmcalc.models import is_repo_id, load_folder, load_repo_checkpoint
         from llmcalc.params import count_params
 

@@ -19,23 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from llmcalc.errors import ModelFileError, UnknownModelError, UsageError
-from llmcalc.files import home, user_path
-from llmcalc.records import record
+from llmcalc.hub_access import HubAccess, hf_hub_cache
 
 CONFIG = "config.json"
 INSTALL_HINT = "pip install 'llmcalc[hub]'"
 DEFAULT_TIMEOUT = 10  # seconds, as huggingface_hub's own default
-
-
-def hf_hub_cache() -> Path:
-    """HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub (as huggingface_hub does), read
-    on every call (the client reads it once, at import)."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return user_path(os.environ["HF_HUB_CACHE"])
-    if os.environ.get("HF_HOME"):
-        return user_path(os.environ["HF_HOME"]) / "hub"
-    home_folder = home()
-    return (home_folder or Path(".")) / ".cache" / "huggingface" / "hub"
 
 
 def timeout() -> float:
@@ -44,21 +32,6 @@ def timeout() -> float:
         return float(os.environ.get("HF_HUB_ETAG_TIMEOUT") or DEFAULT_TIMEOUT)
     except ValueError:
         raise UsageError(f"HF_HUB_ETAG_TIMEOUT={os.environ['HF_HUB_ETAG_TIMEOUT']!r} is not a number of seconds") from None
-
-
-@record
-class HubAccess:
-    """How a repo id may be fetched: `--revision`, `--offline`, `--remote`."""
-
-    revision: str | None = None
-    offline: bool = False
-    remote: bool = False  # ask the Hub even when a preset alias or a cached copy would do
-
-    @property
-    def network(self) -> bool:
-        """Whether the network may be used at all."""
-        return not self.offline and os.environ.get("HF_HUB_OFFLINE", "").strip().lower() not in ("1", "true", "yes",
-                                                                                                  "on")
 
 
 def fetch_config(repo_id: str, access: HubAccess) -> Path:

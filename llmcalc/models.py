@@ -12,7 +12,7 @@ from typing import Any
 
 from llmcalc.errors import SpecError, UnknownModelError, UsageError
 from llmcalc.files import home, is_dir, is_file, listing, user_path
-from llmcalc.hub import HubAccess, hf_hub_cache
+from llmcalc.hub_access import HubAccess, hf_hub_cache
 from llmcalc.schema import SYNONYMS, build_spec
 from llmcalc.spec import ModelSpec
 

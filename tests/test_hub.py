@@ -257,7 +257,8 @@ def test_a_connection_dropped_mid_read_is_one_line() -> None:
     import importlib.util
 
     from llmcalc.errors import UsageError
-    from llmcalc.hub import HubAccess, _client, _hub_errors
+    from llmcalc.hub import _client, _hub_errors
+    from llmcalc.hub_access import HubAccess
 
     name = next((n for n in ("httpx2", "httpx") if importlib.util.find_spec(n)), None)
     if name is None:

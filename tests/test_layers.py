@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "presets": 4, "hf_config": 4, "checkpoint": 4, "gguf_file": 4,  # readers
     "parallel": 4,  # where tensors go over GPUs
     "hub": 4,  # a config.json from the Hugging Face Hub
+    "hub_access": 2,  # --revision/--offline/--remote and where the HF cache is: no client
     "models": 5, "params": 5, "kvcache": 5, "quant": 5,  # the one door for models; the core
     "fit": 6, "train": 6,  # the budget of each GPU, from the core's weights and caches
     "preset_rows": 6,  # the presets listing's rows, counted when the index is generated
