@@ -102,7 +102,7 @@ def report_gguf(path: str, result: Any, json_output: bool) -> None:
         write_json(gguf_check_document(path, result))
 
     def as_table() -> None:
-        from llmcalc.render import print_gguf_check
+        from llmcalc.views.quant import print_gguf_check
 
         print_gguf_check(path, result)
 

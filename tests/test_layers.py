@@ -30,14 +30,15 @@ LAYERS: dict[str, int] = {
     "fit": 6, "train": 6,  # the budget of each GPU, from the core's weights and caches
     "preset_rows": 6,  # the presets listing's rows, counted when the index is generated
     "compare": 7, "explain": 7,  # zip and narrate the core's trees
-    "formats": 8, "render": 8,  # JSON/CSV/Markdown and Rich, siblings
+    "render": 7,  # what every command's Rich tables share
+    "formats": 8, "views": 8,  # JSON/CSV/Markdown, and each command's Rich output (llmcalc/views/): siblings
     "api": 8,  # the library: every command's computation, from a MODEL and options
     "options": 9,  # what the commands share: options spelled alike, errors, output dispatch
     "commands": 10,  # one module per command (llmcalc/commands/), imported by the app that runs it
     "cli": 11, "launch": 12, "__main__": 13,
 }
 # Modules of a subpackage take the subpackage's layer.
-SUBPACKAGES = ("commands",)
+SUBPACKAGES = ("commands", "views")
 
 
 def modules() -> dict[str, Path]:

@@ -72,7 +72,7 @@ def compare(
                                     gpu=gpu, gpus=gpus, on_warning=notes.append)
 
     def as_table() -> None:
-        from llmcalc.render import print_compare
+        from llmcalc.views.compare import print_compare
 
         print_compare(comparison)
 

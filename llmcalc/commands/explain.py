@@ -99,7 +99,7 @@ def explain(
     explanation = derive(spec, topic, points[0], quant or "q4_k_m", deployment, training, figure)
 
     def as_rich() -> None:
-        from llmcalc.render import print_explanation
+        from llmcalc.views.explain import print_explanation
 
         print_explanation(explanation)
 

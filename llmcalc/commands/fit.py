@@ -97,7 +97,7 @@ def fit(
         write_json(fit_document(result, changes))
 
     def as_table() -> None:
-        from llmcalc.render import print_fit
+        from llmcalc.views.fit import print_fit
 
         print_fit(result, changes)
 

@@ -17,7 +17,7 @@ def list_gpus(json_output: JsonOption = False, lang: LangOption = None) -> None:
         write_json(gpus_document(CATALOGUE))
 
     def as_table() -> None:
-        from llmcalc.render import print_gpus
+        from llmcalc.views.gpus import print_gpus
 
         print_gpus(CATALOGUE)
 

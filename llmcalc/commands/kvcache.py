@@ -75,7 +75,7 @@ def kvcache(
         write_json(rows[0] if len(rows) == 1 else {"model": spec.name, "rows": rows})
 
     def as_table() -> None:
-        from llmcalc.render import print_kvcache, print_kvcache_sweep
+        from llmcalc.views.kvcache import print_kvcache, print_kvcache_sweep
 
         if len(caches) == 1:
             print_kvcache(spec, caches[0], needs[0])

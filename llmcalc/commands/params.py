@@ -103,7 +103,7 @@ def params(
             write_json(params_document(specs[0], counts[0], estimates[0], checkpoints[0]))
 
     def as_table() -> None:
-        from llmcalc.render import print_params, print_params_grid
+        from llmcalc.views.params import print_params, print_params_grid
 
         if varied:
             print_params_grid(varied, specs, counts, estimates)

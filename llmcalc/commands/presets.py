@@ -29,7 +29,7 @@ def presets(json_output: Annotated[bool, typer.Option("--json", help="Print JSON
         write_json(presets_document(rows))
 
     def as_table() -> None:
-        from llmcalc.render import print_presets
+        from llmcalc.views.presets import print_presets
 
         print_presets(rows)
 

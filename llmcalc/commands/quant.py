@@ -84,7 +84,7 @@ def quant(
         write_json(quant_document(spec, sizes, tensors=output_format is not None))
 
     def as_table() -> None:
-        from llmcalc.render import print_quant
+        from llmcalc.views.quant import print_quant
 
         print_quant(spec, sizes)
 

@@ -101,7 +101,7 @@ def train(
         write_json(train_document(result))
 
     def as_table() -> None:
-        from llmcalc.render import print_train
+        from llmcalc.views.train import print_train
 
         print_train(result)
 

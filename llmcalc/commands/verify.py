@@ -58,7 +58,7 @@ def verify(
         write_json(verification_document(spec, result, quantized))
 
     def as_table() -> None:
-        from llmcalc.render import print_verification
+        from llmcalc.views.verify import print_verification
 
         print_verification(spec, result, quantized)
 
