@@ -90,7 +90,9 @@ def _app_for(args: list[str]) -> typer.Typer:
     objects from its signature at each start, and one is all a run uses. The whole app answers
     the overall --help and a name that is no command."""
     name = next((arg for arg in args if not arg.startswith("-")), None)
-    return _typer([name]) if name in COMMANDS else _typer(COMMANDS)
+    if name in COMMANDS:
+        return _typer([name])
+    return _typer([] if args == ["--version"] else COMMANDS)  # the version alone needs no command
 
 
 def main() -> None:
