@@ -173,9 +173,12 @@ def vllm_kv_tokens(available_bytes: int, block_bytes: int) -> int:
 
 def _largest(fits: Callable[[int], bool], limit: int = MAX_SIZE) -> int:
     """The largest n in [1, limit] with fits(n), for a fits that stays false once false; 0 if none.
-    Doubling then bisection: about 2·log2(n) evaluations."""
+    The limit itself first (a model's whole context often fits: one evaluation), else doubling
+    then bisection: about 2·log2(n) evaluations."""
     if not fits(1):
         return 0
+    if fits(limit):
+        return limit
     low, high = 1, 2
     while high <= limit and fits(high):
         low, high = high, high * 2

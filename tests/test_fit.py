@@ -406,3 +406,24 @@ def test_a_tp_slice_a_format_cannot_hold_is_named_not_guessed():
     assert result.exit_code == 2 and "--expert-parallel" in result.stderr
     assert run("fit", "gpt-oss-120b", "--gpu", "h100", "--gpus", "8", "--expert-parallel").exit_code == 0
     assert "only 28 layers" in run("fit", "qwen2.5-7b", "--gpu", "h100", "--pp", "29").stderr
+
+
+@settings(max_examples=300, deadline=None)
+@given(threshold=st.integers(min_value=0, max_value=5_000), limit=st.integers(min_value=1, max_value=4_000))
+def test_the_capacity_search_finds_the_largest_size_that_fits(threshold: int, limit: int) -> None:
+    """max_seq and max_batch search sizes with `_largest`: for any size that fits up to a threshold
+    and not beyond, it must return what counting up one by one would (0 when not even 1 fits),
+    and ask the (costly) budget at most about 2·log2 of the answer times, once when the limit fits."""
+    from llmcalc.fit import _largest
+
+    asked: list[int] = []
+
+    def fits(n: int) -> bool:
+        asked.append(n)
+        return n <= threshold
+
+    expected = max((n for n in range(1, limit + 1) if n <= threshold), default=0)
+    assert _largest(fits, limit) == expected
+    assert len(asked) <= 2 * max(1, limit).bit_length() + 2
+    if 1 <= threshold and limit <= threshold:
+        assert len(asked) == 2  # 1, then the limit
