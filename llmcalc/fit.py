@@ -162,7 +162,12 @@ def vllm_block_bytes(spec: ModelSpec, layers: range, tp: int, dtype: DType) -> O
     layer caches every token (no windows): then vLLM's pool is one uniform group."""
     if any(_window(spec.layers[i].mixer) for i in layers):
         return None
-    return sum(_vllm_page(spec, spec.layers[i], tp, dtype) for i in layers)
+    pages: dict[int, int] = {}  # layers alike are one object (spec.layers): each priced once
+    for i in layers:
+        layer = spec.layers[i]
+        if id(layer) not in pages:
+            pages[id(layer)] = _vllm_page(spec, layer, tp, dtype)
+    return sum(pages[id(spec.layers[i])] for i in layers)
 
 
 def vllm_kv_tokens(available_bytes: int, block_bytes: int) -> int:
