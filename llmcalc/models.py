@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from llmcalc.errors import SpecError, UnknownModelError, UsageError
-from llmcalc.files import home, is_dir, is_file, listing, user_path
+from llmcalc.files import is_dir, is_file, listing, user_path
 from llmcalc.hub_access import HubAccess, hf_hub_cache
 from llmcalc.schema import SYNONYMS, build_spec
 from llmcalc.spec import ModelSpec

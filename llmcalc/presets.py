@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import os
-from functools import lru_cache
 from importlib import import_module
 from pathlib import Path
 from typing import Any
