@@ -41,6 +41,17 @@ def _positive(key: str, value: int | None) -> None:
 # Every token mixer answers the same questions (cache_kind, query_heads, kv_heads,
 # head_width), so callers ask them instead of dispatching on the class.
 
+class KeepsState:
+    """The answers of a mixer that keeps a fixed-size state instead of a cache of tokens (RWKV,
+    Mamba, linear attention): no attention heads, no layout to show."""
+
+    cache_kind: ClassVar[str] = "state"
+    layout: ClassVar[str] = ""
+    query_heads: ClassVar[None] = None
+    kv_heads: ClassVar[None] = None
+    head_width: ClassVar[None] = None
+
+
 @record
 class Attention:
     """Multi-head attention with MHA/GQA/MQA key-value sharing."""
@@ -132,23 +143,17 @@ class LatentAttention:
 
 
 @record
-class TimeMix:
+class TimeMix(KeepsState):
     """RWKV-4's attention replacement."""
 
     attention_hidden_size: int
-
-    cache_kind: ClassVar[str] = "state"
-    layout: ClassVar[str] = ""
-    query_heads: ClassVar[None] = None
-    kv_heads: ClassVar[None] = None
-    head_width: ClassVar[None] = None
 
     def __post_init__(self) -> None:
         _positive("attention_hidden_size", self.attention_hidden_size)
 
 
 @record
-class LinearAttention:
+class LinearAttention(KeepsState):
     """Gated DeltaNet (Qwen3-Next): linear attention that keeps a fixed-size state per value
     head, and a short causal convolution over Q, K and V, instead of a KV cache."""
 
@@ -157,12 +162,6 @@ class LinearAttention:
     key_head_dim: int
     value_head_dim: int
     conv_kernel: int
-
-    cache_kind: ClassVar[str] = "state"
-    layout: ClassVar[str] = ""
-    query_heads: ClassVar[None] = None
-    kv_heads: ClassVar[None] = None
-    head_width: ClassVar[None] = None
 
     def __post_init__(self) -> None:
         for key, value in (("linear_num_key_heads", self.key_heads), ("linear_num_value_heads", self.value_heads),
@@ -181,18 +180,12 @@ class LinearAttention:
 
 
 @record
-class LightningAttention:
+class LightningAttention(KeepsState):
     """MiniMax-Text-01's lightning attention: linear attention with an output gate that keeps
     a head_dim × head_dim state per head instead of a KV cache."""
 
     num_heads: int
     head_dim: int
-
-    cache_kind: ClassVar[str] = "state"
-    layout: ClassVar[str] = ""
-    query_heads: ClassVar[None] = None
-    kv_heads: ClassVar[None] = None
-    head_width: ClassVar[None] = None
 
     def __post_init__(self) -> None:
         _positive("num_attention_heads", self.num_heads)
@@ -200,7 +193,7 @@ class LightningAttention:
 
 
 @record
-class StateSpace:
+class StateSpace(KeepsState):
     """A selective state-space mixer: Mamba (version 1) or Mamba-2."""
 
     version: int
@@ -215,12 +208,6 @@ class StateSpace:
     out_proj_bias: bool = False
     gated_norm: bool = True  # Mamba-2: a gated RMSNorm over E before the output projection
     inner_norms: bool = False  # Mamba-1 (Jamba): RMSNorm weights on Δt, B and C (R + 2·N)
-
-    cache_kind: ClassVar[str] = "state"
-    layout: ClassVar[str] = ""
-    query_heads: ClassVar[None] = None
-    kv_heads: ClassVar[None] = None
-    head_width: ClassVar[None] = None
 
     def __post_init__(self) -> None:
         if self.version not in (1, 2):
