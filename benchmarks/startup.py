@@ -8,6 +8,11 @@ alike); the median wall time of each is reported, with ratios to
     cannot avoid importing. (Until issue 15 the floor imported plain `rich`, a smaller import
     than the table path's, which made every ratio look worse than it was.)
 
+The `paired` column is the median, over the rounds, of each round's own ratio to the floor run
+in that round: a machine that slows down for a few rounds slows both sides of those ratios, so
+it moves much less between runs than the ratio of the two medians beside it (on the shared
+development machine: 0.01-0.08 against up to 0.2).
+
     python benchmarks/startup.py [--runs 21]
 
 Run it in the environment where llmcalc is installed (it uses that python and its `llmcalc`
@@ -49,10 +54,10 @@ def commands() -> dict[str, list[str]]:
             **{f"llmcalc {name}": [script, *argv] for name, argv in COMMANDS.items()}}
 
 
-def measure(runs: int) -> tuple[dict[str, float], dict[str, float], dict[str, int]]:
-    """Medians of wall time and of CPU time (user + system of the child: on a shared machine it
-    moves less when other work takes the processor away), and each command's peak memory
-    (the largest resident set of its runs, in KiB)."""
+def measure(runs: int) -> tuple[dict[str, float], dict[str, float], dict[str, float], dict[str, int]]:
+    """Medians of wall time, of the paired ratio to the floor (see above) and of CPU time (user +
+    system of the child), and each command's peak memory (the largest resident set of its runs,
+    in KiB)."""
     wall: dict[str, list[float]] = {name: [] for name in commands()}
     cpu: dict[str, list[float]] = {name: [] for name in commands()}
     peak: dict[str, int] = {name: 0 for name in commands()}
@@ -68,7 +73,9 @@ def measure(runs: int) -> tuple[dict[str, float], dict[str, float], dict[str, in
                 raise SystemExit(f"{name} exited with {child.returncode}")
             cpu[name].append(usage.ru_utime + usage.ru_stime)
             peak[name] = max(peak[name], usage.ru_maxrss)
-    return ({name: statistics.median(values) for name, values in wall.items()},
+    paired = {name: statistics.median(own / floor for own, floor in zip(values, wall[FLOOR]))
+              for name, values in wall.items()}
+    return ({name: statistics.median(values) for name, values in wall.items()}, paired,
             {name: statistics.median(values) for name, values in cpu.items()}, peak)
 
 
@@ -76,13 +83,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="llmcalc start-up benchmark")
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
-    wall, cpu, peak = measure(args.runs)
-    print(f"median of {args.runs} interleaved runs; ratios to the floor in wall time, CPU time and peak memory")
-    print(f"{'command':48} {'ms':>7} {'× python':>9} {'× floor':>8} {'CPU ms':>7} {'× floor':>8} {'peak MiB':>9}"
-          f" {'× floor':>8}")
+    wall, paired, cpu, peak = measure(args.runs)
+    print(f"median of {args.runs} interleaved runs; ratios to the floor in wall time (of the medians, and "
+          "paired round by round), CPU time and peak memory")
+    print(f"{'command':48} {'ms':>7} {'× python':>9} {'× floor':>8} {'paired':>7} {'CPU ms':>7} {'× floor':>8}"
+          f" {'peak MiB':>9} {'× floor':>8}")
     for name, seconds in wall.items():
         print(f"{name:48} {seconds * 1000:7.1f} {seconds / wall['python -c pass']:9.2f} {seconds / wall[FLOOR]:8.2f}"
-              f" {cpu[name] * 1000:7.1f} {cpu[name] / cpu[FLOOR]:8.2f} {peak[name] / 1024:9.1f}"
+              f" {paired[name]:7.2f} {cpu[name] * 1000:7.1f} {cpu[name] / cpu[FLOOR]:8.2f} {peak[name] / 1024:9.1f}"
               f" {peak[name] / peak[FLOOR]:8.2f}")
     return 0
 
