@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "hub_access": 2,  # --revision/--offline/--remote and where the HF cache is: no client
     "models": 5, "params": 5, "kvcache": 5, "quant": 5,  # the one door for models; the core
     "fit": 6, "train": 6,  # the budget of each GPU, from the core's weights and caches
+    "quant_check": 6,  # verify of quantized files: a GGUF's types, a folder's bytes, against quant
     "preset_rows": 6,  # the presets listing's rows, counted when the index is generated
     "compare": 7, "explain": 7,  # zip and narrate the core's trees
     "render": 7,  # what every command's Rich tables share

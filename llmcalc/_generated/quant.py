@@ -9,10 +9,7 @@ FIELDS = {
     'Format': (('name', 'kind', 'label', 'source', 'exact'), (False, True)),
     'QuantTensor': (('name', 'shape', 'type', 'bytes', 'reason', 'count'), (False, True)),
     'QuantSize': (('format', 'tensors', 'elements', 'bytes', 'padded_bytes', 'imatrix'), (False, True)),
-    'GgufDifference': (('name', 'shape', 'stored', 'expected', 'reason'), (False, True)),
-    'GgufCheck': (('architecture', 'mix', 'imatrix', 'tensors', 'stored_bytes', 'expected_bytes', 'differences'), (False, True)),
     'NotApplicable': (('format', 'reason'), (False, True)),
-    'FolderCheck': (('format', 'stored_bytes', 'expected_bytes', 'format_tensors', 'set_aside'), (False, True)),
 }
 
 
@@ -60,36 +57,6 @@ def QuantSize(_defaults, _factories):
     return {'__init__': __init__, '__repr__': __repr__}
 
 
-def GgufDifference(_defaults, _factories):
-    def __init__(self, name, shape, stored, expected, reason):
-        _setattr(self, 'name', name)
-        _setattr(self, 'shape', shape)
-        _setattr(self, 'stored', stored)
-        _setattr(self, 'expected', expected)
-        _setattr(self, 'reason', reason)
-
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, shape={self.shape!r}, stored={self.stored!r}, expected={self.expected!r}, reason={self.reason!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
-
-
-def GgufCheck(_defaults, _factories):
-    def __init__(self, architecture, mix, imatrix, tensors, stored_bytes, expected_bytes, differences):
-        _setattr(self, 'architecture', architecture)
-        _setattr(self, 'mix', mix)
-        _setattr(self, 'imatrix', imatrix)
-        _setattr(self, 'tensors', tensors)
-        _setattr(self, 'stored_bytes', stored_bytes)
-        _setattr(self, 'expected_bytes', expected_bytes)
-        _setattr(self, 'differences', differences)
-
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(architecture={self.architecture!r}, mix={self.mix!r}, imatrix={self.imatrix!r}, tensors={self.tensors!r}, stored_bytes={self.stored_bytes!r}, expected_bytes={self.expected_bytes!r}, differences={self.differences!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
-
-
 def NotApplicable(_defaults, _factories):
     def __init__(self, format, reason):
         _setattr(self, 'format', format)
@@ -97,19 +64,5 @@ def NotApplicable(_defaults, _factories):
 
     def __repr__(self):
         return f"{self.__class__.__qualname__}(format={self.format!r}, reason={self.reason!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
-
-
-def FolderCheck(_defaults, _factories):
-    def __init__(self, format, stored_bytes, expected_bytes, format_tensors, set_aside):
-        _setattr(self, 'format', format)
-        _setattr(self, 'stored_bytes', stored_bytes)
-        _setattr(self, 'expected_bytes', expected_bytes)
-        _setattr(self, 'format_tensors', format_tensors)
-        _setattr(self, 'set_aside', set_aside)
-
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(format={self.format!r}, stored_bytes={self.stored_bytes!r}, expected_bytes={self.expected_bytes!r}, format_tensors={self.format_tensors!r}, set_aside={self.set_aside!r})"
 
     return {'__init__': __init__, '__repr__': __repr__}

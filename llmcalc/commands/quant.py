@@ -61,7 +61,7 @@ def quant(
 
     if gguf_file is not None:
         from llmcalc.hub_access import HubAccess
-        from llmcalc.quant import check_remote_gguf
+        from llmcalc.quant_check import check_remote_gguf
 
         name, result = check_remote_gguf(model, gguf_file, HubAccess(revision, offline, remote))
         report_gguf(f"{model}/{name}", result, json_output)

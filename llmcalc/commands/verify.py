@@ -48,7 +48,7 @@ def verify(
         result = check(path, spec, count_params(spec).total)
     quantized = None
     if spec.checkpoint_format:  # a quantized checkpoint: its bytes against its format's layout
-        from llmcalc.quant import check_quantized_folder
+        from llmcalc.quant_check import check_quantized_folder
 
         quantized = check_quantized_folder(spec, result.tensors)
 
@@ -69,6 +69,6 @@ def verify(
 
 def _verify_gguf(path: str, json_output: bool) -> None:
     from llmcalc.files import user_path
-    from llmcalc.quant import check_gguf
+    from llmcalc.quant_check import check_gguf
 
     report_gguf(path, check_gguf(user_path(path)), json_output)

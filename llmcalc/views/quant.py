@@ -14,7 +14,8 @@ from llmcalc.render import make_console, say, show
 from llmcalc.text import MISSING, both_units, exact, gibibytes, gigabytes
 
 if TYPE_CHECKING:
-    from llmcalc.quant import GgufCheck, NotApplicable, QuantSize
+    from llmcalc.quant import NotApplicable, QuantSize
+    from llmcalc.quant_check import GgufCheck
     from llmcalc.spec import ModelSpec
 
 

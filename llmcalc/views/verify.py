@@ -14,7 +14,7 @@ from llmcalc.text import both_units, exact, human_count, signed
 
 if TYPE_CHECKING:
     from llmcalc.checkpoint import Verification
-    from llmcalc.quant import FolderCheck
+    from llmcalc.quant_check import FolderCheck
     from llmcalc.spec import ModelSpec
 
 
