@@ -102,7 +102,7 @@ def _fit_rows(specs: list[ModelSpec], points: list[Point], deployment: Deploymen
         row("fits", lambda r: "yes" if r.fits else "no"),
         row("largest context", lambda r: r.max_seq, "tokens"),
         row("largest batch at these tokens", lambda r: r.max_batch, "sequences"),
-        row("decode tokens/s (roofline)", lambda r: f"{1 / r.speed.decode_step_s:,.1f}"),
+        row("decode tokens/s (roofline)", lambda r: f"{r.speed.decode_tokens_per_s or 0.0:,.1f}"),
     ]
 
 

@@ -601,13 +601,12 @@ def _fit_steps(result: Fit) -> list[Step]:
                       (Entry("total", value=budget.total), Entry("capacity", value=result.capacity_bytes),
                        Entry("headroom", value=result.headroom, signed=True)), budget.total))
     speed = result.speed
-    rate = gpu.bandwidth_bytes_per_s * d.efficiency
     text = (f"A decode step reads every weight it uses and the whole cache once: {speed.decode_bytes:,} bytes at "
-            f"{rate:,.0f} bytes/s = {speed.decode_step_s * 1000:,.2f} ms ({speed.decode_bound}-bound; it computes "
-            f"{speed.decode_flops:,} FLOPs), so {1 / speed.decode_step_s:,.1f} tokens/s per sequence.")
-    if speed.prefill_s is not None and speed.peak_flops:
+            f"{speed.bytes_per_s:,.0f} bytes/s = {speed.decode_step_s * 1000:,.2f} ms ({speed.decode_bound}-bound; it computes "
+            f"{speed.decode_flops:,} FLOPs), so {speed.decode_tokens_per_s or 0.0:,.1f} tokens/s per sequence.")
+    if speed.prefill_s is not None and speed.flops_per_s:
         text += (f" Prefill: 2 FLOPs per weight per token plus causal attention, {speed.prefill_flops:,} FLOPs at "
-                 f"{speed.peak_flops * d.efficiency:,.0f} FLOP/s ({speed.peak_kind}) over {d.tp} GPU(s) = "
+                 f"{speed.flops_per_s:,.0f} FLOP/s ({speed.peak_kind}) over {d.tp} GPU(s) = "
                  f"{speed.prefill_s:,.3g} s ({speed.prefill_bound}-bound).")
     steps.append(Step("Speed: a roofline", text + f" Efficiency {d.efficiency:g} (--efficiency).",
                       (Entry("bytes read per decode step", value=speed.decode_bytes),), speed.decode_bytes))

@@ -84,6 +84,13 @@ class Speed:
     peak_flops: Optional[int]
     peak_kind: str  # which datasheet throughput: bf16 or fp8
     experts_read: Optional[float]  # MoE: the share of each layer's experts a decode step reads
+    bytes_per_s: float  # the bandwidth the roofline divides by: the datasheet's times the efficiency
+    flops_per_s: Optional[float]  # the same of the compute peak (None: unknown)
+
+    @property
+    def decode_tokens_per_s(self) -> Optional[float]:
+        """Tokens each sequence gains per second: one per decode step (None: a step of no time)."""
+        return 1 / self.decode_step_s if self.decode_step_s else None
 
 
 @record(eq=False)
@@ -102,6 +109,12 @@ class Fit:
     @property
     def most_loaded(self) -> Budget:
         return max(self.budgets, key=lambda budget: budget.total)
+
+    @property
+    def decode_tokens_per_s_total(self) -> Optional[float]:
+        """Tokens per second over the whole batch."""
+        per_sequence = self.speed.decode_tokens_per_s
+        return None if per_sequence is None else per_sequence * self.point.batch
 
     @property
     def fits(self) -> bool:
@@ -548,9 +561,11 @@ def _speed(spec: ModelSpec, point: Point, deployment: Deployment, budgets: tuple
     weight it uses per sequence plus the attention over the cache; prefill: 2 FLOPs per weight per
     prompt token plus causal attention. A stage takes the longer of its bytes over the bandwidth and
     its FLOPs over the peak (both times the efficiency); pipeline stages run one after another."""
-    gpu, tp, eff = deployment.gpu, deployment.tp, deployment.efficiency
+    gpu, tp = deployment.gpu, deployment.tp
     kind = "fp8" if weight_format in ("fp8", "fp8-dynamic") and gpu.fp8_flops else "bf16"
     peak = gpu.fp8_flops if kind == "fp8" else gpu.bf16_flops
+    bytes_per_s = gpu.bandwidth_bytes_per_s * deployment.efficiency
+    flops_per_s = peak * deployment.efficiency if peak else None
     batch, tokens = point.batch, point.tokens
     read = _expert_share(spec, batch)
     decode_time = prefill_time = 0.0
@@ -565,23 +580,22 @@ def _speed(spec: ModelSpec, point: Point, deployment: Deployment, budgets: tuple
                       + budget.kv_cache.total)
         active = (linear - experts) + experts * _routed_share(spec)
         step_flops = round(2 * batch * active / tp + 2 * batch * attention["decode"] / tp)
-        memory_s = step_bytes / (gpu.bandwidth_bytes_per_s * eff)
-        compute_s = step_flops / (peak * eff) if peak else 0.0
+        memory_s = step_bytes / bytes_per_s
+        compute_s = step_flops / flops_per_s if flops_per_s else 0.0
         decode_time += max(memory_s, compute_s)
         memory_bound = memory_bound and memory_s >= compute_s
         decode_bytes += step_bytes
         decode_flops += step_flops
         flops = round(2 * batch * tokens * active + 2 * batch * attention["prefill"])
         prefill_flops += flops
-        if peak:
-            compute = flops / (tp * peak * eff)
-            memory = weight_bytes * ceil(batch * tokens / _prefill_chunk(deployment, batch * tokens)) \
-                / (gpu.bandwidth_bytes_per_s * eff)
+        if flops_per_s:
+            compute = flops / (tp * flops_per_s)
+            memory = weight_bytes * ceil(batch * tokens / _prefill_chunk(deployment, batch * tokens)) / bytes_per_s
             prefill_time += max(compute, memory)
             prefill_memory_bound = prefill_memory_bound and memory >= compute
     return Speed(decode_time, "memory" if memory_bound else "compute", decode_bytes, decode_flops,
                  prefill_time if peak else None, "memory" if prefill_memory_bound else "compute", prefill_flops,
-                 peak, kind, read if _routed_share(spec) < 1 else None)
+                 peak, kind, read if _routed_share(spec) < 1 else None, bytes_per_s, flops_per_s)
 
 
 def _prefill_chunk(deployment: Deployment, tokens: int) -> int:

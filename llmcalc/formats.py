@@ -277,7 +277,6 @@ def fit_document(result: Any, changes: Any) -> dict[str, Any]:
                 "total_bytes": part.total, "capacity_bytes": result.capacity_bytes,
                 "estimates": {term.key: term.estimate for term in terms if term.estimate}}
 
-    per_sequence = 1 / speed.decode_step_s if speed.decode_step_s else None
     document: dict[str, Any] = {
         "model": result.spec.name,
         "gpu": {"name": gpu.name, "id": gpu.id, "memory_bytes": gpu.memory_bytes,
@@ -294,8 +293,8 @@ def fit_document(result: Any, changes: Any) -> dict[str, Any]:
         "max_batch": result.max_batch,
         "kv_capacity_tokens": result.kv_capacity_tokens,
         "max_concurrency": round(result.max_concurrency, 4) if result.max_concurrency is not None else None,
-        "decode_tokens_per_s": per_sequence,
-        "decode_tokens_per_s_total": per_sequence * point.batch if per_sequence is not None else None,
+        "decode_tokens_per_s": speed.decode_tokens_per_s,
+        "decode_tokens_per_s_total": result.decode_tokens_per_s_total,
         "prefill_seconds": speed.prefill_s,
         "bound": speed.decode_bound,
         "prefill_bound": speed.prefill_bound if speed.prefill_s is not None else None,

@@ -7,7 +7,7 @@ _setattr = object.__setattr__
 # Each record: its fields in order, and (eq, frozen).
 FIELDS = {
     'Budget': (('stage', 'weights', 'kv_cache', 'activation', 'overhead'), (False, True)),
-    'Speed': (('decode_step_s', 'decode_bound', 'decode_bytes', 'decode_flops', 'prefill_s', 'prefill_bound', 'prefill_flops', 'peak_flops', 'peak_kind', 'experts_read'), (False, True)),
+    'Speed': (('decode_step_s', 'decode_bound', 'decode_bytes', 'decode_flops', 'prefill_s', 'prefill_bound', 'prefill_flops', 'peak_flops', 'peak_kind', 'experts_read', 'bytes_per_s', 'flops_per_s'), (False, True)),
     'Fit': (('spec', 'point', 'deployment', 'weight_format', 'weight_format_source', 'budgets', 'host_bytes', 'capacity_bytes', 'speed', 'evaluate'), (False, True)),
     'Shard': (('total', 'experts', 'lookup'), (True, True)),
     'Remedies': (('gpus', 'format'), (True, True)),
@@ -29,7 +29,7 @@ def Budget(_defaults, _factories):
 
 
 def Speed(_defaults, _factories):
-    def __init__(self, decode_step_s, decode_bound, decode_bytes, decode_flops, prefill_s, prefill_bound, prefill_flops, peak_flops, peak_kind, experts_read):
+    def __init__(self, decode_step_s, decode_bound, decode_bytes, decode_flops, prefill_s, prefill_bound, prefill_flops, peak_flops, peak_kind, experts_read, bytes_per_s, flops_per_s):
         _setattr(self, 'decode_step_s', decode_step_s)
         _setattr(self, 'decode_bound', decode_bound)
         _setattr(self, 'decode_bytes', decode_bytes)
@@ -40,9 +40,11 @@ def Speed(_defaults, _factories):
         _setattr(self, 'peak_flops', peak_flops)
         _setattr(self, 'peak_kind', peak_kind)
         _setattr(self, 'experts_read', experts_read)
+        _setattr(self, 'bytes_per_s', bytes_per_s)
+        _setattr(self, 'flops_per_s', flops_per_s)
 
     def __repr__(self):
-        return f"{self.__class__.__qualname__}(decode_step_s={self.decode_step_s!r}, decode_bound={self.decode_bound!r}, decode_bytes={self.decode_bytes!r}, decode_flops={self.decode_flops!r}, prefill_s={self.prefill_s!r}, prefill_bound={self.prefill_bound!r}, prefill_flops={self.prefill_flops!r}, peak_flops={self.peak_flops!r}, peak_kind={self.peak_kind!r}, experts_read={self.experts_read!r})"
+        return f"{self.__class__.__qualname__}(decode_step_s={self.decode_step_s!r}, decode_bound={self.decode_bound!r}, decode_bytes={self.decode_bytes!r}, decode_flops={self.decode_flops!r}, prefill_s={self.prefill_s!r}, prefill_bound={self.prefill_bound!r}, prefill_flops={self.prefill_flops!r}, peak_flops={self.peak_flops!r}, peak_kind={self.peak_kind!r}, experts_read={self.experts_read!r}, bytes_per_s={self.bytes_per_s!r}, flops_per_s={self.flops_per_s!r})"
 
     return {'__init__': __init__, '__repr__': __repr__}
 

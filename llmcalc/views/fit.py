@@ -109,7 +109,6 @@ def _remedy_lines(result: Fit, changes: Remedies | None) -> list[str]:
 
 def _print_speed(console: Console, result: Fit) -> None:
     speed, d, point = result.speed, result.deployment, result.point
-    per_sequence = 1 / speed.decode_step_s if speed.decode_step_s else 0.0
     gpu = d.gpu
     say(console, f"speed (roofline at {d.efficiency:g} × peak: an upper bound; --efficiency to change): "
                   f"{gpu.bandwidth_bytes_per_s / 1e12:,.3g} TB/s, "
@@ -117,7 +116,8 @@ def _print_speed(console: Console, result: Fit) -> None:
                      else "compute peak unknown (--flops)"))
     experts = (f"; {speed.experts_read:.1%} of each layer's experts read per step" if speed.experts_read is not None
                else "")
-    say(console, f"  decode: {per_sequence:,.1f} tokens/s per sequence, {per_sequence * point.batch:,.1f} in total "
+    say(console, f"  decode: {speed.decode_tokens_per_s or 0.0:,.1f} tokens/s per sequence, "
+                  f"{result.decode_tokens_per_s_total or 0.0:,.1f} in total "
                   f"({speed.decode_bound}-bound: {both_units(speed.decode_bytes)} read per step{experts})")
     if speed.prefill_s is not None:
         say(console, f"  prefill of {exact(point.tokens)} tokens × {plural(point.batch, 'sequence')}: "
