@@ -78,8 +78,13 @@ class Verification:
     missing: tuple[str, ...]  # components the formula counts that have no tensor
 
     @property
+    def difference(self) -> int:
+        """Parameters stored beyond the formula's count (negative: fewer)."""
+        return self.stored - self.formula
+
+    @property
     def agrees(self) -> bool:
-        return self.stored == self.formula and not self.missing
+        return self.difference == 0 and not self.missing
 
 
 def read_header(path: Path) -> list[Tensor]:

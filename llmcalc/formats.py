@@ -209,7 +209,7 @@ def verification_document(spec: ModelSpec, result: Verification, quantized: Any 
         "agrees": result.agrees,
         "formula_params": result.formula,
         "stored_params": result.stored,
-        "difference": result.stored - result.formula,
+        "difference": result.difference,
         "params_by_dtype": result.per_dtype,
         "files": list(result.files),
         "tensors": len(result.tensors),

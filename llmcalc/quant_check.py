@@ -139,8 +139,13 @@ class FolderCheck:
     set_aside: dict[str, int]  # why → tensors outside the language model (towers, MTP, rotary buffers)
 
     @property
+    def difference(self) -> int:
+        """Bytes stored beyond the format's layout (negative: fewer)."""
+        return self.stored_bytes - self.expected_bytes
+
+    @property
     def agrees(self) -> bool:
-        return self.stored_bytes == self.expected_bytes
+        return self.difference == 0
 
 
 def check_quantized_folder(spec: ModelSpec, stored: tuple[Any, ...]) -> FolderCheck:

@@ -27,7 +27,7 @@ def _print_quantized_check(console: Console, spec: ModelSpec, check: FolderCheck
     for why, count in check.set_aside.items():
         console.print(f"set aside: {why}: {count} tensor(s)", highlight=False)
     console.print(f"stored: {both_units(check.stored_bytes)}; the format's layout: {both_units(check.expected_bytes)}; "
-                  f"difference {signed(check.stored_bytes - check.expected_bytes)} B", highlight=False)
+                  f"difference {signed(check.difference)} B", highlight=False)
     verdict = Text("agree", style="bold green") if check.agrees else Text("DISAGREE", style="bold red")
     console.print(Text.assemble("checkpoint and format ", verdict))
 
@@ -46,7 +46,7 @@ def print_verification(spec: ModelSpec, result: Verification, quantized: FolderC
     table.add_section()
     table.add_row("parameters stored", exact(result.stored), human_count(result.stored))
     table.add_row("formula (from config.json)", exact(result.formula), human_count(result.formula))
-    table.add_row("difference", signed(result.stored - result.formula), "")
+    table.add_row("difference", signed(result.difference), "")
     show(console, table)
     console.print(f"{len(result.tensors):,} tensors in {len(result.files)} file(s); headers read, no tensor data.")
     for reason, tensors in result.not_in_formula.items():
