@@ -593,7 +593,7 @@ def _fit_steps(result: Fit) -> list[Step]:
     sources = " ".join(f"{term.key.capitalize()}: {term.estimate.removeprefix('estimate: ')}." for term in estimated)
     steps.append(Step("Activation and overhead (estimates)", f"Not exact. {sources}",
                       tuple(Entry(term.label, term.formula, term.substituted, term.total) for term in estimated),
-                      budget.activation.total + budget.overhead.total))
+                      budget.estimated))
     verdict = "It fits." if result.fits else "It does not fit."
     steps.append(Step("Total against capacity", f"{verdict} The largest context at this batch is "
                                                 f"{result.max_seq:,} tokens; the largest batch at these tokens "
@@ -634,7 +634,7 @@ def _train_steps(result: TrainResult) -> list[Step]:
                                           f"{t.dp} data-parallel GPUs.",
                   tuple(Entry(term.label, term.formula, term.substituted, term.total)
                         for term in (budget.weights, budget.gradients, budget.optimizer)),
-                  budget.weights.total + budget.gradients.total + budget.optimizer.total)]
+                  budget.model_states)]
     layer = [Entry(term.label, term.formula, term.substituted, term.total) for _, term, _ in result.per_layer.leaves()]
     steps.append(Step("Activations of one layer (estimate)", f"For one micro-batch of {t.micro_batch} × "
                                                              f"{t.tokens:,} tokens on one GPU, what backward needs "

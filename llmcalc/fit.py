@@ -66,8 +66,13 @@ class Budget:
     overhead: Term
 
     @property
+    def estimated(self) -> int:
+        """The parts that are estimates (activation and overhead); the rest is exact."""
+        return self.activation.total + self.overhead.total
+
+    @property
     def total(self) -> int:
-        return self.weights.total + self.kv_cache.total + self.activation.total + self.overhead.total
+        return self.weights.total + self.kv_cache.total + self.estimated
 
 
 @record(eq=False)
@@ -151,7 +156,7 @@ class Fit:
         if per_block is None:
             return None
         budget = self.most_loaded
-        available = self.capacity_bytes - budget.weights.total - budget.activation.total - budget.overhead.total
+        available = self.capacity_bytes - budget.weights.total - budget.estimated
         return vllm_kv_tokens(available, per_block)
 
     @cached_property

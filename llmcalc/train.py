@@ -51,8 +51,13 @@ class TrainBudget:
     host_bytes: int  # what offload moves to host memory
 
     @property
+    def model_states(self) -> int:
+        """Weights, gradients and optimizer states: what ZeRO shards."""
+        return self.weights.total + self.gradients.total + self.optimizer.total
+
+    @property
     def total(self) -> int:
-        return self.weights.total + self.gradients.total + self.optimizer.total + self.activations.total
+        return self.model_states + self.activations.total
 
 
 @record(eq=False)
