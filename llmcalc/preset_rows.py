@@ -5,12 +5,13 @@ they are read."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmcalc.records import record
-from llmcalc.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from llmcalc.spec import ModelSpec
 
 
 @record
@@ -53,6 +54,8 @@ def heads_summary(spec: ModelSpec) -> str:
 def full_index(paths: list[Path]) -> dict[str, Any]:
     """The preset index: the parsed presets, their names, and each one's summary row."""
     from llmcalc.presets import build_index
+    from dataclasses import asdict
+
     from llmcalc.schema import build_spec
 
     index = build_index(paths)

@@ -17,12 +17,13 @@ import difflib
 import os
 from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmcalc.errors import LlmcalcError, ModelFileError, UnknownModelError
 from llmcalc.files import home, is_dir, listing, load_yaml, user_path
-from llmcalc.schema import build_spec
-from llmcalc.spec import ModelSpec
+
+if TYPE_CHECKING:  # building a spec (schema) is imported where a preset is built: `presets` lists rows
+    from llmcalc.spec import ModelSpec
 
 PRESET_SUFFIX = ".yaml"
 # Imported by name (as records import their generated methods): generated data, below every layer.
@@ -51,11 +52,15 @@ def load_yaml_file(path: Path) -> dict[str, Any]:
 
 
 def load_preset_file(path: Path) -> ModelSpec:
+    from llmcalc.schema import build_spec
+
     return build_spec(load_yaml_file(path), str(path))
 
 
 def build_index(paths: list[Path]) -> dict[str, Any]:
     """Parse and validate every preset file; map names and aliases (lower case) to presets."""
+    from llmcalc.schema import build_spec
+
     presets: dict[str, dict[str, Any]] = {}
     names: dict[str, str] = {}
     for path in paths:
@@ -97,6 +102,8 @@ def bundled_index() -> dict[str, Any]:
 
 
 def _bundled_spec(name: str) -> ModelSpec:
+    from llmcalc.schema import build_spec
+
     return build_spec(bundled_fields(name), str(presets_dir() / f"{name}{PRESET_SUFFIX}"))
 
 
