@@ -174,8 +174,8 @@ def point(spec: ModelSpec, tokens: int, batch: int = 1, cache_dtype: Optional[DT
 # --- where the model runs: GPUs, parallelism, runtime (`fit`) ---------------------------------------
 
 RUNTIMES = ("vllm", "llamacpp", "transformers")
-# The vLLM whose rules fit follows (vllm/config/cache.py, v1/kv_cache_interface.py, engine/arg_utils.py).
-VLLM_REVISION = "vLLM 0.21 (upstream 9aaf83ef5, 2026-05-19)"
+# fit follows vLLM 0.21's rules (upstream 9aaf83ef5, 2026-05-19: vllm/config/cache.py,
+# v1/kv_cache_interface.py, engine/arg_utils.py).
 # `--gpu-memory-utilization` default: the share of each GPU's memory vLLM may use; 0.92 since
 # vLLM 0.21 (PR #38284, which also began subtracting CUDA graphs before sizing the cache), 0.9 before.
 VLLM_GPU_MEMORY_UTILIZATION = 0.92
