@@ -6,8 +6,8 @@ machine) are left out.
     python benchmarks/own_cost.py [--runs 9] [--against PATH]
 
 Each run is a fresh process that imports `typer, rich.console, rich.table` (the table path's
-floor), then times `llmcalc.launch.main()` with its output sent to a buffer (COLUMNS=120). The
-least and the median of the runs are printed. `--against PATH` runs another checkout of llmcalc
+floor), then times `llmcalc.launch.main()` up to its atexit handlers, with its output sent to a
+buffer (COLUMNS=120). The least and the median of the runs are printed. `--against PATH` runs another checkout of llmcalc
 (its top folder) interleaved with this one, run for run, so both see the same machine: how a
 change moved each command. Run it where llmcalc is installed. A benchmark, not a test.
 """
@@ -25,17 +25,15 @@ from pathlib import Path
 from startup import COMMANDS  # the same commands as the start-up benchmark
 
 CHILD = """
-import contextlib, io, sys, time
+import atexit, io, sys, time
 import typer, rich.console, rich.table
 sys.argv = ["llmcalc", *sys.argv[1:]]
 start = time.perf_counter()
+# Read at exit, however the launcher ends the process (it may skip the interpreter's teardown).
+atexit.register(lambda: sys.__stderr__.write(f"{(time.perf_counter() - start) * 1000}\\n"))
+sys.stdout = io.StringIO()
 from llmcalc.launch import main
-try:
-    with contextlib.redirect_stdout(io.StringIO()):
-        main()
-except SystemExit:
-    pass
-print((time.perf_counter() - start) * 1000)
+main()
 """
 
 
@@ -47,7 +45,7 @@ def run(root: Path | None, argv: list[str], folder: str) -> float:
         env["PYTHONPATH"] = str(root)
     result = subprocess.run([sys.executable, "-c", CHILD, *argv], capture_output=True, text=True, env=env,
                             cwd=folder, check=True)
-    return float(result.stdout.split()[-1])
+    return float(result.stderr.split()[-1])
 
 
 def main() -> int:
