@@ -3,7 +3,6 @@ so scripts pay only for what they read."""
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -77,10 +76,11 @@ def params_grid_document(varied: list[str], specs: list[ModelSpec], counts: list
 
 
 def write_json(document: Any) -> None:
+    from llmcalc.json_text import dumps
     from llmcalc.streams import can_encode
 
     # Escaped where the output cannot hold the characters: the same JSON, read back.
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=not can_encode(sys.stdout, "×—")) + "\n")
+    sys.stdout.write(dumps(document, indent=2, ensure_ascii=not can_encode(sys.stdout, "×—")) + "\n")
 
 
 def presets_document(rows: list[Any]) -> list[dict[str, Any]]:

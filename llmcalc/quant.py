@@ -10,7 +10,6 @@ number (bitsandbytes' double quantization) says so.
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Iterator, Sequence
 from functools import cached_property, lru_cache
 from math import ceil, prod
@@ -18,6 +17,7 @@ from typing import overload
 
 from llmcalc.errors import SpecError, UsageError
 from llmcalc.ggml import GGML_TYPES, REVISION
+from llmcalc.json_text import dumps
 from llmcalc.llama_quant import (
     IMATRIX_MIXES,
     MIX_ALIASES,
@@ -311,11 +311,11 @@ def linear_bytes(fmt: str, tensor: str, n: int, k: int) -> int:
         blocks = ceil(values / 64)
         state = {"quant_type": "nf4", "blocksize": 64, "dtype": "bfloat16", "shape": [n, k]}
         if fmt == "nf4":
-            return ceil(values / 2) + 4 * blocks + 64 + len(json.dumps(state))
+            return ceil(values / 2) + 4 * blocks + 64 + len(dumps(state))
         # The nested offset is the mean of the absmax values: its repr is usually 17-20 characters
         # (18 assumed here), so this is within a few bytes per Linear.
         state.update(nested_blocksize=256, nested_dtype="float32", nested_offset=0.0)
-        json_bytes = len(json.dumps(state)) - len("0.0") + 18
+        json_bytes = len(dumps(state)) - len("0.0") + 18
         return ceil(values / 2) + blocks + 4 * ceil(blocks / 256) + 1024 + 64 + json_bytes
     if fmt == "bnb-int8":
         return n * k + 4 * n + 1

@@ -260,6 +260,12 @@ def test_a_table_of_a_bundled_preset_imports_no_parser_and_one_preset() -> None:
         "llmcalc._preset_index.p_mistral_7b"}
 
 
+@pytest.mark.parametrize("args", [("params", "mistral-7b", "--json"), ("quant", "llama3.1-8b")])
+def test_writing_json_does_not_import_the_json_module(args: tuple[str, ...]) -> None:
+    """JSON text is written by llmcalc.json_text (the json module is for reading files)."""
+    assert "json" not in imported_after(*args)
+
+
 def test_installed_command_runs_from_any_directory(tmp_path: Path) -> None:
     """The console script finds the bundled presets outside the checkout (CI installs non-editable)."""
     script = Path(sys.executable).with_name("llmcalc")

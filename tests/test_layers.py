@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "llmcalc"
 
 LAYERS: dict[str, int] = {
     "__init__": 0, "errors": 0, "records": 0,  # records: dataclasses with methods written at build time
+    "json_text": 0,  # JSON text as json.dumps writes it
     "text": 1, "terms": 1, "memory": 1, "files": 1, "streams": 1,  # number-to-text, the Term tree, dtypes, I/O
     "ggml": 1, "gpus": 1,  # data: ggml's block types, the GPU catalogue
     "i18n": 1,  # message catalogs
