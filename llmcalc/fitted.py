@@ -10,7 +10,9 @@ would give them. This module yields exactly the `Segment`s `Table._render` (rich
 that case, so the bytes on the terminal — colours included — are Rich's own; the title and
 caption are still rendered by Rich. Whatever it does not handle (a cell that would wrap, a
 table too wide for the page, fixed widths, row heights above one, full justification, a cell
-that is not text) makes `fitted()` return None, and Rich draws the table as before.
+that is not text) makes `fitted()` return None, and Rich draws the table as before. It reads
+the views' `llmcalc.table.Table`, which keeps what rich.table.Table would, so that a table that
+fits never imports rich.table.
 `tests/test_fitted.py` checks, for random tables and for every table the commands print, that
 the segments equal Rich's.
 """
@@ -24,8 +26,9 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, JustifyMethod, RenderableType
 from rich.segment import Segment
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
+
+from llmcalc.table import Table
 
 # A cell as the fast path reads it: its text, its length in cells, its style, and the Text itself
 # when it has spans of other styles (None for plain text).

@@ -28,7 +28,7 @@ def main() -> None:
     gc.enable()
     try:
         run()
-        code: object = None
+        code: str | int | None = None
     except SystemExit as request:
         code = request.code
     gc.disable()

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Optional, Union
 
 from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from llmcalc.i18n import tr
+from llmcalc.table import Table
 from llmcalc.text import exact, share
 
 if TYPE_CHECKING:
@@ -48,8 +48,7 @@ def show(console: Console, table: Table) -> None:
     # last column without pad_edge), the box's edges and the dividers between columns.
     columns = table.columns
     _, right, _, left = table.padding
-    natural = ((2 if table.box and table.show_edge else 0) + (len(columns) - 1 if table.box else 0)
-               + len(columns) * (left + right) - (0 if table.pad_edge else left + right))
+    natural = table._extra_width + len(columns) * (left + right) - (0 if table.pad_edge else left + right)
     widths = []
     for column in columns:
         widest = max(cell_len(text) for text in (str(column.header), *(str(cell) for cell in column.cells)))
@@ -58,6 +57,7 @@ def show(console: Console, table: Table) -> None:
             column.min_width = max(column.min_width or 0, widest)
         widths.append(widest)
     terminal = console.width
+    laid_out = None  # the rich.table.Table, made only when Rich must measure or draw the table
     if natural <= terminal:
         # It fits: a no-wrap column is as wide as its widest cell, which Rich would find by
         # measuring every cell again (most of the time a long table takes to print).
@@ -68,14 +68,18 @@ def show(console: Console, table: Table) -> None:
         from rich.measure import Measurement
 
         # Measured against a wide page: Rich clamps a measurement to the width it is offered.
-        needed = Measurement.get(console, console.options.update(width=UNLIMITED_WIDTH), table).minimum
+        laid_out = table.rich_table()
+        needed = Measurement.get(console, console.options.update(width=UNLIMITED_WIDTH), laid_out).minimum
         console.width = max(terminal, needed)  # print(width=...) would be clamped to the terminal
     from llmcalc.fitted import fitted
 
     # A table whose every cell fits on one line is drawn in one pass (Rich's segments, without
     # laying out each cell); any other, Rich lays out.
     fast = fitted(console, table)
-    console.print(table if fast is None else fast)
+    if fast is not None:
+        console.print(fast)
+    else:
+        console.print(laid_out if laid_out is not None else table.rich_table())
     console.width = terminal
 
 

@@ -18,6 +18,7 @@ LAYERS: dict[str, int] = {
     "ggml": 1, "gpus": 1,  # data: ggml's block types, the GPU catalogue
     "i18n": 1,  # message catalogs
     "grid": 1,  # size flags with comma lists → every combination
+    "table": 0,  # what the views say of a table, without importing rich.table
     "fitted": 1,  # a Rich table that fits, drawn in one pass
     "llama_quant": 2,  # llama.cpp's mix rules over tensor names and shapes
     "spec": 2, "rows": 2,  # the typed model; a Term tree laid out as display rows

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich import box
-from rich.table import Table
 from rich.text import Text
 
 from llmcalc.i18n import tr
 from llmcalc.render import make_console, show
+from llmcalc.table import Table
 from llmcalc.text import MISSING, cell, ratio
 
 if TYPE_CHECKING:

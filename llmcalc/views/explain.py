@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.table import Table
 from rich.text import Text
 
 from llmcalc.i18n import tr, tr_formula
 from llmcalc.render import make_console, show
+from llmcalc.table import Table
 from llmcalc.text import binary_bytes, exact, human_count
 
 if TYPE_CHECKING:

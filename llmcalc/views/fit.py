@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from llmcalc.i18n import tr
 from llmcalc.render import make_console, say, show
+from llmcalc.table import Table
 from llmcalc.text import both_units, exact, gibibytes, gigabytes, layer_span, plural, signed
 
 if TYPE_CHECKING:

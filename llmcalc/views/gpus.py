@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich import box
-from rich.table import Table
 
 from llmcalc.i18n import tr
 from llmcalc.render import make_console, show
+from llmcalc.table import Table
 from llmcalc.text import MISSING, exact, gibibytes, gigabytes
 
 if TYPE_CHECKING:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich import box
-from rich.table import Table
 from rich.text import Text
 
 from llmcalc.i18n import tr
 from llmcalc.render import make_console, say, show, table_cells, term_table
 from llmcalc.rows import term_rows
+from llmcalc.table import Table
 from llmcalc.text import binary_bytes, both_units, exact, gibibytes, gigabytes, plural, share
 
 if TYPE_CHECKING:

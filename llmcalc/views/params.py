@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from rich import box
-from rich.table import Table
 from rich.text import Text
 
 from llmcalc.i18n import tr
@@ -13,6 +12,7 @@ from llmcalc.memory import weight_memory
 from llmcalc.params import ESTIMATE_FORMULA
 from llmcalc.render import Cells, make_console, show, table_cells, term_table
 from llmcalc.rows import term_rows
+from llmcalc.table import Table
 from llmcalc.text import both_units, exact, gibibytes, gigabytes, human_count, relative, share
 
 if TYPE_CHECKING:

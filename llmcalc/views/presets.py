@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich import box
-from rich.table import Table
 
 from llmcalc.render import make_console, show
+from llmcalc.table import Table
 from llmcalc.text import MISSING, exact, human_count
 
 if TYPE_CHECKING:

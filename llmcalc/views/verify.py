@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from llmcalc.render import make_console, show
+from llmcalc.table import Table
 from llmcalc.text import both_units, exact, human_count, signed
 
 if TYPE_CHECKING:
