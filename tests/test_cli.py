@@ -236,7 +236,8 @@ def imported_after(*args: str) -> set[str]:
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('MODULES', ' '.join(sorted(sys.modules)), file=sys.stderr)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    environment = {**os.environ, "COLUMNS": "200"}  # wide enough for every table to fit
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment)
     line = next(line for line in result.stderr.splitlines() if line.startswith("MODULES"))
     return set(line.split()[1:])
 
@@ -258,6 +259,13 @@ def test_a_table_of_a_bundled_preset_imports_no_parser_and_one_preset() -> None:
     assert "yaml" not in modules and "json" not in modules
     assert {name for name in modules if name.startswith("llmcalc._preset_index.")} == {
         "llmcalc._preset_index.p_mistral_7b"}
+
+
+@pytest.mark.parametrize("args", [("params", "mistral-7b"), ("quant", "llama3.1-8b"), ("presets",)])
+def test_tables_that_fit_do_not_import_rich_table(args: tuple[str, ...]) -> None:
+    """Drawn in one pass from llmcalc.table (rich.table brings fractions and decimal)."""
+    modules = imported_after(*args)
+    assert "rich.console" in modules and "rich.table" not in modules and "decimal" not in modules
 
 
 @pytest.mark.parametrize("args", [("params", "mistral-7b", "--json"), ("quant", "llama3.1-8b")])
