@@ -55,8 +55,6 @@ def compare(specs: list[ModelSpec], points: list[Point], quant: str | None = Non
     """Each model at its own point (the same tokens for all; dtypes as each one resolves), its
     weights in the `quant` format if one is named (— where the format cannot hold it), and how it
     fits the `deployment`'s GPUs if one is given."""
-    from llmcalc.quant import quantize_or_none  # only with --quant: start-up does not pay for it
-
     counts = [count_params(spec) for spec in specs]
     caches = [kv_cache(spec, point) for spec, point in zip(specs, points)]
     needs = [footprint(cache, count) for cache, count in zip(caches, counts)]
@@ -68,8 +66,7 @@ def compare(specs: list[ModelSpec], points: list[Point], quant: str | None = Non
     rows += [
         Row("memory", "weights dtype", tuple(str(point.weight_dtype) for point in points)),
         Row("memory", "weights", tuple(need.weights for need in needs), "bytes"),
-        *([Row("memory", f"weights as {quant}", tuple(quantize_or_none(spec, quant) for spec in specs), "bytes")]
-          if quant else []),
+        *([_quantized_weights(specs, quant)] if quant else []),
         Row("memory", "KV cache dtype", tuple(str(point.cache_dtype) for point in points)),
         Row("memory", "KV cache per token", tuple(c.bytes_per_token for c in caches), "bytes"),
         Row("memory", f"KV cache at {caches[0].tokens:,} tokens", tuple(c.total for c in caches), "bytes"),
@@ -77,6 +74,12 @@ def compare(specs: list[ModelSpec], points: list[Point], quant: str | None = Non
     if deployment is not None:
         rows += _fit_rows(specs, points, deployment)
     return Comparison(tuple(specs), tuple(counts), tuple(caches), tuple(rows))
+
+
+def _quantized_weights(specs: list[ModelSpec], quant: str) -> Row:
+    from llmcalc.quant import quantize_or_none  # only with --quant: start-up does not pay for it
+
+    return Row("memory", f"weights as {quant}", tuple(quantize_or_none(spec, quant) for spec in specs), "bytes")
 
 
 def _fit_rows(specs: list[ModelSpec], points: list[Point], deployment: Deployment) -> list[Row]:

@@ -232,8 +232,8 @@ class Shard:
 
 def _checkpoint_shard(spec: ModelSpec, deployment: Deployment, stage: Stage, weight_format: Optional[str],
                       dtype: DType) -> Shard:
-    from llmcalc.quant import UNQUANTIZED_BYTES, packs
-
+    if weight_format is not None:  # only then: the unquantized checkpoint needs no quant module
+        from llmcalc.quant import UNQUANTIZED_BYTES, packs
     tp = deployment.tp
     total = experts = lookup = 0
     for weight, shape, count in stage_weights(spec, stage, vllm_tensor_parallel(tp), tp if deployment.expert_parallel else 1):

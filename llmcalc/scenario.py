@@ -256,7 +256,6 @@ class Deployment:
               bandwidth: Optional[str] = None, flops: Optional[str] = None,
               gpu_utilization: Optional[str] = None, efficiency: Optional[str] = None) -> Deployment:
         from llmcalc.gpus import custom_gpu, find_gpu
-        from llmcalc.llama_quant import MIXES
 
         if gpu is None and gpu_memory is None:
             raise UsageError("fit needs a GPU: --gpu NAME (`llmcalc gpus` lists them), or --gpu-memory and "
@@ -270,18 +269,23 @@ class Deployment:
             if value is not None and not 1 <= value <= 4096:
                 raise UsageError(f"{option} {value}: expected a whole number from 1 to 4,096")
         chosen = weight_format
+        is_mix = False
+        if chosen is not None:  # llama.cpp's mixes are read only for a format
+            from llmcalc.llama_quant import MIXES
+
+            is_mix = chosen in MIXES
         if runtime is not None and runtime not in RUNTIMES:
             raise UsageError(f"unknown runtime {runtime!r}; use one of {', '.join(RUNTIMES)}")
         if runtime is not None:
             name, source = runtime, "--runtime"
-        elif chosen in MIXES:
+        elif is_mix:
             name, source = "llamacpp", "a GGUF format runs on llama.cpp"
         else:
             name, source = "vllm", "default"
-        if chosen is not None and (chosen in MIXES) != (name == "llamacpp"):
-            raise UsageError(f"--format {chosen} is a {'GGUF mix' if chosen in MIXES else 'safetensors format'}: "
-                             f"{'llama.cpp runs GGUF files' if chosen in MIXES else 'llama.cpp runs GGUF mixes'}"
-                             f" — use --runtime {'llamacpp' if chosen in MIXES else 'vllm or transformers'}")
+        if chosen is not None and is_mix != (name == "llamacpp"):
+            raise UsageError(f"--format {chosen} is a {'GGUF mix' if is_mix else 'safetensors format'}: "
+                             f"{'llama.cpp runs GGUF files' if is_mix else 'llama.cpp runs GGUF mixes'}"
+                             f" — use --runtime {'llamacpp' if is_mix else 'vllm or transformers'}")
         splits_layers_only = name != "vllm"
         if splits_layers_only and tp not in (None, 1):
             raise UsageError(f"--tp {tp}: {name} splits a model across GPUs by layers (use --gpus or --pp)")

@@ -1,7 +1,6 @@
 """`llmcalc compare`."""
 
 import sys
-from collections.abc import Callable
 from typing import Annotated, Optional
 
 import typer
@@ -81,15 +80,16 @@ def compare(
 
         write_json(compare_document(comparison))
 
-    def as_text(render_text: Callable[..., str]) -> Callable[[], None]:
-        def write() -> None:
-            sys.stdout.write(render_text(comparison))
+    def as_csv() -> None:
+        from llmcalc.formats import compare_csv
 
-        return write
+        sys.stdout.write(compare_csv(comparison))
 
-    from llmcalc import formats
+    def as_markdown() -> None:
+        from llmcalc.formats import compare_markdown
 
-    writers = {"table": as_table, "json": as_json, "csv": as_text(formats.compare_csv),
-               "markdown": as_text(formats.compare_markdown)}
+        sys.stdout.write(compare_markdown(comparison))
+
+    writers = {"table": as_table, "json": as_json, "csv": as_csv, "markdown": as_markdown}
     warn(notes)
     emit(output_format, json_output, writers)
