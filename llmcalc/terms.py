@@ -21,7 +21,8 @@ from llmcalc.records import record
 # norm without weights.
 ZERO_REASONS = ("tied", "none", "non-parametric")
 
-_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+# Patterns compiled on first use (by re's own cache): most runs never read a formula's symbols.
+_SYMBOL = r"[A-Za-z_][A-Za-z_0-9]*"
 # Symbols the formulas use for multiplication; evaluation maps them to Python's `*`.
 _TIMES = ("×", "·")
 
@@ -115,8 +116,8 @@ class Term:
     @property
     def substituted(self) -> str:
         """The formula with each symbol replaced by its value: `4,096 × (8 × 128)`."""
-        return _SYMBOL.sub(lambda m: f"{self.bindings[m.group()]:,}" if m.group() in self.bindings
-                           else m.group(), self.formula)
+        return re.sub(_SYMBOL, lambda m: f"{self.bindings[m.group()]:,}" if m.group() in self.bindings
+                      else m.group(), self.formula)
 
     def walk(self, prefix: str = "", multiplier: int = 1) -> Iterator[tuple[str, Term, int]]:
         """Yield (dotted path, term, instances of this term in the whole model)."""
@@ -145,7 +146,7 @@ def _symbols(formula: str) -> frozenset[str]:
     return frozenset({node.id for node in ast.walk(_parse(formula)) if isinstance(node, ast.Name)})
 
 
-_LAYER_GROUP = re.compile(r"\.?layers\.[^.]+")
+_LAYER_GROUP = r"\.?layers\.[^.]+"
 
 
 def component_totals(root: Term) -> dict[str, Term | int]:
@@ -158,7 +159,7 @@ def component_totals(root: Term) -> dict[str, Term | int]:
     """
     totals: dict[str, Term | int] = {}
     for path, term, instances in root.leaves():
-        key = _LAYER_GROUP.sub("", path.removeprefix(f"{root.key}.")).lstrip(".")
+        key = re.sub(_LAYER_GROUP, "", path.removeprefix(f"{root.key}.")).lstrip(".")
         if term.reason:
             totals.setdefault(key, term)
             continue
