@@ -42,6 +42,8 @@ def show(console: Console, table: Table) -> None:
     lines run long and the terminal wraps them, but Rich never cuts a number to `…`."""
     from rich.cells import cell_len
 
+    from llmcalc.fitted import fitted, measured
+
     # Rich measures a no-wrap cell by its longest word, then cuts it to that width: make
     # each such column as wide as its widest cell ("13.05 GiB") so the measure is true.
     # The table's width with nothing wrapped: its cells, their padding (none outside the first and
@@ -68,13 +70,14 @@ def show(console: Console, table: Table) -> None:
         from rich.measure import Measurement
 
         # Measured against a wide page: Rich clamps a measurement to the width it is offered.
-        laid_out = table.rich_table()
-        needed = Measurement.get(console, console.options.update(width=UNLIMITED_WIDTH), laid_out).minimum
-        console.width = max(terminal, needed)  # print(width=...) would be clamped to the terminal
-    from llmcalc.fitted import fitted
-
-    # A table whose every cell fits on one line is drawn in one pass (Rich's segments, without
-    # laying out each cell); any other, Rich lays out.
+        wide = console.options.update(width=UNLIMITED_WIDTH)
+        measurement = measured(console, wide, table)
+        if measurement is None:
+            laid_out = table.rich_table()
+            measurement = Measurement.get(console, wide, laid_out)
+        console.width = max(terminal, measurement.minimum)  # print(width=...) would be clamped to the terminal
+    # A table of text cells is drawn by `fitted` (Rich's segments; a cell that fits on one line
+    # without Rich's per-cell layout); any other, Rich lays out.
     fast = fitted(console, table)
     if fast is not None:
         console.print(fast)

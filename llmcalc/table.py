@@ -1,8 +1,8 @@
 """A table as the views describe it; Rich's own `Table` is made only when Rich must lay it out.
 
 Importing `rich.table` takes about 5 ms and 0.7 MiB (its column ratios bring in `fractions`
-and `decimal`), as much as the rest of a table command's own work, and a table whose every cell
-fits on one line is drawn without it (`fitted.py`). This `Table` takes `rich.table.Table`'s
+and `decimal`), as much as the rest of a table command's own work, and a table of text cells is
+drawn and measured without it (`fitted.py`). This `Table` takes `rich.table.Table`'s
 arguments and its `add_column`, `add_row` and `add_section`, and keeps what they set under the
 same names, with the same defaults and the same normalising (rich 15): what `fitted` and
 `render.show` read. `rich_table()` makes the `rich.table.Table` with the same attributes, for a table

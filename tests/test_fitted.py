@@ -1,7 +1,9 @@
-"""llmcalc.fitted draws a table that fits in one pass; the reference is Rich itself: for random
-tables and for every table the commands print, its segments (text and style, so the bytes on a
-colour terminal too) must equal what rich.table.Table yields for the same table (built by the
-same calls, or, for the commands' tables, the one `Table.rich_table()` makes: tests/test_table.py)."""
+"""llmcalc.fitted draws a table of text cells as Rich would (one-line cells in one pass, a cell
+that wraps by Rich, the columns narrowed as Rich narrows them) and measures it as Rich does; the
+reference is Rich itself: for random tables and for every table the commands print, its segments
+(text and style, so the bytes on a colour terminal too) must equal what rich.table.Table yields for
+the same table (built by the same calls, or, for the commands' tables, the one
+`Table.rich_table()` makes: tests/test_table.py), and its measure Rich's."""
 
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ import rich.table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
+from rich.measure import Measurement
 from rich.segment import Segment
 from typer.testing import CliRunner
 
 import llmcalc.fitted
 from llmcalc.cli import app
-from llmcalc.fitted import fitted
+from llmcalc.fitted import fitted, measured
 from llmcalc.table import Table
 from test_i18n import PAGES
 from test_table import build, recipes
@@ -32,7 +35,7 @@ def tables(draw: st.DrawFn) -> tuple[Console, Table, rich.table.Table]:
     """A page, and one table as the views describe it and as Rich's own Table, by the same calls."""
     console = Console(width=draw(st.integers(20, 250)), force_terminal=True, color_system="truecolor",
                       highlight=False, markup=False, emoji=False)
-    recipe = draw(recipes(odd=False))
+    recipe = draw(recipes(odd=draw(st.booleans())))  # odd: rows of other lengths, padding, table widths
     return console, build(Table, recipe), build(rich.table.Table, recipe)
 
 
@@ -43,6 +46,30 @@ def test_a_fitted_table_is_what_rich_draws(drawn: tuple[Console, Table, rich.tab
     fast = fitted(console, table)
     if fast is not None:
         assert segments(console, fast) == segments(console, reference)
+
+
+@pytest.mark.parametrize("padding", [0, 1, (0, 2), (1, 2), (0, 1, 1, 1), (1, 0, 0, 0)])
+@pytest.mark.parametrize("width", [80, 12])
+def test_padding_is_drawn_as_rich_draws_it(padding: Any, width: int) -> None:
+    """Padding above or below a cell makes rows taller: random tables rarely reach it."""
+    console = Console(width=width, force_terminal=True, color_system="truecolor", highlight=False, markup=False,
+                      emoji=False)
+    recipe = ({"padding": padding, "title": "t"}, [("add_column", ("a",), {}), ("add_column", ("b",), {}),
+                                                   ("add_row", ("x", "a longer cell"), {})])
+    fast = fitted(console, build(Table, recipe))
+    if fast is not None:
+        assert segments(console, fast) == segments(console, build(rich.table.Table, recipe))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables(), st.sampled_from([10_000, 60, 1]))
+def test_a_tables_measure_is_what_rich_measures(drawn: tuple[Console, Table, rich.table.Table], page: int) -> None:
+    """What render.show asks before drawing a table wider than the terminal (its minimum)."""
+    console, table, reference = drawn
+    options = console.options.update(width=page)
+    ours = measured(console, options, table)
+    if ours is not None:
+        assert ours == Measurement.get(console, options, reference)
 
 
 def test_most_random_tables_take_the_fast_path() -> None:
