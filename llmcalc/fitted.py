@@ -309,6 +309,12 @@ def _ratio_reduce(total: int, ratios: list[int], maximums: list[int], values: li
     return result
 
 
+def text_width(text: str) -> int:
+    """Rich's cell_len, without adding every cell to its cache: printable ASCII is one cell a
+    character (rich.cells' own shortcut)."""
+    return len(text) if text.isascii() and text.isprintable() else cell_len(text)
+
+
 def _as_text(cell: RenderableType) -> Optional[_Cell]:
     """A cell's text and style, if it is plain text on one line that Rich would not restyle."""
     style: Union[str, Style] = ""
@@ -322,7 +328,7 @@ def _as_text(cell: RenderableType) -> Optional[_Cell]:
         return None
     if not plain.isprintable():  # a newline or tab: more than one line, or Rich expands it
         return None
-    return plain, cell_len(plain), style, spans
+    return plain, text_width(plain), style, spans
 
 
 def _padding(table: Table, column: int) -> tuple[int, int]:
@@ -362,7 +368,7 @@ def _cell_segments(console: Console, plain: str, length: int, text_style: Union[
     else:
         if justify != "left" and plain[-1:].isspace():
             plain = plain.rstrip()
-            length = cell_len(plain)
+            length = text_width(plain)
         excess = width - length
         if justify == "left":
             plain = plain + " " * excess

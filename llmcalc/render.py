@@ -40,9 +40,7 @@ def make_console() -> Console:
 def show(console: Console, table: Table) -> None:
     """Print a table no narrower than it needs: on a terminal too narrow for its numbers the
     lines run long and the terminal wraps them, but Rich never cuts a number to `…`."""
-    from rich.cells import cell_len
-
-    from llmcalc.fitted import fitted, measured
+    from llmcalc.fitted import fitted, measured, text_width
 
     # Rich measures a no-wrap cell by its longest word, then cuts it to that width: make
     # each such column as wide as its widest cell ("13.05 GiB") so the measure is true.
@@ -53,7 +51,7 @@ def show(console: Console, table: Table) -> None:
     natural = table._extra_width + len(columns) * (left + right) - (0 if table.pad_edge else left + right)
     widths = []
     for column in columns:
-        widest = max(cell_len(text) for text in (str(column.header), *(str(cell) for cell in column.cells)))
+        widest = max(text_width(text) for text in (str(column.header), *(str(cell) for cell in column.cells)))
         natural += widest
         if column.no_wrap:
             column.min_width = max(column.min_width or 0, widest)

@@ -13,6 +13,7 @@ import pytest
 import rich.table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.cells import cell_len
 from rich.console import Console
 from rich.measure import Measurement
 from rich.segment import Segment
@@ -20,7 +21,7 @@ from typer.testing import CliRunner
 
 import llmcalc.fitted
 from llmcalc.cli import app
-from llmcalc.fitted import fitted, measured
+from llmcalc.fitted import fitted, measured, text_width
 from llmcalc.table import Table
 from test_i18n import PAGES
 from test_table import build, recipes
@@ -70,6 +71,11 @@ def test_a_tables_measure_is_what_rich_measures(drawn: tuple[Console, Table, ric
     ours = measured(console, options, table)
     if ours is not None:
         assert ours == Measurement.get(console, options, reference)
+
+
+@given(st.text(st.characters(blacklist_categories=()), max_size=20) | st.text(max_size=20))
+def test_a_texts_width_is_rich_cell_len(text: str) -> None:
+    assert text_width(text) == cell_len(text)
 
 
 def test_most_random_tables_take_the_fast_path() -> None:
