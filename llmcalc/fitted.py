@@ -38,7 +38,7 @@ _Cell = tuple[str, int, Union[str, Style], Optional[Text]]
 
 
 class FittedTable:
-    """A Rich renderable for a table whose cells each fit on one line (made by `fitted`)."""
+    """A Rich renderable of a table of text, laid out (made by `fitted`)."""
 
     def __init__(self, table: Table, cells: list[list[_Cell]], widths: list[int]) -> None:
         self.table = table
@@ -142,8 +142,8 @@ class FittedTable:
 
 
 def fitted(console: Console, table: Table) -> Optional[FittedTable]:
-    """The table drawn as Rich would on a page `console.width` wide, cells that fit in one pass;
-    None if it holds something only Rich lays out."""
+    """The table as Rich would draw it on a page `console.width` wide (a cell that fits on one line
+    drawn in one pass, one that wraps by Rich); None if it holds something only Rich lays out."""
     cells = _text_cells(console, table)
     if cells is None:
         return None
@@ -163,16 +163,17 @@ def measured(console: Console, options: ConsoleOptions, table: Table) -> Optiona
         return Measurement(0, 0)
     widths = _column_widths(console, options, table, cells, options.max_width - table._extra_width)
     at = options.update_width(sum(widths))
-    columns = [_measure_column(console, at, table, index) for index in range(len(widths))]
-    measurement = Measurement(sum(low for low, _ in columns) + table._extra_width,
-                              sum(high for _, high in columns) + table._extra_width)
+    measurements = [_measure_column(console, at, table, index) for index in range(len(widths))]
+    measurement = Measurement(sum(low for low, _ in measurements) + table._extra_width,
+                              sum(high for _, high in measurements) + table._extra_width)
     measurement = measurement.normalize().with_maximum(options.max_width)
     return Measurement(0, 0) if measurement.maximum < 1 else measurement.normalize()
 
 
 def _text_cells(console: Console, table: Table) -> Optional[list[list[_Cell]]]:
     """Each column's cells (header, body, footer) as the fast path reads them, if the table is one
-    it draws: plain text cells in columns of its own kind, and no table-wide sizing."""
+    it draws: every cell plain text, no column highlighted, fully justified or with overflow
+    "ignore", and no table-wide width, expansion, collapsed padding or padding above or below."""
     top, _, bottom, _ = table.padding
     if (table.width is not None or table.expand or table.min_width is not None or table.collapse_padding
             or top or bottom or not table.columns
@@ -226,9 +227,8 @@ def _measure_column(console: Console, options: ConsoleOptions, table: Table, ind
     padding = sum(_padding(table, index))
     if column.width is not None:
         return Measurement(column.width + padding, column.width + padding).with_maximum(max_width)
-    measured = [Measurement.get(console, options, _renderable(table, index, cell))
-                for cell in _raw_cells(table, column)]
-    return Measurement(max(low for low, _ in measured), max(high for _, high in measured)) \
+    sizes = [Measurement.get(console, options, _renderable(table, index, cell)) for cell in _raw_cells(table, column)]
+    return Measurement(max(low for low, _ in sizes), max(high for _, high in sizes)) \
         .with_maximum(max_width) \
         .clamp(None if column.min_width is None else column.min_width + padding,
                None if column.max_width is None else column.max_width + padding)
