@@ -16,7 +16,6 @@ roofline for decode and prefill speed, its efficiency a visible parameter.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import cached_property
 from math import ceil, prod
 from typing import Callable, Optional
@@ -32,7 +31,7 @@ from llmcalc.parallel import (
     pipeline_stages,
     stage_weights,
 )
-from llmcalc.records import record
+from llmcalc.records import record, replace
 from llmcalc.scenario import MAX_SIZE, Deployment, Point
 from llmcalc.spec import Attention, FeedForward, Layer, LatentAttention, MixtureOfExperts, ModelSpec
 from llmcalc.terms import Term, group, leaf

@@ -10,10 +10,9 @@ Throughputs are dense (an NVIDIA datasheet's "with sparsity" figures are twice t
 from __future__ import annotations
 
 import difflib
-from dataclasses import replace
 
 from llmcalc.errors import UsageError
-from llmcalc.records import record
+from llmcalc.records import record, replace
 
 
 @record(eq=False)

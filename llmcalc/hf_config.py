@@ -12,13 +12,12 @@ really decides something from several keys (steps: windows, MoE layer schedules,
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from llmcalc.errors import ModelFileError, SpecError
 from llmcalc.files import load_json
-from llmcalc.records import record
+from llmcalc.records import field, record
 from llmcalc.schema import MAX_SIZE, SCHEMA, build_spec, shown
 from llmcalc.spec import ModelSpec
 

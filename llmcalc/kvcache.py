@@ -9,12 +9,11 @@ recurrent state instead.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from llmcalc.memory import DType, dtype_bytes
-from llmcalc.records import record
+from llmcalc.records import record, replace
 from llmcalc.scenario import Point
 from llmcalc.spec import Layer, LatentAttention, LightningAttention, LinearAttention, ModelSpec, StateSpace, TimeMix
 from llmcalc.terms import Term, evaluate, group, leaf

@@ -4,7 +4,6 @@ alone, with `--set` and flag overrides on top."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 from llmcalc.errors import SpecError, UnknownModelError, UsageError
 from llmcalc.files import is_dir, is_file, listing, user_path
 from llmcalc.hub_access import HubAccess, hf_hub_cache
+from llmcalc.records import replace
 from llmcalc.schema import SYNONYMS, build_spec
 from llmcalc.spec import ModelSpec
 
@@ -138,7 +138,7 @@ def with_overrides(spec: ModelSpec, overrides: Mapping[str, Any]) -> ModelSpec:
         modified = build_spec(fields, f"{spec.name} with overrides")
     except SpecError as exc:
         raise UsageError(str(exc)) from None
-    return dataclasses.replace(modified, overrides=dict(overrides))
+    return replace(modified, overrides=dict(overrides))
 
 
 def import_preset(config: str, name: str | None, assume: str | None) -> tuple[str, list[str]]:

@@ -5,19 +5,23 @@ frozen `__setattr__` every time its module is imported: about a millisecond a cl
 it the largest share of llmcalc's own start-up (benchmarks/startup.py). A record's methods are
 written once by `tools/build_records.py` into `llmcalc/_generated/<module>.py`, which Python
 compiles into its bytecode cache like any module, so importing a record costs a function call.
+Its `dataclasses.Field` objects are made the first time anything asks for them (`fields`,
+`replace`, `asdict`, `is_dataclass`), and llmcalc copies a record with this module's `replace`,
+so a run imports no `dataclasses` (about 0.6 ms where Rich is not imported: `--json`).
 
 A record is a dataclass to everything that asks: `dataclasses.fields`, `replace`, `asdict` and
 `is_dataclass` work; equality and hashing are by fields (identity with `eq=False`); assigning to
 a frozen record raises `dataclasses.FrozenInstanceError`; `__post_init__` runs after `__init__`.
+A field with a default factory is declared with this module's `field(default_factory=...)`.
 A class whose fields no longer match the generated methods fails at import, naming the tool to
 run, and a test fails when the generated files are stale.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import import_module
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 if TYPE_CHECKING:  # type checkers read a record as the frozen dataclass it behaves as
@@ -27,14 +31,28 @@ else:
         return lambda function: function
 
 Record = TypeVar("Record", bound=type)
+Value = TypeVar("Value")
 
 # The default of a parameter whose field has a default_factory: the generated __init__ calls
 # the factory when it sees this (as dataclasses do).
 FACTORY_DEFAULT: Any = object()
+_NO_DEFAULT = object()
+
+
+class _Factory:
+    """What `field(default_factory=...)` leaves in a class body until `@record` reads it."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+
+def field(*, default_factory: Callable[[], Value]) -> Value:
+    """`dataclasses.field(default_factory=...)` for a record."""
+    return _Factory(default_factory)  # type: ignore[return-value]
 
 
 @overload
-@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
 def record(cls: Record, /) -> Record: ...
 
 
@@ -52,6 +70,18 @@ def record(cls: Any = None, /, *, eq: bool = True, frozen: bool = True) -> Any:
     return wrap if cls is None else wrap(cls)
 
 
+def replace(obj: Value, /, **changes: Any) -> Value:
+    """`dataclasses.replace` for a record (every field is an __init__ parameter): a copy with
+    `changes`, built and checked by the record's own __init__, without making its Fields."""
+    names: tuple[str, ...] = getattr(type(obj), "__match_args__")
+    return type(obj)(**{name: getattr(obj, name) for name in names} | changes)
+
+
+def record_defaults(cls: type) -> Mapping[str, Any]:
+    """A record's fields with a default value (not a factory), and their defaults."""
+    return cls.__dict__["__record_defaults__"]  # type: ignore[no-any-return]
+
+
 def _build(cls: Record, eq: bool, frozen: bool) -> Record:
     module = cls.__module__.rpartition(".")[2]
     generated = import_module(f"llmcalc._generated.{module}")
@@ -63,25 +93,15 @@ def _build(cls: Record, eq: bool, frozen: bool) -> Record:
                         "run python tools/build_records.py")
     defaults: dict[str, Any] = {}
     factories: dict[str, Callable[[], Any]] = {}
-    fields: dict[str, dataclasses.Field[Any]] = {}
     for name in names:
-        value = cls.__dict__.get(name, dataclasses.MISSING)
-        if isinstance(value, dataclasses.Field):  # field(default_factory=...): not a class attribute
-            spec = value
+        value = cls.__dict__.get(name, _NO_DEFAULT)
+        if isinstance(value, _Factory):  # not a class attribute, as with dataclasses
             delattr(cls, name)
-            if spec.default_factory is not dataclasses.MISSING:
-                factories[name] = spec.default_factory
-            elif spec.default is not dataclasses.MISSING:
-                defaults[name] = spec.default
-                setattr(cls, name, spec.default)
-        else:
-            spec = dataclasses.field(default=value)
-            if value is not dataclasses.MISSING:
-                defaults[name] = value
-        spec.name, spec.type = name, annotations[name]
-        spec._field_type = dataclasses._FIELD  # type: ignore[attr-defined]  # what fields() and replace() look for
-        fields[name] = spec
-    setattr(cls, "__dataclass_fields__", fields)
+            factories[name] = value.make
+        elif value is not _NO_DEFAULT:
+            defaults[name] = value
+    setattr(cls, "__dataclass_fields__", _Fields(cls, names, annotations, defaults, factories))
+    setattr(cls, "__record_defaults__", MappingProxyType(defaults))
     setattr(cls, "__match_args__", names)
     for method_name, method in getattr(generated, cls.__qualname__)(defaults, factories).items():
         method.__qualname__ = f"{cls.__qualname__}.{method_name}"
@@ -94,9 +114,38 @@ def _build(cls: Record, eq: bool, frozen: bool) -> Record:
     return cls
 
 
+class _Fields:
+    """A record's `__dataclass_fields__` until first read: then the `dataclasses.Field` of each
+    field, put on the class in its place."""
+
+    def __init__(self, owner: type, names: tuple[str, ...], annotations: dict[str, Any], defaults: dict[str, Any],
+                 factories: dict[str, Callable[[], Any]]) -> None:
+        self.owner, self.names, self.annotations = owner, names, annotations
+        self.defaults, self.factories = defaults, factories
+
+    def __get__(self, instance: object, owner: type) -> dict[str, Any]:
+        import dataclasses
+
+        fields: dict[str, dataclasses.Field[Any]] = {}
+        for name in self.names:
+            if name in self.factories:
+                spec: dataclasses.Field[Any] = dataclasses.field(default_factory=self.factories[name])
+            else:
+                spec = dataclasses.field(default=self.defaults.get(name, dataclasses.MISSING))
+            spec.name, spec.type = name, self.annotations[name]
+            spec._field_type = dataclasses._FIELD  # type: ignore[attr-defined]  # what fields() and replace() look for
+            fields[name] = spec
+        setattr(self.owner, "__dataclass_fields__", fields)
+        return fields
+
+
 def _frozen_setattr(self: object, name: str, value: object) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+    from dataclasses import FrozenInstanceError
+
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
 
 def _frozen_delattr(self: object, name: str) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+    from dataclasses import FrozenInstanceError
+
+    raise FrozenInstanceError(f"cannot delete field {name!r}")

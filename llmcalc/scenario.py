@@ -20,12 +20,11 @@ The rules:
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING, Optional
 
 from llmcalc.errors import UsageError
 from llmcalc.memory import DTYPES, DType, parse_dtype
-from llmcalc.records import record
+from llmcalc.records import record, replace
 from llmcalc.spec import ModelSpec
 
 if TYPE_CHECKING:  # data a Deployment holds; imported where a Deployment is parsed

@@ -7,7 +7,6 @@ preset fields into this tree and names the file. The core trusts what it receive
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from itertools import groupby
@@ -15,7 +14,7 @@ from typing import Any, ClassVar, Union
 
 from llmcalc.errors import InvalidPart
 from llmcalc.memory import DType
-from llmcalc.records import record
+from llmcalc.records import record, replace
 from llmcalc.text import layer_span
 
 NORM_KINDS = ("rmsnorm", "layernorm", "layernorm_no_bias", "nonparametric")
@@ -399,20 +398,19 @@ class ModelSpec:
         (head widths unchanged): what MHA, GQA or MQA would make of it."""
         def regroup(attention: Any) -> Any:
             if isinstance(attention, Attention):
-                return dataclasses.replace(attention, num_kv_heads=kv_heads)
+                return replace(attention, num_kv_heads=kv_heads)
             return attention
 
         regrouped: dict[int, Layer] = {}  # by identity: the same layer object is rebuilt once
 
         def rebuild(layer: Layer) -> Layer:
             if id(layer) not in regrouped:
-                regrouped[id(layer)] = dataclasses.replace(layer, mixer=regroup(layer.mixer),
-                                                           cross_attention=regroup(layer.cross_attention))
+                regrouped[id(layer)] = replace(layer, mixer=regroup(layer.mixer),
+                                               cross_attention=regroup(layer.cross_attention))
             return regrouped[id(layer)]
 
-        stacks = tuple(dataclasses.replace(stack, layers=tuple(rebuild(layer) for layer in stack.layers))
-                       for stack in self.stacks)
-        return dataclasses.replace(self, stacks=stacks, reference=None)
+        stacks = tuple(replace(stack, layers=tuple(rebuild(layer) for layer in stack.layers)) for stack in self.stacks)
+        return replace(self, stacks=stacks, reference=None)
 
 
 def layer_runs(stack: Stack) -> list[tuple[str, Layer, int]]:
@@ -428,8 +426,7 @@ def layer_runs(stack: Stack) -> list[tuple[str, Layer, int]]:
         if id(layer) not in shapes:
             attention = layer.mixer
             if isinstance(attention, Attention) and attention.sliding_window is not None:
-                shapes[id(layer)] = dataclasses.replace(
-                    layer, mixer=dataclasses.replace(attention, sliding_window=None))
+                        shapes[id(layer)] = replace(layer, mixer=replace(attention, sliding_window=None))
             else:
                 shapes[id(layer)] = layer
         return shapes[id(layer)]

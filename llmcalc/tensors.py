@@ -9,11 +9,10 @@ preset), so the sizes built on them cannot drift from `params`.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from math import prod
 
 from llmcalc.errors import SpecError
-from llmcalc.records import record
+from llmcalc.records import record, replace
 from llmcalc.spec import Attention, FeedForward, Layer, LatentAttention, MixtureOfExperts, ModelSpec, layer_runs
 
 

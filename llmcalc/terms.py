@@ -10,12 +10,11 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import MISSING, field, fields
 from functools import lru_cache
 from types import CodeType
 from typing import Any
 
-from llmcalc.records import record
+from llmcalc.records import field, record, record_defaults
 
 # Why a component that exists has no parameters: shared with the embedding, absent, or a
 # norm without weights.
@@ -168,7 +167,7 @@ def component_totals(root: Term) -> dict[str, Term | int]:
     return totals
 
 
-_TERM_DEFAULTS = {item.name: item.default for item in fields(Term) if item.default is not MISSING}
+_TERM_DEFAULTS = record_defaults(Term)
 
 
 def _fast_term(**values: Any) -> Term:

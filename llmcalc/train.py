@@ -13,13 +13,12 @@ The most loaded GPU's budget, every term a Term:
 
 from __future__ import annotations
 
-from dataclasses import replace
 from math import ceil, prod
 from typing import Optional
 
 from llmcalc.errors import SpecError, UsageError
 from llmcalc.parallel import Stage, TensorParallel, pipeline_stages, stage_weights
-from llmcalc.records import record
+from llmcalc.records import record, replace
 from llmcalc.scenario import Training
 from llmcalc.spec import Attention, FeedForward, Layer, LatentAttention, MixtureOfExperts, ModelSpec
 from llmcalc.tensors import Weight, checkpoint_weights

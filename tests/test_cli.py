@@ -246,6 +246,7 @@ def imported_after(*args: str) -> set[str]:
 def test_plain_runs_do_not_import_rich(args: tuple[str, ...]) -> None:
     modules = imported_after(*args)
     assert "rich" not in modules and "pydantic" not in modules
+    assert "dataclasses" not in modules  # records make their Field objects only when asked
 
 
 def test_version_does_not_import_yaml() -> None:

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from llmcalc.api import load_model
 from llmcalc.errors import InvalidPart
 from llmcalc.llama_quant import _State
-from llmcalc.records import _build
+from llmcalc.records import _build, record_defaults, replace
+from llmcalc.scenario import Point
 from llmcalc.spec import Attention
 from llmcalc.terms import Term
 
@@ -75,3 +77,37 @@ def test_a_record_out_of_step_with_its_generated_methods_fails_at_import() -> No
 
     with pytest.raises(TypeError, match="build_records.py"):
         _build(Attention, eq=True, frozen=True)
+
+
+def test_replace_is_dataclasses_replace() -> None:
+    """llmcalc copies records with records.replace, which makes no Field objects."""
+    gqa = Attention(num_heads=32, num_kv_heads=8, head_dim=128, sliding_window=4096)
+    term = Term(key="a", label="a", value=1, bindings={"H": 2})
+    spec = load_model("mistral-7b")
+    layer = spec.stacks[0].layers[0]
+    for value, changes in [(gqa, {"sliding_window": None}), (gqa, {}), (term, {"value": 3}),
+                           (layer, {"mixer": replace(gqa, num_kv_heads=1)}), (spec, {"reference": None})]:
+        ours, theirs = replace(value, **changes), dataclasses.replace(value, **changes)
+        assert type(ours) is type(theirs) and repr(ours) == repr(theirs)
+        assert dataclasses.asdict(ours) == dataclasses.asdict(theirs)
+    with pytest.raises(InvalidPart):  # checked by the record's __post_init__, as dataclasses.replace does
+        replace(gqa, num_kv_heads=5)
+    with pytest.raises(TypeError):
+        replace(gqa, no_such_field=1)
+
+
+def test_fields_are_made_when_first_asked_for() -> None:
+    """A record's Field objects are not made at import; the first question makes them, once,
+    and they are what a dataclass would have (defaults, factories)."""
+    code = ("import sys\nfrom llmcalc.terms import Term\nfrom llmcalc.scenario import Point\n"
+            "print('dataclasses' in sys.modules, type(Point.__dict__['__dataclass_fields__']).__name__)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "_Fields"]
+    fields = dataclasses.fields(Term)
+    assert dataclasses.fields(Term) == fields and type(Term.__dict__["__dataclass_fields__"]) is dict
+    by_name = {f.name: f for f in fields}
+    assert by_name["bindings"].default_factory is dict and by_name["repeat"].default == 1
+    assert not hasattr(Term, "bindings") and Term.repeat == 1  # as a dataclass: a factory is no class attribute
+    assert by_name["key"].default is dataclasses.MISSING and by_name["key"].default_factory is dataclasses.MISSING
+    assert record_defaults(Term) == {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
+    assert dataclasses.is_dataclass(Point) and "tokens" in {f.name for f in dataclasses.fields(Point)}

@@ -54,10 +54,10 @@ def _field(statement: ast.AnnAssign, where: str) -> Field | None:
     value = statement.value
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "field":
         keywords = {keyword.arg for keyword in value.keywords}
-        if value.args or not keywords <= {"default", "default_factory"} or len(keywords) != 1:
-            raise SystemExit(f"{where}.{statement.target.id}: records take field(default=...) or "
-                             "field(default_factory=...) only")
-        return Field(statement.target.id, default="default" in keywords, factory="default_factory" in keywords)
+        if value.args or keywords != {"default_factory"}:
+            raise SystemExit(f"{where}.{statement.target.id}: a record's field() takes default_factory=... only "
+                             "(llmcalc.records.field); a default is written `name: type = value`")
+        return Field(statement.target.id, default=False, factory=True)
     return Field(statement.target.id, default=value is not None, factory=False)
 
 
