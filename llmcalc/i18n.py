@@ -19,7 +19,6 @@ from pathlib import Path
 from llmcalc.errors import UsageError
 
 DOMAIN = "llmcalc"
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 # What --lang accepts, and the catalog each name means (None: English, no catalog).
 LANGUAGES = {"en": None, "zh": "zh", "zh-hans": "zh", "zh-cn": "zh", "zh-sg": "zh", "zh-hant": "zh_Hant",
              "zh-tw": "zh_Hant", "zh-hk": "zh_Hant", "zh-mo": "zh_Hant"}
@@ -115,7 +114,8 @@ SYMBOL_LINE = r"[A-Za-z_][\w]* = [\d,./ ]+"
 def _catalog(name: str) -> tuple[dict[str, str], list[tuple[re.Pattern[str], str]]]:
     import gettext
 
-    translations = gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[name], fallback=True)
+    locale_dir = Path(__file__).resolve().parent / "locale"  # here, not at import: JSON never reads it
+    translations = gettext.translation(DOMAIN, localedir=str(locale_dir), languages=[name], fallback=True)
     messages: dict[str, str] = dict(getattr(translations, "_catalog", {}))
     messages.pop("", None)  # the header
     exact = {msgid: text for msgid, text in messages.items() if "{" not in msgid}
