@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from llmcalc.errors import UsageError
+from llmcalc.records import record
 
-class DType(NamedTuple):
+
+@record
+class DType:
     """A storage format: `block_bytes` bytes hold `block_values` values.
 
     Plain types store one value per block; llama.cpp's q8_0 packs 32 values into 34
@@ -69,7 +70,8 @@ def dtype_bytes(values: int, dtype: DType) -> int:
     return -(-values // dtype.block_values) * dtype.block_bytes
 
 
-class WeightMemory(NamedTuple):
+@record
+class WeightMemory:
     dtype: str
     bytes: int
 
