@@ -9,8 +9,9 @@ At exit the interpreter would then take every module apart and free every object
 (about 3 ms of a `--json` run and 6 of a table's, in interleaved runs with and without it), for a
 process about to end. After the command, this does what the interpreter's exit does that anyone
 can observe — runs the atexit handlers and flushes standard output and error — and ends the
-process with the same exit status. Whenever it cannot be sure of the same outcome (a thread still running, an exit
-"code" that is a message, a stream that fails to flush), it leaves the exit to the interpreter.
+process with the same exit status. Whenever it cannot be sure of the same outcome (a thread
+still running, an exit "code" that is a message, a stream that fails to flush), it leaves the
+exit to the interpreter.
 """
 
 from __future__ import annotations
