@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from startup import COMMANDS  # the same commands as the start-up benchmark
+from startup import every_command  # the same commands as the start-up benchmark
 
 CHILD = """
 import atexit, io, sys, time
@@ -59,7 +59,7 @@ def main() -> int:
         print(f"own cost in ms over {args.runs} runs" + (f"; left: {args.against}, right: this one"
                                                          if args.against else ""))
         print(f"{'command':40} {header}" + (f" {'right/left':>10}" if args.against else ""))
-        for name, argv in COMMANDS.items():
+        for name, argv in every_command(Path(folder)).items():
             times: list[list[float]] = [[] for _ in roots]
             for _ in range(args.runs):
                 for index, root in enumerate(roots):

@@ -22,16 +22,21 @@ console script). No timed test does this: timings belong in a benchmark.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 
 FLOOR = "import typer, rich.console, rich.table, yaml"
-# Every command in its table form (and params --json), at what a user would type.
+# Every command in its table form (and params --json), at what a user would type; `import` and
+# `verify`, which read a user's files, are added by `every_command`.
 COMMANDS = {
     "params mistral-7b": ["params", "mistral-7b"],
     "params mistral-7b --json": ["params", "mistral-7b", "--json"],
@@ -45,13 +50,46 @@ COMMANDS = {
     "gpus": ["gpus"],
     "--version": ["--version"],
 }
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+# The commands that read a user's files, given real ones: a config.json from the Hub (Mistral-7B
+# v0.3's) and a model folder that transformers' save_pretrained wrote (a tiny Granite, the
+# tests' fixture: verify reads only the headers, so a small folder costs what a large one does
+# but the parsing of a longer header).
+IMPORT_CONFIG = FIXTURES / "configs" / "mistral_7b_v03.json"
+CHECKPOINT_TYPE = "granite"
 
 
-def commands() -> dict[str, list[str]]:
+def write_checkpoint(folder: Path) -> Path:
+    """The fixture's model folder: its config.json and a safetensors file with its tensors'
+    headers (zeroed data, as the tests write it)."""
+    recorded = json.loads((FIXTURES / "checkpoints" / "tiny_2024_2026.json").read_text())[CHECKPOINT_TYPE]
+    model = folder / f"tiny-{CHECKPOINT_TYPE}"
+    model.mkdir()
+    (model / "config.json").write_text(json.dumps(recorded["config"]))
+    element_bytes = {"F32": 4, "BF16": 2, "F16": 2}
+    header, offset = {}, 0
+    for name, dtype, shape in recorded["tensors"]:
+        size = element_bytes[dtype]
+        for extent in shape:
+            size *= extent
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + size]}
+        offset += size
+    raw = json.dumps(header).encode()
+    (model / "model.safetensors").write_bytes(struct.pack("<Q", len(raw)) + raw + bytes(offset))
+    return model
+
+
+def every_command(folder: Path) -> dict[str, list[str]]:
+    """COMMANDS and the two that read files, theirs written in `folder`."""
+    return {**COMMANDS, "import mistral_7b_v03.json": ["import", str(IMPORT_CONFIG)],
+            f"verify tiny-{CHECKPOINT_TYPE}": ["verify", str(write_checkpoint(folder))]}
+
+
+def commands(folder: Path) -> dict[str, list[str]]:
     python = sys.executable
-    script = shutil.which("llmcalc") or str(__import__("pathlib").Path(python).with_name("llmcalc"))
+    script = shutil.which("llmcalc") or str(Path(python).with_name("llmcalc"))
     return {"python -c pass": [python, "-c", "pass"], FLOOR: [python, "-c", FLOOR],
-            **{f"llmcalc {name}": [script, *argv] for name, argv in COMMANDS.items()}}
+            **{f"llmcalc {name}": [script, *argv] for name, argv in every_command(folder).items()}}
 
 
 def measure(runs: int) -> tuple[dict[str, float], dict[str, float], dict[str, float], dict[str, int]]:
@@ -59,14 +97,20 @@ def measure(runs: int) -> tuple[dict[str, float], dict[str, float], dict[str, fl
     system of the child), and each command's peak memory (the largest resident set of its runs,
     in KiB), after one run of each that is not measured (as after an install, every module is
     then in the bytecode cache: compiling one raised its run's peak by up to 1 MiB)."""
-    wall: dict[str, list[float]] = {name: [] for name in commands()}
-    cpu: dict[str, list[float]] = {name: [] for name in commands()}
-    peak: dict[str, int] = {name: 0 for name in commands()}
+    with tempfile.TemporaryDirectory() as folder:
+        return _measure(commands(Path(folder)), runs)
+
+
+def _measure(argvs: dict[str, list[str]], runs: int) -> tuple[dict[str, float], dict[str, float],
+                                                            dict[str, float], dict[str, int]]:
+    wall: dict[str, list[float]] = {name: [] for name in argvs}
+    cpu: dict[str, list[float]] = {name: [] for name in argvs}
+    peak: dict[str, int] = {name: 0 for name in argvs}
     env = {"COLUMNS": "120", "NO_COLOR": "1", "PATH": ""}
-    for argv in commands().values():  # unmeasured: a module changed since its last run is compiled here
+    for argv in argvs.values():  # unmeasured: a module changed since its last run is compiled here
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
     for _ in range(runs):
-        for name, argv in commands().items():
+        for name, argv in argvs.items():
             start = time.perf_counter()
             child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
             _, status, usage = os.wait4(child.pid, 0)
