@@ -62,7 +62,10 @@ def _compiled(formula: str) -> CodeType:
     Evaluating the compiled code is several times faster than walking the syntax tree at
     every call, which is what a sweep over thousands of configs does.
     """
-    tree = _parse(formula)
+    source = formula
+    for symbol in _TIMES:
+        source = source.replace(symbol, "*")
+    tree = ast.parse(source, mode="eval")
 
     def check(node: ast.AST) -> ast.expr:
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
@@ -133,16 +136,9 @@ class Term:
 
 
 @lru_cache(maxsize=None)
-def _parse(formula: str) -> ast.Expression:
-    source = formula
-    for symbol in _TIMES:
-        source = source.replace(symbol, "*")
-    return ast.parse(source, mode="eval")
-
-
-@lru_cache(maxsize=None)
 def _symbols(formula: str) -> frozenset[str]:
-    return frozenset({node.id for node in ast.walk(_parse(formula)) if isinstance(node, ast.Name)})
+    """The names the formula reads: its compiled code's, but the division helper's."""
+    return frozenset(_compiled(formula).co_names) - {"_exact_division"}
 
 
 _LAYER_GROUP = r"\.?layers\.[^.]+"

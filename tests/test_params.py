@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from llmcalc.params import count_params, textbook_estimate
 from llmcalc.presets import preset_paths, load_preset_file, resolve
 from llmcalc.schema import build_spec
-from llmcalc.terms import Term, evaluate
+from llmcalc.terms import Term, evaluate, leaf
 
 
 def component(name: str, model: str) -> tuple[int, int]:
@@ -134,6 +134,18 @@ def test_division_must_be_exact(formula: str) -> None:
     with pytest.raises(ValueError, match="not exact"):
         evaluate(formula, {"a": 4, "T": 1})
     assert evaluate("(T × 4) / 2", {"T": 3}) == 6
+
+
+@pytest.mark.parametrize(("formula", "symbols"), [
+    ("H × (n_kv × d)", {"H", "n_kv", "d"}),
+    ("2 · (a + b) - 1", {"a", "b"}),
+    ("(T × 4) / d", {"T", "d"}),  # division compiles to a helper call: the helper is not a symbol
+    ("7", set()),
+])
+def test_a_leaf_keeps_the_bindings_its_formula_reads(formula: str, symbols: set[str]) -> None:
+    bindings = {"H": 8, "n_kv": 2, "d": 4, "a": 1, "b": 2, "T": 3, "unused": 5}
+    term = leaf("x", "x", formula, bindings)
+    assert set(term.bindings) == symbols and term.value == evaluate(formula, bindings)
 
 
 def test_rwkv_uses_every_parameter() -> None:
