@@ -110,6 +110,8 @@ def _float(value: float) -> str:
 
 
 def _string(text: str, ensure_ascii: bool) -> str:
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # space to `~` but the quote and the backslash: nothing to escape
     escaped = text.translate(_ESCAPES)
     if ensure_ascii and not (escaped.isascii() and "\x7f" not in escaped):
         # Everything past `~` as \uXXXX, and a character past the Basic Multilingual Plane as

@@ -33,7 +33,8 @@ def test_random_documents_are_written_as_json_writes_them(document: Any) -> None
         assert dumps(document, **layout) == json.dumps(document, **layout)
 
 
-@pytest.mark.parametrize("text", ["", "plain", 'a "quote" and a \\ backslash', "\n\r\t\b\f\x00\x1f\x7f",
+@pytest.mark.parametrize("text", ["", "plain", 'a "quote" and a \\ backslash', 'a "quote"', "a \\ backslash",
+                                  "".join(map(chr, range(0x20, 0x7f))), "\n\r\t\b\f\x00\x1f\x7f",
                                   "× — … █ 中文", "\U0001f600 astral", "\ud800 lone surrogate", "é\x7f"])
 def test_strings(text: str) -> None:
     for layout in LAYOUTS:
