@@ -98,3 +98,17 @@ def test_a_reader_that_goes_away_gets_no_traceback() -> None:
     process.stdout.close()
     status = process.wait(timeout=TIME_LIMIT)
     assert (status, process.stderr.read()) == (1, b"")
+
+
+
+@pytest.mark.parametrize("args", [["params", "gpt2", "--json"], ["explain", "gpt2"], ["quant", "llama3.1-8b"]])
+def test_the_collector_never_runs_during_a_command(args: list[str]) -> None:
+    """The collector is off from the launcher's start to the end (collections walked every object
+    the command's imports made, for next to nothing to free); counted by its own callbacks."""
+    script = ("import atexit, gc, sys\nfrom llmcalc.launch import main\nruns = []\n"
+              "gc.callbacks.append(lambda phase, info: runs.append(phase))\n"
+              "atexit.register(lambda: print('collections', runs.count('start'), file=sys.stderr))\n"
+              f"sys.argv = ['llmcalc', *{args!r}]\nmain()\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=TIME_LIMIT)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.endswith("collections 0\n")
