@@ -10,7 +10,7 @@ collecting at exit, with the collector off). Before exit everything is frozen (m
 collector does not look), so that if the interpreter does exit, its last collection has nothing
 to walk.
 
-At exit the interpreter would then take every module apart and free every object one by one
+At exit the interpreter would take every module apart and free every object one by one
 (about 3 ms of a `--json` run and 6 of a table's, in interleaved runs with and without it), for a
 process about to end. After the command, this does what the interpreter's exit does that anyone
 can observe — runs the atexit handlers and flushes standard output and error — and ends the

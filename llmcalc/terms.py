@@ -20,7 +20,7 @@ from llmcalc.records import field, record, record_defaults
 # norm without weights.
 ZERO_REASONS = ("tied", "none", "non-parametric")
 
-# Patterns compiled on first use (by re's own cache): most runs never read a formula's symbols.
+# Patterns compiled on first use (by re's own cache): most runs never write a formula with its values.
 _SYMBOL = r"[A-Za-z_][A-Za-z_0-9]*"
 # Symbols the formulas use for multiplication; evaluation maps them to Python's `*`.
 _TIMES = ("×", "·")

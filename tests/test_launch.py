@@ -100,7 +100,6 @@ def test_a_reader_that_goes_away_gets_no_traceback() -> None:
     assert (status, process.stderr.read()) == (1, b"")
 
 
-
 @pytest.mark.parametrize("args", [["params", "gpt2", "--json"], ["explain", "gpt2"], ["quant", "llama3.1-8b"]])
 def test_the_collector_never_runs_during_a_command(args: list[str]) -> None:
     """The collector is off from the launcher's start to the end (collections walked every object
