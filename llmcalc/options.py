@@ -97,7 +97,8 @@ def report_gguf(path: str, result: Any, json_output: bool) -> None:
     """A GGUF's check, printed; exit 1 when a tensor's type differs from llama.cpp's rules."""
 
     def as_json() -> None:
-        from llmcalc.formats import gguf_check_document, write_json
+        from llmcalc.formats import write_json
+        from llmcalc.formats.quant import gguf_check_document
 
         write_json(gguf_check_document(path, result))
 

@@ -76,17 +76,18 @@ def compare(
         print_compare(comparison)
 
     def as_json() -> None:
-        from llmcalc.formats import compare_document, write_json
+        from llmcalc.formats import write_json
+        from llmcalc.formats.compare import compare_document
 
         write_json(compare_document(comparison))
 
     def as_csv() -> None:
-        from llmcalc.formats import compare_csv
+        from llmcalc.formats.compare import compare_csv
 
         sys.stdout.write(compare_csv(comparison))
 
     def as_markdown() -> None:
-        from llmcalc.formats import compare_markdown
+        from llmcalc.formats.compare import compare_markdown
 
         sys.stdout.write(compare_markdown(comparison))
 

@@ -104,12 +104,13 @@ def explain(
         print_explanation(explanation)
 
     def as_json() -> None:
-        from llmcalc.formats import explain_document, write_json
+        from llmcalc.formats import write_json
+        from llmcalc.formats.explain import explain_document
 
         write_json(explain_document(explanation))
 
     def as_markdown() -> None:
-        from llmcalc.formats import explain_markdown
+        from llmcalc.formats.explain import explain_markdown
 
         sys.stdout.write(explain_markdown(explanation))
 

@@ -92,7 +92,8 @@ def fit(
     changes = None if result.fits else remedies(result)
 
     def as_json() -> None:
-        from llmcalc.formats import fit_document, write_json
+        from llmcalc.formats import write_json
+        from llmcalc.formats.fit import fit_document
 
         write_json(fit_document(result, changes))
 

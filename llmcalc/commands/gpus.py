@@ -12,7 +12,8 @@ def list_gpus(json_output: JsonOption = False, lang: LangOption = None) -> None:
     from llmcalc.gpus import CATALOGUE
 
     def as_json() -> None:
-        from llmcalc.formats import gpus_document, write_json
+        from llmcalc.formats import write_json
+        from llmcalc.formats.gpus import gpus_document
 
         write_json(gpus_document(CATALOGUE))
 

@@ -69,7 +69,8 @@ def kvcache(
     needs = [footprint(cache, count) for cache in caches]
 
     def as_json() -> None:
-        from llmcalc.formats import kvcache_document, write_json
+        from llmcalc.formats import write_json
+        from llmcalc.formats.kvcache import kvcache_document
 
         rows = [kvcache_document(spec, cache, need) for cache, need in zip(caches, needs)]
         write_json(rows[0] if len(rows) == 1 else {"model": spec.name, "rows": rows})

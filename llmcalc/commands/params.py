@@ -95,7 +95,8 @@ def params(
     varied = [name for name, values in axes.items() if len(values) > 1]
 
     def as_json() -> None:
-        from llmcalc.formats import params_document, params_grid_document, write_json
+        from llmcalc.formats import write_json
+        from llmcalc.formats.params import params_document, params_grid_document
 
         if varied:
             write_json(params_grid_document(varied, specs, counts, estimates, checkpoints))

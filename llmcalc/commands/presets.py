@@ -24,7 +24,8 @@ def presets(json_output: Annotated[bool, typer.Option("--json", help="Print JSON
     warn(warnings)
 
     def as_json() -> None:
-        from llmcalc.formats import presets_document, write_json
+        from llmcalc.formats import write_json
+        from llmcalc.formats.presets import presets_document
 
         write_json(presets_document(rows))
 

@@ -79,7 +79,8 @@ def quant(
                         else api.quantize_all(spec, imatrix=imatrix))
 
     def as_json() -> None:
-        from llmcalc.formats import quant_document, write_json
+        from llmcalc.formats import write_json
+        from llmcalc.formats.quant import quant_document
 
         write_json(quant_document(spec, sizes, tensors=output_format is not None))
 

@@ -96,7 +96,8 @@ def train(
                                tokens=tokens, gpu=gpu, mfu=mfu)
 
     def as_json() -> None:
-        from llmcalc.formats import train_document, write_json
+        from llmcalc.formats import write_json
+        from llmcalc.formats.train import train_document
 
         write_json(train_document(result))
 

@@ -53,7 +53,8 @@ def verify(
         quantized = check_quantized_folder(spec, result.tensors)
 
     def as_json() -> None:
-        from llmcalc.formats import verification_document, write_json
+        from llmcalc.formats import write_json
+        from llmcalc.formats.verify import verification_document
 
         write_json(verification_document(spec, result, quantized))
 
