@@ -26,7 +26,6 @@ import json
 import os
 import shutil
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
@@ -61,21 +60,15 @@ CHECKPOINT_TYPE = "granite"
 
 def write_checkpoint(folder: Path) -> Path:
     """The fixture's model folder: its config.json and a safetensors file with its tensors'
-    headers (zeroed data, as the tests write it)."""
+    headers (zeroed data), written by the tests' own writer."""
+    sys.path.insert(0, str(FIXTURES.parent))
+    from safetensors_files import write_safetensors  # type: ignore[import-not-found]  # in tests/, on the path now
+
     recorded = json.loads((FIXTURES / "checkpoints" / "tiny_2024_2026.json").read_text())[CHECKPOINT_TYPE]
     model = folder / f"tiny-{CHECKPOINT_TYPE}"
     model.mkdir()
     (model / "config.json").write_text(json.dumps(recorded["config"]))
-    element_bytes = {"F32": 4, "BF16": 2, "F16": 2}
-    header, offset = {}, 0
-    for name, dtype, shape in recorded["tensors"]:
-        size = element_bytes[dtype]
-        for extent in shape:
-            size *= extent
-        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + size]}
-        offset += size
-    raw = json.dumps(header).encode()
-    (model / "model.safetensors").write_bytes(struct.pack("<Q", len(raw)) + raw + bytes(offset))
+    write_safetensors(model / "model.safetensors", {name: (dtype, shape) for name, dtype, shape in recorded["tensors"]})
     return model
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from llmcalc.memory import DTYPES
 from llmcalc.params import count_params
 from llmcalc.presets import resolve
 from llmcalc.scenario import point
+from safetensors_files import write_safetensors
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "configs"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
@@ -195,20 +195,6 @@ def test_import_writes_atomically_and_refuses_to_overwrite(tmp_path: Path) -> No
 
 
 # --- verify ---------------------------------------------------------------------------------
-
-def write_safetensors(path: Path, tensors: dict[str, tuple[str, list[int]]]) -> None:
-    """A real safetensors file: 8-byte header length, JSON header, zeroed tensor data."""
-    sizes = {"F32": 4, "BF16": 2, "F16": 2, "I8": 1, "U8": 1, "I32": 4, "I64": 8, "F8_E4M3": 1}
-    header, offset = {}, 0
-    for name, (dtype, shape) in tensors.items():
-        nbytes = sizes[dtype]
-        for n in shape:
-            nbytes *= n
-        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + nbytes]}
-        offset += nbytes
-    raw = json.dumps(header).encode()
-    path.write_bytes(struct.pack("<Q", len(raw)) + raw + bytes(offset))
-
 
 # Tiny random models of each 2024–2026 model type, saved by transformers 5.23's save_pretrained:
 # their config.json, the name, dtype and shape of every tensor the safetensors file holds, and

@@ -400,7 +400,7 @@ def test_explain_derives_a_format_step_by_step() -> None:
 # --- verify: a quantized checkpoint folder, byte for byte --------------------------------------------
 
 def _folder(tmp_path: Path, config: dict, tensors: dict[str, tuple[str, list[int]]]) -> Path:
-    from test_inputs import write_safetensors
+    from safetensors_files import write_safetensors
 
     (tmp_path / "config.json").write_text(json.dumps(config))
     write_safetensors(tmp_path / "model.safetensors", tensors)

@@ -20,7 +20,8 @@ from typing import Any, Callable
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_inputs import TINY, model_folder, tiny_llama_tensors, write_safetensors
+from safetensors_files import write_safetensors
+from test_inputs import TINY, model_folder, tiny_llama_tensors
 from typer.testing import CliRunner
 
 from llmcalc.cli import app
