@@ -272,7 +272,8 @@ def test_tables_that_fit_do_not_import_rich_table(args: tuple[str, ...]) -> None
 @pytest.mark.parametrize("args", [("compare", "llama2-7b", "llama2-70b"), ("fit", "llama3.1-70b", "--gpu", "h100", "--gpus", "4")])
 def test_without_a_format_no_quantization_module_is_imported(args: tuple[str, ...]) -> None:
     modules = imported_after(*args)
-    assert not modules & {"llmcalc.quant", "llmcalc.llama_quant", "llmcalc.ggml", "llmcalc.formats.quant"}
+    assert not modules & {"llmcalc.quant", "llmcalc.llama_quant", "llmcalc.ggml", "llmcalc.formats",
+                          "llmcalc.formats.quant"}
 
 
 @pytest.mark.parametrize("args", [("params", "mistral-7b", "--json"), ("quant", "llama3.1-8b")])
