@@ -617,8 +617,9 @@ def test_a_layer_like_an_earlier_one_gets_the_types_the_rules_give_it(name: str)
 
 @pytest.mark.parametrize("name", ["llama3.1-8b", "deepseek-v3", "gpt-oss-20b"])
 def test_a_formats_totals_are_its_tensors_sums(name: str) -> None:
-    """A GGUF's totals are counted from its plan (the rows are made only when read): they must be
-    the rows' own sums, each tensor padded to 32 bytes as llama-quantize writes it."""
+    """A GGUF's totals are counted from its plan, which is not kept (the rows are planned again when
+    read): they must be the rows' own sums, each tensor padded to 32 bytes as llama-quantize writes
+    it."""
     from llmcalc.quant import GGUF_ALIGNMENT, QuantSize, quantize_all
 
     sizes = [size for size in quantize_all(resolve(name)) if isinstance(size, QuantSize)]
