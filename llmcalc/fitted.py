@@ -45,11 +45,15 @@ class FittedTable:
         self.cells = cells  # column by column: header, body, footer — as Table._get_cells lists them
         self.widths = widths  # each column's width with its padding, as Table._calculate_column_widths
 
+    @property
+    def width(self) -> int:
+        """The width of every line it draws."""
+        return sum(self.widths) + self.table._extra_width
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
         """Table.__rich_console__: title, rows, caption."""
         table = self.table
-        render_options = options.update(width=sum(self.widths) + table._extra_width, highlight=table.highlight,
-                                        height=None)
+        render_options = options.update(width=self.width, highlight=table.highlight, height=None)
 
         def annotation(text: Union[str, Text], style: Union[str, Style, None], default: str,
                        justify: JustifyMethod) -> Iterable[Segment]:

@@ -7,6 +7,7 @@ the same table (built by the same calls, or, for the commands' tables, the one
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from rich.segment import Segment
 from typer.testing import CliRunner
 
 import llmcalc.fitted
+from llmcalc import render
 from llmcalc.cli import app
 from llmcalc.fitted import fitted, measured, text_width
 from llmcalc.table import Table
@@ -47,6 +49,25 @@ def test_a_fitted_table_is_what_rich_draws(drawn: tuple[Console, Table, rich.tab
     fast = fitted(console, table)
     if fast is not None:
         assert segments(console, fast) == segments(console, reference)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 250), recipes(odd=False))
+def test_show_prints_what_rich_prints(width: int, recipe: Any) -> None:
+    """render.show prints a fitted table without Rich's cropping of each line to the console: the
+    bytes must be those of the same table printed by Rich (cropped), at any width — a line the
+    fitted table drew wider than the console would differ."""
+
+    def printed(fast: bool) -> str:
+        console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system="truecolor",
+                          highlight=False, markup=False, emoji=False)
+        with pytest.MonkeyPatch.context() as patch:
+            if not fast:
+                patch.setattr(llmcalc.fitted, "fitted", lambda console, table: None)
+            render.show(console, build(Table, recipe))
+        return console.file.getvalue()  # type: ignore[attr-defined]
+
+    assert printed(fast=True) == printed(fast=False)
 
 
 @pytest.mark.parametrize("padding", [0, 1, (0, 2), (1, 2), (0, 1, 1, 1), (1, 0, 0, 0)])
