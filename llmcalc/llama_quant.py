@@ -487,3 +487,11 @@ def _attn_output(hp: Hparams, ftype: str, new: str) -> tuple[str, str]:
         return new, f"attn_output: {new}"
     bumped = {"Q2_K": "q3_k", "IQ3_XXS": "iq3_s", "Q3_K_M": "q4_k", "Q3_K_L": "q5_k", "IQ3_M": "q4_k"}.get(ftype)
     return (bumped, f"attn_output: {bumped}") if bumped else (new, f"attn_output: {new}")
+
+
+def forget_model() -> None:
+    """Empty the planner's caches. They hold one model's tensor names, shapes and layer positions,
+    asked about again by each of its mixes; once its mixes are planned they only hold memory (190 KB
+    of `quant llama3.1-8b`'s peak, while it prints its table)."""
+    for cache in (category, quantizable, _positions, _position, _order, _choice):
+        cache.cache_clear()

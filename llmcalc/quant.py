@@ -27,6 +27,7 @@ from llmcalc.llama_quant import (
     Listing,
     MixError,
     each_tensor,
+    forget_model,
     in_order,
     plan,
 )
@@ -355,6 +356,8 @@ def quantize_all(spec: ModelSpec, imatrix: bool | None = None) -> list[QuantSize
             results.append(_quantize(model, name, imatrix))
         except SpecError as exc:
             results.append(NotApplicable(fmt, str(exc)))
+    forget_model()
+    _data_bytes.cache_clear()
     return results
 
 
