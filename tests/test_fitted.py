@@ -1,7 +1,7 @@
 """llmcalc.fitted draws a table of text cells as Rich would (one-line cells in one pass, a cell
 that wraps by Rich, the columns narrowed as Rich narrows them) and measures it as Rich does; the
 reference is Rich itself: for random tables and for every table the commands print, its segments
-(text and style, so the bytes on a colour terminal too) must equal what rich.table.Table yields for
+(text and style, each run of unstyled ones joined, so the bytes on a colour terminal too) must equal what rich.table.Table yields for
 the same table (built by the same calls, or, for the commands' tables, the one
 `Table.rich_table()` makes: tests/test_table.py), and its measure Rich's."""
 
@@ -30,7 +30,17 @@ from test_table import build, recipes
 
 
 def segments(console: Console, renderable: Any) -> list[Segment]:
-    return list(console.render(renderable))
+    """What is written: the segments, each run of unstyled ones as one (Rich writes an unstyled
+    segment's text as it is, on any terminal; the fitted table joins such runs)."""
+    written: list[Segment] = []
+    for segment in console.render(renderable):
+        if segment.style or segment.control:
+            written.append(segment)
+        elif written and not written[-1].style and not written[-1].control:
+            written[-1] = Segment(written[-1].text + segment.text)
+        else:
+            written.append(Segment(segment.text))
+    return written
 
 
 @st.composite
