@@ -30,6 +30,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
+from llmcalc.cells import text_width, wrapped
 from llmcalc.table import Column, Table
 
 # A cell as the fast path reads it: its text, its length in cells, its style, and the Text itself
@@ -57,6 +58,11 @@ class FittedTable:
 
         def annotation(text: Union[str, Text], style: Union[str, Style, None], default: str,
                        justify: JustifyMethod) -> Iterable[Segment]:
+            if isinstance(text, str):
+                lines = wrapped(text, render_options.max_width, justify)
+                if lines is not None:  # Text.render of the wrapped lines
+                    line_style = console.get_style(Style.pick_first(style, default), default=Style.null())
+                    return _lines(lines, line_style)
             rendered = (console.render_str(text, style=Style.pick_first(style, default), highlight=False)
                         if isinstance(text, str) else text)
             return console.render(rendered, options=render_options.update(justify=justify))
@@ -143,6 +149,21 @@ class FittedTable:
         if box and show_edge:
             yield Segment(box.get_bottom(widths), border_style)
             yield new_line
+
+
+def _lines(lines: list[str], style: Style) -> list[Segment]:
+    """Text.render of wrapped lines of one style (Text.__rich_console__ joins them with newlines),
+    ended by a newline."""
+    if not style:
+        return [Segment("\n".join(lines)), Segment("\n")]
+    segments = []
+    for index, line in enumerate(lines):
+        if index:
+            segments.append(Segment("\n", Style.null()))
+        if line:
+            segments.append(Segment(line, style))
+    segments.append(Segment("\n"))
+    return segments
 
 
 def _unstyled_joined(segments: Iterable[Segment]) -> Iterator[Segment]:
@@ -328,12 +349,6 @@ def _ratio_reduce(total: int, ratios: list[int], maximums: list[int], values: li
         else:
             result.append(value)
     return result
-
-
-def text_width(text: str) -> int:
-    """Rich's cell_len, without adding every cell to its cache: printable ASCII is one cell a
-    character (rich.cells' own shortcut)."""
-    return len(text) if text.isascii() and text.isprintable() else cell_len(text)
 
 
 def _as_text(cell: RenderableType) -> Optional[_Cell]:

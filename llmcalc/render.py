@@ -27,8 +27,17 @@ FORMULA_MIN_WIDTH = 100
 
 
 def say(console: Console, text: str, highlight: bool = False) -> None:
-    """One line of prose, in the reader's language."""
-    console.print(tr(text), highlight=highlight)
+    """One line of prose, in the reader's language: broken into lines as Rich would break it and
+    written as it is when every character is one cell wide (`cells.wrapped`), else printed by
+    Rich."""
+    from llmcalc.cells import wrapped
+
+    line = tr(text)
+    lines = None if highlight else wrapped(line, console.width, "default")
+    if lines is None:
+        console.print(line, highlight=highlight)
+    else:
+        console.out("\n".join(lines), highlight=False)
 
 
 def make_console() -> Console:
@@ -40,7 +49,8 @@ def make_console() -> Console:
 def show(console: Console, table: Table) -> None:
     """Print a table no narrower than it needs: on a terminal too narrow for its numbers the
     lines run long and the terminal wraps them, but Rich never cuts a number to `…`."""
-    from llmcalc.fitted import fitted, measured, text_width
+    from llmcalc.cells import text_width
+    from llmcalc.fitted import fitted, measured
 
     # Rich measures a no-wrap cell by its longest word, then cuts it to that width: make
     # each such column as wide as its widest cell ("13.05 GiB") so the measure is true.

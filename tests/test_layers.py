@@ -19,6 +19,7 @@ LAYERS: dict[str, int] = {
     "i18n": 1,  # message catalogs
     "grid": 1,  # size flags with comma lists → every combination
     "table": 0,  # what the views say of a table, without importing rich.table
+    "cells": 0,  # text measured and broken into lines as Rich does, without Rich's measuring
     "fitted": 1,  # a Rich table that fits, drawn in one pass
     "llama_quant": 2,  # llama.cpp's mix rules over tensor names and shapes
     "spec": 2, "rows": 2,  # the typed model; a Term tree laid out as display rows

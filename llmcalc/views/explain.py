@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from llmcalc.i18n import tr, tr_formula
-from llmcalc.render import make_console, show
+from llmcalc.render import make_console, say, show
 from llmcalc.table import Table
 from llmcalc.text import binary_bytes, exact, human_count
 
@@ -24,7 +24,7 @@ def print_explanation(explanation: Explanation) -> None:
         heading = Text(f"{number}. {tr(step.title)}", style="bold")
         # A rule cuts a title that does not fit; on a narrow terminal the title stands alone.
         console.print(Rule(heading, align="left") if heading.cell_len + 4 < console.width else heading)
-        console.print(tr(step.text))
+        say(console, step.text)
         if step.entries:
             table = Table(box=None, pad_edge=False, show_header=False)
             table.add_column(overflow="fold")

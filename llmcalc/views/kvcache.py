@@ -27,7 +27,7 @@ def print_kvcache(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> None:
 
     console = make_console()
     if cache.kind == "none":
-        console.print(tr(f"{spec.name}: {KIND_NOTES['none']} (it reads its whole input at once); KV cache: 0 bytes."))
+        say(console, f"{spec.name}: {KIND_NOTES['none']} (it reads its whole input at once); KV cache: 0 bytes.")
         return
     title = (f"{spec.name} — KV cache, {exact(cache.tokens)} tokens × {plural(cache.batch, 'sequence')}, "
              f"{cache.point.cache_dtype}")
@@ -65,7 +65,7 @@ def print_kvcache(spec: ModelSpec, cache: CacheSize, needs: Footprint) -> None:
     lines.append(f"weights at {cache.point.weight_dtype}: {exact(needs.weights)} B + KV cache {exact(needs.cache)} B "
                  f"= {both_units(needs.total)}")
     for line in lines:
-        console.print(tr(line))
+        say(console, line)
 
 
 def print_kvcache_sweep(spec: ModelSpec, caches: list[CacheSize], needs: list[Footprint]) -> None:

@@ -10,7 +10,7 @@ from rich.text import Text
 from llmcalc.i18n import tr
 from llmcalc.memory import weight_memory
 from llmcalc.params import ESTIMATE_FORMULA
-from llmcalc.render import Cells, make_console, show, table_cells, term_table
+from llmcalc.render import Cells, make_console, say, show, table_cells, term_table
 from llmcalc.rows import term_rows
 from llmcalc.table import Table
 from llmcalc.text import both_units, exact, gibibytes, gigabytes, human_count, relative, share
@@ -61,9 +61,9 @@ def print_params(spec: ModelSpec, count: ParamCount, estimate: Term | None,
         mark = Text(tr("matches"), style="green") if agrees else Text(tr("DIFFERS FROM"), style="bold red")
         console.print(Text.assemble(mark, tr(f" reference {spec.reference.params:,} — {spec.reference.source}")))
     if spec.embeddings.head == "tied":
-        console.print(tr("LM head is tied to the token embedding: counted once."))
+        say(console, "LM head is tied to the token embedding: counted once.")
     for line in spec.not_counted:
-        console.print(tr(f"not counted: {line}"), highlight=False)
+        say(console, f"not counted: {line}")
     show(console, memory_table(count.total))
     if checkpoint is not None and hasattr(checkpoint, "bytes"):  # a QuantSize (NotApplicable has a reason)
         console.print(f"the checkpoint as published ({checkpoint.format.name}: {checkpoint.format.label}): "
