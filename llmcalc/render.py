@@ -40,6 +40,26 @@ def say(console: Console, text: str, highlight: bool = False) -> None:
         console.out("\n".join(lines), highlight=False)
 
 
+def rule(console: Console, title: Text) -> None:
+    """console.print(Rule(title, align="left")): the title, a space and a line to the console's
+    width, made here without Rich's measuring (`cells`) when the title is one line of one-cell
+    characters that Rich would not cut."""
+    from llmcalc.cells import one_cell_each
+
+    width = console.width
+    if console.options.ascii_only or not title or not one_cell_each(title.plain) or len(title) > width - 2:
+        from rich.rule import Rule
+
+        console.print(Rule(title, align="left"))
+        return
+    line = Text(end="\n")
+    line.append(title)
+    line.append(" ")
+    line.append("─" * (width - len(line)), "rule.line")
+    # As wide as the console: written as it is, where Rich would break it into lines again.
+    console.print(line, no_wrap=True, overflow="ignore", crop=False)
+
+
 def make_console() -> Console:
     """A console for our own output: no markup, emoji or repr highlighting to interpret
     (styled cells are Text objects), which also spares compiling the highlighter."""

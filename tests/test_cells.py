@@ -9,10 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len, get_character_cell_size
 from rich.console import Console
+from rich.rule import Rule
 from rich.text import Text
 
 from llmcalc.cells import JUSTIFIED, ONE_CELL, text_width, wrapped
-from llmcalc.render import say
+from llmcalc.render import rule, say
 
 EXTRAS = "".join(sorted(character for character in ONE_CELL if not character.isascii()))
 # Prose as llmcalc writes it: words, runs of spaces, characters of ONE_CELL; a quarter of the texts
@@ -73,6 +74,33 @@ def test_say_writes_what_rich_prints(text: str, width: int) -> None:
             say(console, text)
         else:
             console.print(text)
+        return console.file.getvalue()  # type: ignore[attr-defined]
+
+    assert written(fast=True) == written(fast=False)
+
+
+class Terminal(io.StringIO):
+    """A terminal's output of some encoding (Rich draws a rule with "-" where it is not UTF-8)."""
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__()
+        self.terminal_encoding = encoding
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.terminal_encoding
+
+
+@given(PROSE, st.integers(1, 80), st.sampled_from(["bold", "", "on blue"]), st.sampled_from(["utf-8", "ascii"]))
+def test_a_rule_is_what_rich_prints(title: str, width: int, style: str, encoding: str) -> None:
+    def written(fast: bool) -> str:
+        console = Console(file=Terminal(encoding), width=width, force_terminal=True, color_system="truecolor",
+                          highlight=False, markup=False, emoji=False)
+        heading = Text(title, style=style)
+        if fast:
+            rule(console, heading)
+        else:
+            console.print(Rule(heading, align="left"))
         return console.file.getvalue()  # type: ignore[attr-defined]
 
     assert written(fast=True) == written(fast=False)

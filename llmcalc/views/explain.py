@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from llmcalc.cells import text_width
 from llmcalc.i18n import tr, tr_formula
-from llmcalc.render import make_console, say, show
+from llmcalc.render import make_console, rule, say, show
 from llmcalc.table import Table
 from llmcalc.text import binary_bytes, exact, human_count
 
@@ -16,14 +17,15 @@ if TYPE_CHECKING:
 
 
 def print_explanation(explanation: Explanation) -> None:
-    from rich.rule import Rule
-
     console = make_console()
     human = human_count if explanation.unit == "params" else binary_bytes
     for number, step in enumerate(explanation.steps, 1):
         heading = Text(f"{number}. {tr(step.title)}", style="bold")
         # A rule cuts a title that does not fit; on a narrow terminal the title stands alone.
-        console.print(Rule(heading, align="left") if heading.cell_len + 4 < console.width else heading)
+        if text_width(heading.plain) + 4 < console.width:
+            rule(console, heading)
+        else:
+            console.print(heading)
         say(console, step.text)
         if step.entries:
             table = Table(box=None, pad_edge=False, show_header=False)
