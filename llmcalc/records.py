@@ -4,7 +4,8 @@
 frozen `__setattr__` every time its module is imported: about a millisecond a class, which made
 it the largest share of llmcalc's own start-up (benchmarks/startup.py). A record's methods are
 written once by `tools/build_records.py` into `llmcalc/_generated/<module>.py`, which Python
-compiles into its bytecode cache like any module, so importing a record costs a function call.
+compiles into its bytecode cache like any module, so importing a record costs a function call;
+its `__repr__` is one function for all (the one @dataclass writes, reading the fields' names).
 Its `dataclasses.Field` objects are made the first time anything asks for them (`fields`,
 `replace`, `asdict`, `is_dataclass`), and llmcalc copies a record with this module's `replace`,
 so a run imports no `dataclasses` (about 0.6 ms where Rich is not imported: `--json`).
@@ -106,12 +107,20 @@ def _build(cls: Record, eq: bool, frozen: bool) -> Record:
     for method_name, method in getattr(generated, cls.__qualname__)(defaults, factories).items():
         method.__qualname__ = f"{cls.__qualname__}.{method_name}"
         setattr(cls, method_name, method)
+    setattr(cls, "__repr__", _repr)
     if eq and not frozen:  # as dataclasses: a mutable value with field equality is unhashable
         setattr(cls, "__hash__", None)
     if frozen:
         setattr(cls, "__setattr__", _frozen_setattr)
         setattr(cls, "__delattr__", _frozen_delattr)
     return cls
+
+
+def _repr(self: object) -> str:
+    """The repr @dataclass writes, one for every record: a repr written per record was a third of
+    the generated code (41 KB of bytecode), loaded by every run and read by none but a debugger."""
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in type(self).__match_args__)  # type: ignore[attr-defined]
+    return f"{type(self).__qualname__}({shown})"
 
 
 class _Fields:

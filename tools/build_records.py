@@ -5,8 +5,9 @@
 
 The methods are the ones `@dataclass` would write at import (llmcalc/records.py says why they
 are written here instead): `__init__` (object.__setattr__ for frozen records, default
-factories, then `__post_init__` when the class has one), `__repr__`, and for `eq=True`
-`__eq__` and `__hash__` over the fields in order. The classes are read from the source with
+factories, then `__post_init__` when the class has one), and for `eq=True` `__eq__` and
+`__hash__` over the fields in order (`__repr__` is one function for every record, in
+records.py). The classes are read from the source with
 `ast`, so the tool needs nothing imported.
 """
 
@@ -101,10 +102,7 @@ def _methods(record: Record) -> str:
     lines = [f"def {record.name}(_defaults, _factories):",
              f"    def __init__({', '.join(parameters)}):"]
     lines += [f"        {line}" for line in body or ["pass"]]
-    shown = ", ".join(f"{name}={{self.{name}!r}}" for name in names)
-    lines += ["", "    def __repr__(self):",
-              f'        return f"{{self.__class__.__qualname__}}({shown})"']
-    methods = ["__init__", "__repr__"]
+    methods = ["__init__"]
     if record.eq:
         mine = "".join(f"self.{name}, " for name in names)
         theirs = "".join(f"other.{name}, " for name in names)

@@ -15,10 +15,7 @@ def Tensor(_defaults, _factories):
         _setattr(self, 'dtype', dtype)
         _setattr(self, 'shape', shape)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, dtype={self.dtype!r}, shape={self.shape!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Verification(_defaults, _factories):
@@ -31,7 +28,4 @@ def Verification(_defaults, _factories):
         _setattr(self, 'not_in_formula', not_in_formula)
         _setattr(self, 'missing', missing)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(files={self.files!r}, tensors={self.tensors!r}, formula={self.formula!r}, stored={self.stored!r}, per_dtype={self.per_dtype!r}, not_in_formula={self.not_in_formula!r}, missing={self.missing!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

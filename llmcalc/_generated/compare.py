@@ -16,10 +16,7 @@ def Row(_defaults, _factories):
         _setattr(self, 'cells', cells)
         _setattr(self, 'unit', unit)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(section={self.section!r}, name={self.name!r}, cells={self.cells!r}, unit={self.unit!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Comparison(_defaults, _factories):
@@ -29,7 +26,4 @@ def Comparison(_defaults, _factories):
         _setattr(self, 'caches', caches)
         _setattr(self, 'rows', rows)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(specs={self.specs!r}, counts={self.counts!r}, caches={self.caches!r}, rows={self.rows!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

@@ -25,10 +25,7 @@ def Entry(_defaults, _factories):
         _setattr(self, 'note', note)
         _setattr(self, 'signed', signed)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(title={self.title!r}, formula={self.formula!r}, substituted={self.substituted!r}, value={self.value!r}, per_unit={self.per_unit!r}, instances={self.instances!r}, note={self.note!r}, signed={self.signed!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Step(_defaults, _factories):
@@ -38,10 +35,7 @@ def Step(_defaults, _factories):
         _setattr(self, 'entries', entries)
         _setattr(self, 'result', result)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(title={self.title!r}, text={self.text!r}, entries={self.entries!r}, result={self.result!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Explanation(_defaults, _factories):
@@ -52,10 +46,7 @@ def Explanation(_defaults, _factories):
         _setattr(self, 'total', total)
         _setattr(self, 'unit', unit)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(model={self.model!r}, topic={self.topic!r}, steps={self.steps!r}, total={self.total!r}, unit={self.unit!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Figure(_defaults, _factories):
@@ -65,9 +56,6 @@ def Figure(_defaults, _factories):
         _setattr(self, 'decimals', decimals)
         _setattr(self, 'power', power)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(text={self.text!r}, value={self.value!r}, decimals={self.decimals!r}, power={self.power!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.text, self.value, self.decimals, self.power, ) == (other.text, other.value, other.decimals, other.power, )
@@ -76,7 +64,7 @@ def Figure(_defaults, _factories):
     def __hash__(self):
         return hash((self.text, self.value, self.decimals, self.power, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def Slip(_defaults, _factories):
@@ -84,9 +72,6 @@ def Slip(_defaults, _factories):
         _setattr(self, 'name', name)
         _setattr(self, 'delta', delta)
         _setattr(self, 'in_layers', in_layers)
-
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, delta={self.delta!r}, in_layers={self.in_layers!r})"
 
     def __eq__(self, other):
         if other.__class__ is self.__class__:
@@ -96,7 +81,7 @@ def Slip(_defaults, _factories):
     def __hash__(self):
         return hash((self.name, self.delta, self.in_layers, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def Scope(_defaults, _factories):
@@ -106,9 +91,6 @@ def Scope(_defaults, _factories):
         _setattr(self, 'rest', rest)
         _setattr(self, 'slips', slips)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, layers={self.layers!r}, rest={self.rest!r}, slips={self.slips!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.name, self.layers, self.rest, self.slips, ) == (other.name, other.layers, other.rest, other.slips, )
@@ -117,7 +99,7 @@ def Scope(_defaults, _factories):
     def __hash__(self):
         return hash((self.name, self.layers, self.rest, self.slips, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def FigureCheck(_defaults, _factories):
@@ -130,9 +112,6 @@ def FigureCheck(_defaults, _factories):
         _setattr(self, 'also', also)
         _setattr(self, 'written', written)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(figure={self.figure!r}, scope={self.scope!r}, exact={self.exact!r}, slips={self.slips!r}, reproduced={self.reproduced!r}, also={self.also!r}, written={self.written!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.figure, self.scope, self.exact, self.slips, self.reproduced, self.also, self.written, ) == (other.figure, other.scope, other.exact, other.slips, other.reproduced, other.also, other.written, )
@@ -141,4 +120,4 @@ def FigureCheck(_defaults, _factories):
     def __hash__(self):
         return hash((self.figure, self.scope, self.exact, self.slips, self.reproduced, self.also, self.written, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}

@@ -20,10 +20,7 @@ def Budget(_defaults, _factories):
         _setattr(self, 'activation', activation)
         _setattr(self, 'overhead', overhead)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(stage={self.stage!r}, weights={self.weights!r}, kv_cache={self.kv_cache!r}, activation={self.activation!r}, overhead={self.overhead!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Speed(_defaults, _factories):
@@ -41,10 +38,7 @@ def Speed(_defaults, _factories):
         _setattr(self, 'bytes_per_s', bytes_per_s)
         _setattr(self, 'flops_per_s', flops_per_s)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(decode_step_s={self.decode_step_s!r}, decode_bound={self.decode_bound!r}, decode_bytes={self.decode_bytes!r}, decode_flops={self.decode_flops!r}, prefill_s={self.prefill_s!r}, prefill_bound={self.prefill_bound!r}, prefill_flops={self.prefill_flops!r}, peak_flops={self.peak_flops!r}, peak_kind={self.peak_kind!r}, experts_read={self.experts_read!r}, bytes_per_s={self.bytes_per_s!r}, flops_per_s={self.flops_per_s!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Fit(_defaults, _factories):
@@ -60,10 +54,7 @@ def Fit(_defaults, _factories):
         _setattr(self, 'speed', speed)
         _setattr(self, 'evaluate', evaluate)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(spec={self.spec!r}, point={self.point!r}, deployment={self.deployment!r}, weight_format={self.weight_format!r}, weight_format_source={self.weight_format_source!r}, budgets={self.budgets!r}, host_bytes={self.host_bytes!r}, capacity_bytes={self.capacity_bytes!r}, speed={self.speed!r}, evaluate={self.evaluate!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Shard(_defaults, _factories):
@@ -71,9 +62,6 @@ def Shard(_defaults, _factories):
         _setattr(self, 'total', total)
         _setattr(self, 'experts', experts)
         _setattr(self, 'lookup', lookup)
-
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(total={self.total!r}, experts={self.experts!r}, lookup={self.lookup!r})"
 
     def __eq__(self, other):
         if other.__class__ is self.__class__:
@@ -83,16 +71,13 @@ def Shard(_defaults, _factories):
     def __hash__(self):
         return hash((self.total, self.experts, self.lookup, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def Remedies(_defaults, _factories):
     def __init__(self, gpus, format):
         _setattr(self, 'gpus', gpus)
         _setattr(self, 'format', format)
-
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(gpus={self.gpus!r}, format={self.format!r})"
 
     def __eq__(self, other):
         if other.__class__ is self.__class__:
@@ -102,4 +87,4 @@ def Remedies(_defaults, _factories):
     def __hash__(self):
         return hash((self.gpus, self.format, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}

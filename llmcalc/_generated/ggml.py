@@ -15,7 +15,4 @@ def GgmlType(_defaults, _factories):
         _setattr(self, 'block_values', block_values)
         _setattr(self, 'block_bytes', block_bytes)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, id={self.id!r}, block_values={self.block_values!r}, block_bytes={self.block_bytes!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

@@ -16,10 +16,7 @@ def GgufTensor(_defaults, _factories):
         _setattr(self, 'type', type)
         _setattr(self, 'offset', offset)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, shape={self.shape!r}, type={self.type!r}, offset={self.offset!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def GgufFile(_defaults, _factories):
@@ -31,7 +28,4 @@ def GgufFile(_defaults, _factories):
         _setattr(self, 'data_start', data_start)
         _setattr(self, 'size', size)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(version={self.version!r}, metadata={self.metadata!r}, tensors={self.tensors!r}, alignment={self.alignment!r}, data_start={self.data_start!r}, size={self.size!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

@@ -22,7 +22,4 @@ def GPU(_defaults, _factories):
         _setattr(self, 'sources', sources)
         _setattr(self, 'aliases', aliases)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(id={self.id!r}, name={self.name!r}, memory_bytes={self.memory_bytes!r}, bandwidth_bytes_per_s={self.bandwidth_bytes_per_s!r}, bf16_flops={self.bf16_flops!r}, fp8_flops={self.fp8_flops!r}, int8_ops={self.int8_ops!r}, memory_note={self.memory_note!r}, usable_share={self.usable_share!r}, sources={self.sources!r}, aliases={self.aliases!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

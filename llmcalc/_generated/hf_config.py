@@ -18,9 +18,6 @@ def Key(_defaults, _factories):
         _setattr(self, 'kind', kind)
         _setattr(self, 'means', means)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, default={self.default!r}, kind={self.kind!r}, means={self.means!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.name, self.default, self.kind, self.means, ) == (other.name, other.default, other.kind, other.means, )
@@ -29,7 +26,7 @@ def Key(_defaults, _factories):
     def __hash__(self):
         return hash((self.name, self.default, self.kind, self.means, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def Reader(_defaults, _factories):
@@ -40,9 +37,6 @@ def Reader(_defaults, _factories):
         _setattr(self, 'nulls', _factories['nulls']() if nulls is _FACTORY else nulls)
         _setattr(self, 'spellings', spellings)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(keys={self.keys!r}, facts={self.facts!r}, steps={self.steps!r}, nulls={self.nulls!r}, spellings={self.spellings!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.keys, self.facts, self.steps, self.nulls, self.spellings, ) == (other.keys, other.facts, other.steps, other.nulls, other.spellings, )
@@ -51,4 +45,4 @@ def Reader(_defaults, _factories):
     def __hash__(self):
         return hash((self.keys, self.facts, self.steps, self.nulls, self.spellings, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}

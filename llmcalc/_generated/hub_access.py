@@ -14,9 +14,6 @@ def HubAccess(_defaults, _factories):
         _setattr(self, 'offline', offline)
         _setattr(self, 'remote', remote)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(revision={self.revision!r}, offline={self.offline!r}, remote={self.remote!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.revision, self.offline, self.remote, ) == (other.revision, other.offline, other.remote, )
@@ -25,4 +22,4 @@ def HubAccess(_defaults, _factories):
     def __hash__(self):
         return hash((self.revision, self.offline, self.remote, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}

@@ -15,10 +15,7 @@ def CacheSize(_defaults, _factories):
         _setattr(self, 'point', point)
         _setattr(self, 'root', root)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(spec={self.spec!r}, point={self.point!r}, root={self.root!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Footprint(_defaults, _factories):
@@ -29,7 +26,4 @@ def Footprint(_defaults, _factories):
         _setattr(self, 'flops_with_cache', flops_with_cache)
         _setattr(self, 'flops_without_cache', flops_without_cache)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(weight_dtype={self.weight_dtype!r}, weights={self.weights!r}, cache={self.cache!r}, flops_with_cache={self.flops_with_cache!r}, flops_without_cache={self.flops_without_cache!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

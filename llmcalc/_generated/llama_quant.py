@@ -20,10 +20,7 @@ def Hparams(_defaults, _factories):
         _setattr(self, 'n_expert', n_expert)
         _setattr(self, 'type_70b', type_70b)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(arch={self.arch!r}, n_layer={self.n_layer!r}, n_head={self.n_head!r}, n_head_kv={self.n_head_kv!r}, n_expert={self.n_expert!r}, type_70b={self.type_70b!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Choice(_defaults, _factories):
@@ -31,10 +28,7 @@ def Choice(_defaults, _factories):
         _setattr(self, 'type', type)
         _setattr(self, 'reason', reason)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(type={self.type!r}, reason={self.reason!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def _State(_defaults, _factories):
@@ -48,10 +42,7 @@ def _State(_defaults, _factories):
         self.tied = tied
         self.imatrix = imatrix
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(n_attention_wv={self.n_attention_wv!r}, n_layer={self.n_layer!r}, i_attention_wv={self.i_attention_wv!r}, i_ffn_down={self.i_ffn_down!r}, i_ffn_gate={self.i_ffn_gate!r}, i_ffn_up={self.i_ffn_up!r}, tied={self.tied!r}, imatrix={self.imatrix!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Listing(_defaults, _factories):
@@ -61,7 +52,4 @@ def Listing(_defaults, _factories):
         _setattr(self, 'n_attention_wv', n_attention_wv)
         _setattr(self, 'tied', tied)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(tensors={self.tensors!r}, runs={self.runs!r}, n_attention_wv={self.n_attention_wv!r}, tied={self.tied!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

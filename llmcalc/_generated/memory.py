@@ -16,9 +16,6 @@ def DType(_defaults, _factories):
         _setattr(self, 'block_values', block_values)
         _setattr(self, 'note', note)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, block_bytes={self.block_bytes!r}, block_values={self.block_values!r}, note={self.note!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.name, self.block_bytes, self.block_values, self.note, ) == (other.name, other.block_bytes, other.block_values, other.note, )
@@ -27,16 +24,13 @@ def DType(_defaults, _factories):
     def __hash__(self):
         return hash((self.name, self.block_bytes, self.block_values, self.note, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def WeightMemory(_defaults, _factories):
     def __init__(self, dtype, bytes):
         _setattr(self, 'dtype', dtype)
         _setattr(self, 'bytes', bytes)
-
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(dtype={self.dtype!r}, bytes={self.bytes!r})"
 
     def __eq__(self, other):
         if other.__class__ is self.__class__:
@@ -46,4 +40,4 @@ def WeightMemory(_defaults, _factories):
     def __hash__(self):
         return hash((self.dtype, self.bytes, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}

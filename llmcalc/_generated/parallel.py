@@ -16,10 +16,7 @@ def Stage(_defaults, _factories):
         _setattr(self, 'embedding', embedding)
         _setattr(self, 'head', head)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(index={self.index!r}, layers={self.layers!r}, embedding={self.embedding!r}, head={self.head!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def TensorParallel(_defaults, _factories):
@@ -29,9 +26,6 @@ def TensorParallel(_defaults, _factories):
         _setattr(self, 'vocab_multiple', vocab_multiple)
         _setattr(self, 'replicate_kv', replicate_kv)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(degree={self.degree!r}, framework={self.framework!r}, vocab_multiple={self.vocab_multiple!r}, replicate_kv={self.replicate_kv!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.degree, self.framework, self.vocab_multiple, self.replicate_kv, ) == (other.degree, other.framework, other.vocab_multiple, other.replicate_kv, )
@@ -40,4 +34,4 @@ def TensorParallel(_defaults, _factories):
     def __hash__(self):
         return hash((self.degree, self.framework, self.vocab_multiple, self.replicate_kv, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}

@@ -13,7 +13,4 @@ def ParamCount(_defaults, _factories):
         _setattr(self, 'root', root)
         _setattr(self, 'stacks', stacks)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(root={self.root!r}, stacks={self.stacks!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

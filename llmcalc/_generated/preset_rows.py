@@ -22,9 +22,6 @@ def PresetRow(_defaults, _factories):
         _setattr(self, 'context_length', context_length)
         _setattr(self, 'source', source)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, family={self.family!r}, hf_repo={self.hf_repo!r}, aliases={self.aliases!r}, total_params={self.total_params!r}, active_params={self.active_params!r}, layers={self.layers!r}, hidden_size={self.hidden_size!r}, heads={self.heads!r}, context_length={self.context_length!r}, source={self.source!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.name, self.family, self.hf_repo, self.aliases, self.total_params, self.active_params, self.layers, self.hidden_size, self.heads, self.context_length, self.source, ) == (other.name, other.family, other.hf_repo, other.aliases, other.total_params, other.active_params, other.layers, other.hidden_size, other.heads, other.context_length, other.source, )
@@ -33,4 +30,4 @@ def PresetRow(_defaults, _factories):
     def __hash__(self):
         return hash((self.name, self.family, self.hf_repo, self.aliases, self.total_params, self.active_params, self.layers, self.hidden_size, self.heads, self.context_length, self.source, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}

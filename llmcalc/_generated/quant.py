@@ -19,10 +19,7 @@ def Format(_defaults, _factories):
         _setattr(self, 'source', source)
         _setattr(self, 'exact', exact)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, kind={self.kind!r}, label={self.label!r}, source={self.source!r}, exact={self.exact!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def QuantTensor(_defaults, _factories):
@@ -34,10 +31,7 @@ def QuantTensor(_defaults, _factories):
         _setattr(self, 'reason', reason)
         _setattr(self, 'count', count)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, shape={self.shape!r}, type={self.type!r}, bytes={self.bytes!r}, reason={self.reason!r}, count={self.count!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def QuantSize(_defaults, _factories):
@@ -49,10 +43,7 @@ def QuantSize(_defaults, _factories):
         _setattr(self, 'padded_bytes', padded_bytes)
         _setattr(self, 'imatrix', imatrix)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(format={self.format!r}, tensors={self.tensors!r}, elements={self.elements!r}, bytes={self.bytes!r}, padded_bytes={self.padded_bytes!r}, imatrix={self.imatrix!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def NotApplicable(_defaults, _factories):
@@ -60,7 +51,4 @@ def NotApplicable(_defaults, _factories):
         _setattr(self, 'format', format)
         _setattr(self, 'reason', reason)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(format={self.format!r}, reason={self.reason!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

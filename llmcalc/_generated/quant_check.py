@@ -18,10 +18,7 @@ def GgufDifference(_defaults, _factories):
         _setattr(self, 'expected', expected)
         _setattr(self, 'reason', reason)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, shape={self.shape!r}, stored={self.stored!r}, expected={self.expected!r}, reason={self.reason!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def GgufCheck(_defaults, _factories):
@@ -34,10 +31,7 @@ def GgufCheck(_defaults, _factories):
         _setattr(self, 'expected_bytes', expected_bytes)
         _setattr(self, 'differences', differences)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(architecture={self.architecture!r}, mix={self.mix!r}, imatrix={self.imatrix!r}, tensors={self.tensors!r}, stored_bytes={self.stored_bytes!r}, expected_bytes={self.expected_bytes!r}, differences={self.differences!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def FolderCheck(_defaults, _factories):
@@ -48,7 +42,4 @@ def FolderCheck(_defaults, _factories):
         _setattr(self, 'format_tensors', format_tensors)
         _setattr(self, 'set_aside', set_aside)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(format={self.format!r}, stored_bytes={self.stored_bytes!r}, expected_bytes={self.expected_bytes!r}, format_tensors={self.format_tensors!r}, set_aside={self.set_aside!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

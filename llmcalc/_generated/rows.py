@@ -18,7 +18,4 @@ def Row(_defaults, _factories):
         _setattr(self, 'note', note)
         _setattr(self, 'reason', reason)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, value={self.value!r}, formula={self.formula!r}, per_unit={self.per_unit!r}, heading={self.heading!r}, note={self.note!r}, reason={self.reason!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

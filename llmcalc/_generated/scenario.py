@@ -17,10 +17,7 @@ def Choice(_defaults, _factories):
         _setattr(self, 'dtype', dtype)
         _setattr(self, 'source', source)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(dtype={self.dtype!r}, source={self.source!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Point(_defaults, _factories):
@@ -32,10 +29,7 @@ def Point(_defaults, _factories):
         _setattr(self, 'weight_dtype', weight_dtype)
         _setattr(self, 'windows', windows)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(tokens={self.tokens!r}, batch={self.batch!r}, encoder_tokens={self.encoder_tokens!r}, cache_dtype={self.cache_dtype!r}, weight_dtype={self.weight_dtype!r}, windows={self.windows!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Scenario(_defaults, _factories):
@@ -47,10 +41,7 @@ def Scenario(_defaults, _factories):
         _setattr(self, 'windows', windows)
         _setattr(self, 'encoder_tokens', encoder_tokens)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(tokens={self.tokens!r}, batches={self.batches!r}, cache_dtype={self.cache_dtype!r}, weight_dtype={self.weight_dtype!r}, windows={self.windows!r}, encoder_tokens={self.encoder_tokens!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Deployment(_defaults, _factories):
@@ -66,10 +57,7 @@ def Deployment(_defaults, _factories):
         _setattr(self, 'gpu_utilization', gpu_utilization)
         _setattr(self, 'efficiency', efficiency)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(gpu={self.gpu!r}, gpus={self.gpus!r}, tp={self.tp!r}, pp={self.pp!r}, expert_parallel={self.expert_parallel!r}, runtime={self.runtime!r}, runtime_source={self.runtime_source!r}, format={self.format!r}, gpu_utilization={self.gpu_utilization!r}, efficiency={self.efficiency!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Training(_defaults, _factories):
@@ -95,7 +83,4 @@ def Training(_defaults, _factories):
         _setattr(self, 'gpu', gpu)
         _setattr(self, 'mfu', mfu)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(gpus={self.gpus!r}, tp={self.tp!r}, pp={self.pp!r}, zero={self.zero!r}, sequence_parallel={self.sequence_parallel!r}, recompute={self.recompute!r}, attention={self.attention!r}, dropout={self.dropout!r}, tokens={self.tokens!r}, micro_batch={self.micro_batch!r}, optimizer={self.optimizer!r}, precision={self.precision!r}, offload={self.offload!r}, convention={self.convention!r}, lora_rank={self.lora_rank!r}, lora_modules={self.lora_modules!r}, qlora={self.qlora!r}, run_tokens={self.run_tokens!r}, gpu={self.gpu!r}, mfu={self.mfu!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

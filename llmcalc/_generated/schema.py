@@ -19,7 +19,4 @@ def Field(_defaults, _factories):
         _setattr(self, 'maximum', maximum)
         _setattr(self, 'per_layer', per_layer)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(types={self.types!r}, default={self.default!r}, section={self.section!r}, doc={self.doc!r}, shown_default={self.shown_default!r}, minimum={self.minimum!r}, maximum={self.maximum!r}, per_layer={self.per_layer!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

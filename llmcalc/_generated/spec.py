@@ -37,9 +37,6 @@ def Attention(_defaults, _factories):
         _setattr(self, 'localized_filtering', localized_filtering)
         self.__post_init__()
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(num_heads={self.num_heads!r}, num_kv_heads={self.num_kv_heads!r}, head_dim={self.head_dim!r}, qkv_bias={self.qkv_bias!r}, o_bias={self.o_bias!r}, qk_norm={self.qk_norm!r}, sliding_window={self.sliding_window!r}, chunk_size={self.chunk_size!r}, sinks={self.sinks!r}, output_gate={self.output_gate!r}, relative_attention_buckets={self.relative_attention_buckets!r}, localized_filtering={self.localized_filtering!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.num_heads, self.num_kv_heads, self.head_dim, self.qkv_bias, self.o_bias, self.qk_norm, self.sliding_window, self.chunk_size, self.sinks, self.output_gate, self.relative_attention_buckets, self.localized_filtering, ) == (other.num_heads, other.num_kv_heads, other.head_dim, other.qkv_bias, other.o_bias, other.qk_norm, other.sliding_window, other.chunk_size, other.sinks, other.output_gate, other.relative_attention_buckets, other.localized_filtering, )
@@ -48,7 +45,7 @@ def Attention(_defaults, _factories):
     def __hash__(self):
         return hash((self.num_heads, self.num_kv_heads, self.head_dim, self.qkv_bias, self.o_bias, self.qk_norm, self.sliding_window, self.chunk_size, self.sinks, self.output_gate, self.relative_attention_buckets, self.localized_filtering, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def LatentAttention(_defaults, _factories):
@@ -62,9 +59,6 @@ def LatentAttention(_defaults, _factories):
         _setattr(self, 'bias', bias)
         self.__post_init__()
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(num_heads={self.num_heads!r}, q_lora_rank={self.q_lora_rank!r}, kv_lora_rank={self.kv_lora_rank!r}, qk_nope_head_dim={self.qk_nope_head_dim!r}, qk_rope_head_dim={self.qk_rope_head_dim!r}, v_head_dim={self.v_head_dim!r}, bias={self.bias!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.num_heads, self.q_lora_rank, self.kv_lora_rank, self.qk_nope_head_dim, self.qk_rope_head_dim, self.v_head_dim, self.bias, ) == (other.num_heads, other.q_lora_rank, other.kv_lora_rank, other.qk_nope_head_dim, other.qk_rope_head_dim, other.v_head_dim, other.bias, )
@@ -73,16 +67,13 @@ def LatentAttention(_defaults, _factories):
     def __hash__(self):
         return hash((self.num_heads, self.q_lora_rank, self.kv_lora_rank, self.qk_nope_head_dim, self.qk_rope_head_dim, self.v_head_dim, self.bias, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def TimeMix(_defaults, _factories):
     def __init__(self, attention_hidden_size):
         _setattr(self, 'attention_hidden_size', attention_hidden_size)
         self.__post_init__()
-
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(attention_hidden_size={self.attention_hidden_size!r})"
 
     def __eq__(self, other):
         if other.__class__ is self.__class__:
@@ -92,7 +83,7 @@ def TimeMix(_defaults, _factories):
     def __hash__(self):
         return hash((self.attention_hidden_size, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def LinearAttention(_defaults, _factories):
@@ -104,9 +95,6 @@ def LinearAttention(_defaults, _factories):
         _setattr(self, 'conv_kernel', conv_kernel)
         self.__post_init__()
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(key_heads={self.key_heads!r}, value_heads={self.value_heads!r}, key_head_dim={self.key_head_dim!r}, value_head_dim={self.value_head_dim!r}, conv_kernel={self.conv_kernel!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.key_heads, self.value_heads, self.key_head_dim, self.value_head_dim, self.conv_kernel, ) == (other.key_heads, other.value_heads, other.key_head_dim, other.value_head_dim, other.conv_kernel, )
@@ -115,7 +103,7 @@ def LinearAttention(_defaults, _factories):
     def __hash__(self):
         return hash((self.key_heads, self.value_heads, self.key_head_dim, self.value_head_dim, self.conv_kernel, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def LightningAttention(_defaults, _factories):
@@ -123,9 +111,6 @@ def LightningAttention(_defaults, _factories):
         _setattr(self, 'num_heads', num_heads)
         _setattr(self, 'head_dim', head_dim)
         self.__post_init__()
-
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(num_heads={self.num_heads!r}, head_dim={self.head_dim!r})"
 
     def __eq__(self, other):
         if other.__class__ is self.__class__:
@@ -135,7 +120,7 @@ def LightningAttention(_defaults, _factories):
     def __hash__(self):
         return hash((self.num_heads, self.head_dim, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def StateSpace(_defaults, _factories):
@@ -154,9 +139,6 @@ def StateSpace(_defaults, _factories):
         _setattr(self, 'inner_norms', inner_norms)
         self.__post_init__()
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(version={self.version!r}, inner_size={self.inner_size!r}, state_size={self.state_size!r}, conv_kernel={self.conv_kernel!r}, time_step_rank={self.time_step_rank!r}, heads={self.heads!r}, groups={self.groups!r}, conv_bias={self.conv_bias!r}, in_proj_bias={self.in_proj_bias!r}, out_proj_bias={self.out_proj_bias!r}, gated_norm={self.gated_norm!r}, inner_norms={self.inner_norms!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.version, self.inner_size, self.state_size, self.conv_kernel, self.time_step_rank, self.heads, self.groups, self.conv_bias, self.in_proj_bias, self.out_proj_bias, self.gated_norm, self.inner_norms, ) == (other.version, other.inner_size, other.state_size, other.conv_kernel, other.time_step_rank, other.heads, other.groups, other.conv_bias, other.in_proj_bias, other.out_proj_bias, other.gated_norm, other.inner_norms, )
@@ -165,7 +147,7 @@ def StateSpace(_defaults, _factories):
     def __hash__(self):
         return hash((self.version, self.inner_size, self.state_size, self.conv_kernel, self.time_step_rank, self.heads, self.groups, self.conv_bias, self.in_proj_bias, self.out_proj_bias, self.gated_norm, self.inner_norms, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def FeedForward(_defaults, _factories):
@@ -175,9 +157,6 @@ def FeedForward(_defaults, _factories):
         _setattr(self, 'bias', bias)
         self.__post_init__()
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(intermediate_size={self.intermediate_size!r}, gated={self.gated!r}, bias={self.bias!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.intermediate_size, self.gated, self.bias, ) == (other.intermediate_size, other.gated, other.bias, )
@@ -186,7 +165,7 @@ def FeedForward(_defaults, _factories):
     def __hash__(self):
         return hash((self.intermediate_size, self.gated, self.bias, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def MixtureOfExperts(_defaults, _factories):
@@ -202,9 +181,6 @@ def MixtureOfExperts(_defaults, _factories):
         _setattr(self, 'score_correction_bias', score_correction_bias)
         self.__post_init__()
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(num_experts={self.num_experts!r}, num_experts_per_tok={self.num_experts_per_tok!r}, expert_intermediate_size={self.expert_intermediate_size!r}, gated={self.gated!r}, shared_expert_intermediate_size={self.shared_expert_intermediate_size!r}, shared_expert_gate={self.shared_expert_gate!r}, router_bias={self.router_bias!r}, expert_bias={self.expert_bias!r}, score_correction_bias={self.score_correction_bias!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.num_experts, self.num_experts_per_tok, self.expert_intermediate_size, self.gated, self.shared_expert_intermediate_size, self.shared_expert_gate, self.router_bias, self.expert_bias, self.score_correction_bias, ) == (other.num_experts, other.num_experts_per_tok, other.expert_intermediate_size, other.gated, other.shared_expert_intermediate_size, other.shared_expert_gate, other.router_bias, other.expert_bias, other.score_correction_bias, )
@@ -213,16 +189,13 @@ def MixtureOfExperts(_defaults, _factories):
     def __hash__(self):
         return hash((self.num_experts, self.num_experts_per_tok, self.expert_intermediate_size, self.gated, self.shared_expert_intermediate_size, self.shared_expert_gate, self.router_bias, self.expert_bias, self.score_correction_bias, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def ChannelMix(_defaults, _factories):
     def __init__(self, intermediate_size):
         _setattr(self, 'intermediate_size', intermediate_size)
         self.__post_init__()
-
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(intermediate_size={self.intermediate_size!r})"
 
     def __eq__(self, other):
         if other.__class__ is self.__class__:
@@ -232,7 +205,7 @@ def ChannelMix(_defaults, _factories):
     def __hash__(self):
         return hash((self.intermediate_size, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def Layer(_defaults, _factories):
@@ -243,9 +216,6 @@ def Layer(_defaults, _factories):
         _setattr(self, 'cross_attention', cross_attention)
         _setattr(self, 'parallel_mixer', parallel_mixer)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(mixer={self.mixer!r}, ffn={self.ffn!r}, norms={self.norms!r}, cross_attention={self.cross_attention!r}, parallel_mixer={self.parallel_mixer!r})"
-
     def __eq__(self, other):
         if other.__class__ is self.__class__:
             return (self.mixer, self.ffn, self.norms, self.cross_attention, self.parallel_mixer, ) == (other.mixer, other.ffn, other.norms, other.cross_attention, other.parallel_mixer, )
@@ -254,7 +224,7 @@ def Layer(_defaults, _factories):
     def __hash__(self):
         return hash((self.mixer, self.ffn, self.norms, self.cross_attention, self.parallel_mixer, ))
 
-    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__, '__hash__': __hash__}
+    return {'__init__': __init__, '__eq__': __eq__, '__hash__': __hash__}
 
 
 def Stack(_defaults, _factories):
@@ -263,10 +233,7 @@ def Stack(_defaults, _factories):
         _setattr(self, 'layers', layers)
         _setattr(self, 'final_norm', final_norm)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, layers={self.layers!r}, final_norm={self.final_norm!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Embeddings(_defaults, _factories):
@@ -278,10 +245,7 @@ def Embeddings(_defaults, _factories):
         _setattr(self, 'head', head)
         _setattr(self, 'head_bias', head_bias)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(vocab_size={self.vocab_size!r}, learned_positions={self.learned_positions!r}, token_types={self.token_types!r}, norm={self.norm!r}, head={self.head!r}, head_bias={self.head_bias!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Reference(_defaults, _factories):
@@ -289,10 +253,7 @@ def Reference(_defaults, _factories):
         _setattr(self, 'params', params)
         _setattr(self, 'source', source)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(params={self.params!r}, source={self.source!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def ModelSpec(_defaults, _factories):
@@ -319,7 +280,4 @@ def ModelSpec(_defaults, _factories):
         _setattr(self, 'fields', fields)
         _setattr(self, 'overrides', overrides)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, family={self.family!r}, model_type={self.model_type!r}, architecture={self.architecture!r}, hidden_size={self.hidden_size!r}, norm={self.norm!r}, embeddings={self.embeddings!r}, stacks={self.stacks!r}, pooler={self.pooler!r}, context_length={self.context_length!r}, rope_scaling={self.rope_scaling!r}, torch_dtype={self.torch_dtype!r}, quantization={self.quantization!r}, checkpoint_format={self.checkpoint_format!r}, hf_repo={self.hf_repo!r}, aliases={self.aliases!r}, reference={self.reference!r}, notes={self.notes!r}, not_counted={self.not_counted!r}, fields={self.fields!r}, overrides={self.overrides!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

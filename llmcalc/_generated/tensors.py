@@ -19,10 +19,7 @@ def Tensor(_defaults, _factories):
         _setattr(self, 'expert', expert)
         _setattr(self, 'buffer', buffer)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, shape={self.shape!r}, dtype={self.dtype!r}, linear={self.linear!r}, expert={self.expert!r}, buffer={self.buffer!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def GgufLayout(_defaults, _factories):
@@ -32,10 +29,7 @@ def GgufLayout(_defaults, _factories):
         _setattr(self, 'fused', fused)
         _setattr(self, 'rope_freqs', rope_freqs)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(arch={self.arch!r}, norms={self.norms!r}, fused={self.fused!r}, rope_freqs={self.rope_freqs!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def Weight(_defaults, _factories):
@@ -51,7 +45,4 @@ def Weight(_defaults, _factories):
         _setattr(self, 'heads', heads)
         _setattr(self, 'layers', layers)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(name={self.name!r}, shape={self.shape!r}, count={self.count!r}, linear={self.linear!r}, expert={self.expert!r}, router={self.router!r}, buffer={self.buffer!r}, split={self.split!r}, heads={self.heads!r}, layers={self.layers!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

@@ -24,7 +24,4 @@ def Term(_defaults, _factories):
         _setattr(self, 'reason', reason)
         _setattr(self, 'estimate', estimate)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(key={self.key!r}, label={self.label!r}, value={self.value!r}, formula={self.formula!r}, bindings={self.bindings!r}, repeat={self.repeat!r}, children={self.children!r}, note={self.note!r}, used={self.used!r}, reason={self.reason!r}, estimate={self.estimate!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}

@@ -19,10 +19,7 @@ def TrainBudget(_defaults, _factories):
         _setattr(self, 'activations', activations)
         _setattr(self, 'host_bytes', host_bytes)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(stage={self.stage!r}, params={self.params!r}, weights={self.weights!r}, gradients={self.gradients!r}, optimizer={self.optimizer!r}, activations={self.activations!r}, host_bytes={self.host_bytes!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
 
 
 def TrainResult(_defaults, _factories):
@@ -37,7 +34,4 @@ def TrainResult(_defaults, _factories):
         _setattr(self, 'attention_flops_per_token', attention_flops_per_token)
         _setattr(self, 'hardware_flops_per_token', hardware_flops_per_token)
 
-    def __repr__(self):
-        return f"{self.__class__.__qualname__}(spec={self.spec!r}, training={self.training!r}, budgets={self.budgets!r}, total_params={self.total_params!r}, trainable_params={self.trainable_params!r}, per_layer={self.per_layer!r}, dense_flops_per_token={self.dense_flops_per_token!r}, attention_flops_per_token={self.attention_flops_per_token!r}, hardware_flops_per_token={self.hardware_flops_per_token!r})"
-
-    return {'__init__': __init__, '__repr__': __repr__}
+    return {'__init__': __init__}
