@@ -26,6 +26,7 @@ ONE_CELL = frozenset(map(chr, range(0x20, 0x7F))) | frozenset("×·÷§²³¹—
 _WORD = re.compile(r"\s*\S+\s*")  # rich._wrap.re_word: a word, with the spaces before and after it
 _TRAILING_SPACE = re.compile(r"\s+$")  # rich.text._re_whitespace
 JUSTIFIED = ("default", "left", "center", "right")
+OVERFLOWS = ("fold", "crop", "ellipsis")
 
 
 def one_cell_each(text: str) -> bool:
@@ -38,13 +39,14 @@ def text_width(text: str) -> int:
     return len(text) if one_cell_each(text) else cell_len(text)
 
 
-def wrapped(text: str, width: int, justify: str) -> Optional[list[str]]:
-    """The lines `Text.wrap` makes of a text of one line on `width` cells, folding a word longer
-    than a line and justified as `justify` (one of JUSTIFIED), if its every character is one cell
-    wide; None for any other text (Rich wraps it)."""
-    if width < 1 or justify not in JUSTIFIED or not one_cell_each(text):
+def wrapped(text: str, width: int, justify: str, overflow: str = "fold") -> Optional[list[str]]:
+    """The lines `Text.wrap` makes of a text of one line on `width` cells, justified as `justify`
+    (one of JUSTIFIED) and a word longer than a line folded onto the next ("fold") or cut
+    ("crop", "ellipsis"), if its every character is one cell wide; None for any other text
+    (Rich wraps it)."""
+    if width < 1 or justify not in JUSTIFIED or overflow not in OVERFLOWS or not one_cell_each(text):
         return None
-    breaks = _breaks(text, width)
+    breaks = _breaks(text, width, fold=overflow == "fold")
     lines = []
     for start, end in zip([0, *breaks], [*breaks, len(text)]):
         line = text[start:end]
@@ -52,19 +54,26 @@ def wrapped(text: str, width: int, justify: str) -> Optional[list[str]]:
             space = _TRAILING_SPACE.search(line)
             if space is not None:
                 line = line[:len(line) - min(len(space.group()), len(line) - width)]
-        if justify == "left":  # Lines.justify, then Text.truncate
-            line = line[:width].ljust(width)
+        if justify == "left":  # Lines.justify (Text.truncate, padded), then Text.truncate
+            line = _truncated(line, width, overflow).ljust(width)
         elif justify == "center":
-            line = line.rstrip()[:width]
+            line = _truncated(line.rstrip(), width, overflow)
             line = " " * ((width - len(line)) // 2) + line
             line = line.ljust(width)
         elif justify == "right":
-            line = line.rstrip()[:width].rjust(width)
-        lines.append(line[:width])
+            line = _truncated(line.rstrip(), width, overflow).rjust(width)
+        lines.append(_truncated(line, width, overflow))
     return lines
 
 
-def _breaks(text: str, width: int) -> list[int]:
+def _truncated(line: str, width: int, overflow: str) -> str:
+    """Text.truncate of a line of one-cell characters."""
+    if len(line) <= width:
+        return line
+    return line[:width - 1] + "…" if overflow == "ellipsis" else line[:width]
+
+
+def _breaks(text: str, width: int, fold: bool) -> list[int]:
     """rich._wrap.divide_line of a text of one-cell characters: where each line starts, but the first."""
     breaks: list[int] = []
     offset = 0  # cells used on the line so far
@@ -73,7 +82,7 @@ def _breaks(text: str, width: int) -> list[int]:
         word_length = len(word.rstrip())
         if width - offset >= word_length:
             offset += len(word)
-        elif word_length > width:  # a word longer than a line: folded
+        elif word_length > width and fold:  # a word longer than a line: folded
             chunks = [word[index:index + width] for index in range(0, len(word), width)]
             for index, chunk in enumerate(chunks):
                 if start:
@@ -82,6 +91,10 @@ def _breaks(text: str, width: int) -> list[int]:
                     offset = len(chunk)
                 else:
                     start += len(chunk)
+        elif word_length > width:  # cut, on a line of its own
+            if start:
+                breaks.append(start)
+            offset = len(word)
         elif offset and start:
             breaks.append(start)
             offset = len(word)

@@ -8,15 +8,19 @@ of its 50 in it. A cell that fits on one line is known in advance: its padding, 
 justified to the column's width, in the styles Rich would give them; such rows are drawn in one
 pass. A table wider than its page has its columns narrowed as `Table._calculate_column_widths`
 narrows them (the widest columns that may wrap first), and a cell that no longer fits on one
-line is rendered by Rich itself (`console.render_lines`, in its `Padding`) and its row shaped as
-`Table._render` shapes it; `measured` is the table's `Measurement` (what `render.show` asks of a
-table too wide for the terminal). This module yields the `Segment`s `Table._render` (rich 15)
-yields, each run of unstyled ones joined into one (Rich writes those as they are), so the bytes on
-the terminal — colours included — are Rich's own; the title and caption are rendered by Rich. Whatever it does not handle (table-wide widths or expansion,
-padding above or below, full justification, a cell that is not plain text) makes `fitted()` and
-`measured()` return None, and Rich draws the table. It reads the views' `llmcalc.table.Table`,
-which keeps what rich.table.Table would. `tests/test_fitted.py` checks, for random tables and
-for every table the commands print, that the segments and the measure equal Rich's.
+line is broken into lines as Rich breaks it, each drawn as a cell of one line, when it is plain
+text of one-cell characters (`llmcalc.cells`), else rendered by Rich itself
+(`console.render_lines`, in its `Padding`); the row is shaped as `Table._render` shapes it.
+A title or caption is broken into lines the same way (or by Rich, if not one-cell text).
+`measured` is the table's `Measurement` (what `render.show` asks of a table too wide for the
+terminal), a plain cell of one-cell characters measured here, any other by Rich. This module
+yields the `Segment`s `Table._render` (rich 15) yields, each run of unstyled ones joined into one
+(Rich writes those as they are), so the bytes on the terminal — colours included — are Rich's
+own. Whatever it does not handle (table-wide widths or expansion, padding above or below, full
+justification, a cell that is not plain text) makes `fitted()` and `measured()` return None, and
+Rich draws the table. It reads the views' `llmcalc.table.Table`, which keeps what
+rich.table.Table would. `tests/test_fitted.py` checks, for random tables and for every table the
+commands print, that the segments and the measure equal Rich's.
 """
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from llmcalc.cells import text_width, wrapped
+from llmcalc.cells import one_cell_each, text_width, wrapped
 from llmcalc.table import Column, Table
 
 # A cell as the fast path reads it: its text, its length in cells, its style, and the Text itself
@@ -105,14 +109,13 @@ class FittedTable:
             lines = [[_cell_segments(console, *self.cells[column][index], table.columns[column].justify,
                                      width - left - right, left, right, styles[column])]
                      if self.cells[column][index][1] <= width - left - right else
-                     _wrapped(console, options, table, column, index, width, styles[column])
+                     _wrapped(console, options, table, column, index, width, styles[column], self.cells[column][index])
                      for column, (width, (left, right)) in enumerate(zip(widths, paddings))]
             row_height = max(len(cell) for cell in lines)
             height = max(row_height, 1)
             if any(len(cell) != 1 for cell in lines):  # Table._render's align_cell and set_shape
-                lines = [Segment.set_shape(_align(cell, "bottom" if header_row else "top" if footer_row
-                                                  else table.columns[column].vertical, width, row_height,
-                                                  styles[column]), width, height)
+                lines = [_align(cell, "bottom" if header_row else "top" if footer_row
+                                else table.columns[column].vertical, width, height, styles[column])
                          for column, (cell, width) in enumerate(zip(lines, widths))]
             if box:
                 if footer_row:
@@ -205,7 +208,7 @@ def measured(console: Console, options: ConsoleOptions, table: Table) -> Optiona
         return Measurement(0, 0)
     widths = _column_widths(console, options, table, cells, options.max_width - table._extra_width)
     at = options.update_width(sum(widths))
-    measurements = [_measure_column(console, at, table, index) for index in range(len(widths))]
+    measurements = [_measure_column(console, at, table, index, cells[index]) for index in range(len(widths))]
     measurement = Measurement(sum(low for low, _ in measurements) + table._extra_width,
                               sum(high for _, high in measurements) + table._extra_width)
     measurement = measurement.normalize().with_maximum(options.max_width)
@@ -256,11 +259,12 @@ def _column_widths(console: Console, options: ConsoleOptions, table: Table, cell
     if sum(widths) > max_width:  # last resort: every column narrowed evenly
         widths = _ratio_reduce(sum(widths) - max_width, [1] * len(widths), widths, widths)
     inner = options.update_width(max_width)
-    return [_measure_column(console, inner.update_width(width), table, index).maximum or 0
+    return [_measure_column(console, inner.update_width(width), table, index, cells[index]).maximum or 0
             for index, width in enumerate(widths)]
 
 
-def _measure_column(console: Console, options: ConsoleOptions, table: Table, index: int) -> Measurement:
+def _measure_column(console: Console, options: ConsoleOptions, table: Table, index: int,
+                    cells: list[_Cell]) -> Measurement:
     """Table._measure_column: the narrowest and widest the column's cells can be, with padding."""
     max_width = options.max_width
     if max_width < 1:
@@ -269,11 +273,35 @@ def _measure_column(console: Console, options: ConsoleOptions, table: Table, ind
     padding = sum(_padding(table, index))
     if column.width is not None:
         return Measurement(column.width + padding, column.width + padding).with_maximum(max_width)
-    sizes = [Measurement.get(console, options, _renderable(table, index, cell)) for cell in _raw_cells(table, column)]
+    sizes = [_measure(console, options, table, index, raw, cell[0])
+             for raw, cell in zip(_raw_cells(table, column), cells)]
     return Measurement(max(low for low, _ in sizes), max(high for _, high in sizes)) \
         .with_maximum(max_width) \
         .clamp(None if column.min_width is None else column.min_width + padding,
                None if column.max_width is None else column.max_width + padding)
+
+
+def _measure(console: Console, options: ConsoleOptions, table: Table, column: int, cell: RenderableType,
+             plain: str) -> Measurement:
+    """Measurement.get of a cell in its padding (Padding's and Text's __rich_measure__): a text of
+    one-cell characters measured here, any other by Rich."""
+    if not one_cell_each(plain):
+        return Measurement.get(console, options, _renderable(table, column, cell))
+    max_width = options.max_width
+    if max_width < 1:
+        return Measurement(0, 0)
+    text = _got(Measurement(max((len(word) for word in plain.split()), default=len(plain)), len(plain)), max_width)
+    if not any(table.padding):
+        return text
+    extra = sum(_padding(table, column))
+    return _got(Measurement(max_width, max_width) if max_width - extra < 1 else
+                Measurement(text.minimum + extra, text.maximum + extra), max_width)
+
+
+def _got(measurement: Measurement, max_width: int) -> Measurement:
+    """What Measurement.get makes of what a renderable's __rich_measure__ returns (its (0, 0) for
+    a maximum below one cell is what normalizing gives: at least one cell is offered)."""
+    return measurement.normalize().with_maximum(max_width).normalize()
 
 
 def _raw_cells(table: Table, column: Column) -> list[RenderableType]:
@@ -293,9 +321,18 @@ def _renderable(table: Table, column: int, cell: RenderableType) -> RenderableTy
 
 
 def _wrapped(console: Console, options: ConsoleOptions, table: Table, column: int, index: int, width: int,
-             style: Style) -> list[list[Segment]]:
-    """A cell that does not fit on one line, as Table._render has Rich render it."""
+             style: Style, cell: _Cell) -> list[list[Segment]]:
+    """A cell that does not fit on one line, as Table._render has Rich render it: plain text of
+    one-cell characters broken into lines as Rich breaks it (`cells.wrapped`), each line drawn as a
+    cell of one line; any other cell by Rich."""
     settings = table.columns[column]
+    plain, _, text_style, spans = cell
+    left, right = _padding(table, column)
+    lines = (None if spans is not None or settings.no_wrap else
+             wrapped(plain, width - left - right, settings.justify, settings.overflow))
+    if lines is not None:
+        return [_cell_segments(console, line, len(line), text_style, None, "left", width - left - right, left, right,
+                               style) for line in lines]
     cell = _renderable(table, column, _raw_cells(table, settings)[index])
     return console.render_lines(cell, options.update(width=width, justify=settings.justify, no_wrap=settings.no_wrap,
                                                      overflow=settings.overflow, height=None,
@@ -303,12 +340,18 @@ def _wrapped(console: Console, options: ConsoleOptions, table: Table, column: in
 
 
 def _align(lines: list[list[Segment]], vertical: str, width: int, height: int, style: Style) -> list[list[Segment]]:
-    """Table._render's align_cell."""
+    """Table._render's align_cell (Segment.align_top, align_middle, align_bottom) and set_shape, of
+    a cell whose every line is the column's width (as `_cell_segments` and Rich's render_lines
+    make them): blank lines added, without measuring each segment again as set_shape does."""
+    extra = height - len(lines)
+    if not extra:
+        return lines
+    blank = [Segment(" " * width, style)]
     if vertical == "top":
-        return Segment.align_top(lines, width, height, style)
+        return lines + [blank] * extra
     if vertical == "middle":
-        return Segment.align_middle(lines, width, height, style)
-    return Segment.align_bottom(lines, width, height, style)
+        return [blank] * (extra // 2) + lines + [blank] * (extra - extra // 2)
+    return [blank] * extra + lines
 
 
 def _collapse_widths(widths: list[int], wrapable: list[bool], max_width: int) -> list[int]:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
 
-from llmcalc.cells import JUSTIFIED, ONE_CELL, text_width, wrapped
+from llmcalc.cells import JUSTIFIED, ONE_CELL, OVERFLOWS, text_width, wrapped
 from llmcalc.render import rule, say
 
 EXTRAS = "".join(sorted(character for character in ONE_CELL if not character.isascii()))
@@ -34,12 +34,12 @@ def test_a_texts_width_is_rich_cell_len(text: str) -> None:
     assert text_width(text) == cell_len(text)
 
 
-@given(PROSE, st.integers(1, 60), st.sampled_from(JUSTIFIED))
-def test_lines_are_broken_as_rich_breaks_them(text: str, width: int, justify: str) -> None:
-    lines = wrapped(text, width, justify)
+@given(PROSE, st.integers(1, 60), st.sampled_from(JUSTIFIED), st.sampled_from(OVERFLOWS))
+def test_lines_are_broken_as_rich_breaks_them(text: str, width: int, justify: str, overflow: str) -> None:
+    lines = wrapped(text, width, justify, overflow)
     if lines is not None:
         console = Console(width=200)
-        rich_lines = Text(text).wrap(console, width, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        rich_lines = Text(text).wrap(console, width, justify=justify, overflow=overflow)  # type: ignore[arg-type]
         assert lines == [line.plain for line in rich_lines]
 
 
@@ -49,6 +49,7 @@ def test_other_texts_are_left_to_rich() -> None:
     assert wrapped("a\nb", 10, "default") is None  # two lines
     assert wrapped("ab", 10, "full") is None
     assert wrapped("ab", 0, "default") is None
+    assert wrapped("ab", 10, "default", "ignore") is None
 
 
 def test_most_random_prose_takes_the_fast_path() -> None:

@@ -1,9 +1,10 @@
 """llmcalc.fitted draws a table of text cells as Rich would (one-line cells in one pass, a cell
-that wraps by Rich, the columns narrowed as Rich narrows them) and measures it as Rich does; the
-reference is Rich itself: for random tables and for every table the commands print, its segments
-(text and style, each run of unstyled ones joined, so the bytes on a colour terminal too) must equal what rich.table.Table yields for
-the same table (built by the same calls, or, for the commands' tables, the one
-`Table.rich_table()` makes: tests/test_table.py), and its measure Rich's."""
+that wraps as Rich wraps it, the columns narrowed as Rich narrows them) and measures it as Rich
+does; the reference is Rich itself: for random tables and for every table the commands print, its
+segments (text and style, each run of unstyled ones joined, so the bytes on a colour terminal too)
+must equal what rich.table.Table yields for the same table (built by the same calls, or, for the
+commands' tables, the one `Table.rich_table()` makes: tests/test_table.py), and its measure
+Rich's."""
 
 from __future__ import annotations
 
@@ -96,6 +97,19 @@ def test_a_long_title_and_caption_are_what_rich_draws(title: str, caption: str, 
     fast = fitted(console, build(Table, recipe))
     if fast is not None:
         assert segments(console, fast) == segments(console, build(rich.table.Table, recipe))
+
+
+@pytest.mark.parametrize("page", [10_000, 6, 2, 1])
+@pytest.mark.parametrize("padding", [0, (0, 1), (0, 3)])
+def test_a_blank_cell_is_measured_as_rich_measures_it(page: int, padding: Any) -> None:
+    """Cells of spaces or of nothing have no word to measure the narrowest by: random tables
+    rarely make a column of them."""
+    console = Console(width=80, highlight=False, markup=False, emoji=False)
+    recipe = ({"padding": padding, "show_header": False}, [("add_column", ("a",), {}), ("add_column", ("b",), {}),
+                                                           ("add_row", ("   ", ""), {}), ("add_row", ("  ", ""), {})])
+    options = console.options.update(width=page)
+    assert measured(console, options, build(Table, recipe)) == \
+        Measurement.get(console, options, build(rich.table.Table, recipe))
 
 
 @pytest.mark.parametrize("padding", [0, 1, (0, 2), (1, 2), (0, 1, 1, 1), (1, 0, 0, 0)])
