@@ -68,13 +68,13 @@ def overrides(assignments: Optional[list[str]]) -> dict[str, Any]:
 
 
 def size_flags(ctx: typer.Context) -> dict[str, tuple[int, ...]]:
-    """The size flags given (named after the preset fields they set), each one value or several."""
+    """The size flags given — the options whose metavar is SIZES, each named after the preset field
+    it sets (tests/test_cli.py checks the names) — each one value or several."""
     from llmcalc.grid import parse_counts
-    from llmcalc.schema import SCHEMA
 
-    options = {param.name: param.opts[0] for param in ctx.command.params}
+    options = {param.name: param.opts[0] for param in ctx.command.params if param.metavar == SIZES}
     return {name: parse_counts(options[name], value) for name, value in ctx.params.items()
-            if name in SCHEMA and value is not None}
+            if name in options and value is not None}
 
 
 def warn(*groups: list[str]) -> None:

@@ -322,6 +322,20 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
 
 # --- a grid over the size flags -----------------------------------------------------------------
 
+def test_every_size_flag_is_named_after_the_preset_field_it_sets() -> None:
+    """options.size_flags reads a command's size flags by their metavar, and passes each as the
+    preset field its parameter is named after."""
+    import typer.main
+
+    from llmcalc.options import SIZES
+    from llmcalc.schema import SCHEMA
+
+    sizes = [param.name for command in app.registered_commands for param in
+             typer.main.get_command_from_info(command, pretty_exceptions_short=True,
+                                              rich_markup_mode=None).params if param.metavar == SIZES]
+    assert len(sizes) >= 8 and all(name in SCHEMA for name in sizes), sizes
+
+
 def test_params_grid_has_one_row_per_combination() -> None:
     document = params_json("--hidden-size", "2048,4096", "--layers", "16,32")
     assert document["grid"] == ["hidden_size", "num_hidden_layers"]
