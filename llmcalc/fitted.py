@@ -333,10 +333,10 @@ def _wrapped(console: Console, options: ConsoleOptions, table: Table, column: in
     if lines is not None:
         return [_cell_segments(console, line, len(line), text_style, None, "left", width - left - right, left, right,
                                style) for line in lines]
-    cell = _renderable(table, column, _raw_cells(table, settings)[index])
-    return console.render_lines(cell, options.update(width=width, justify=settings.justify, no_wrap=settings.no_wrap,
-                                                     overflow=settings.overflow, height=None,
-                                                     highlight=settings.highlight), style=style)
+    padded = _renderable(table, column, _raw_cells(table, settings)[index])
+    return console.render_lines(padded, options.update(width=width, justify=settings.justify, no_wrap=settings.no_wrap,
+                                                       overflow=settings.overflow, height=None,
+                                                       highlight=settings.highlight), style=style)
 
 
 def _align(lines: list[list[Segment]], vertical: str, width: int, height: int, style: Style) -> list[list[Segment]]:

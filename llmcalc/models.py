@@ -13,7 +13,6 @@ from llmcalc.errors import SpecError, UnknownModelError, UsageError
 from llmcalc.files import is_dir, is_file, listing, user_path
 from llmcalc.hub_access import HubAccess, hf_hub_cache
 from llmcalc.records import replace
-from llmcalc.schema import SYNONYMS, build_spec
 from llmcalc.spec import ModelSpec
 
 
@@ -78,6 +77,7 @@ def parse_assignments(assignments: list[str]) -> dict[str, Any]:
         return {}
     from llmcalc.errors import ModelFileError
     from llmcalc.files import YamlSyntaxError, parse_yaml
+    from llmcalc.schema import SYNONYMS
 
     overrides: dict[str, Any] = {}
     for assignment in assignments:
@@ -118,6 +118,8 @@ def resolve_model(model: str | None, overrides: Mapping[str, Any] | None = None,
         if hidden is None or layers is None:
             raise UsageError("give a MODEL (preset name, alias or YAML file), "
                              "or at least --hidden-size and --layers to build one")
+        from llmcalc.schema import build_spec
+
         try:
             return build_spec({**custom_fields(hidden, layers), **overrides}, "flags"), []
         except SpecError as exc:  # the fields came from options: a usage error
@@ -131,6 +133,8 @@ def with_overrides(spec: ModelSpec, overrides: Mapping[str, Any]) -> ModelSpec:
     the window); rebuilt and checked as a preset is."""
     if not overrides:
         return spec
+    from llmcalc.schema import SYNONYMS, build_spec
+
     fields = {**(spec.fields or {}), **{SYNONYMS.get(name, name): value for name, value in overrides.items()}}
     # The recorded reference count describes the unmodified preset only.
     fields["reference"] = None
@@ -145,6 +149,7 @@ def import_preset(config: str, name: str | None, assume: str | None) -> tuple[st
     """A config.json (or model folder) as preset YAML text, validated; and the warnings."""
     from llmcalc.hf_config import config_fields, read_config_file
     from llmcalc.presets import preset_yaml
+    from llmcalc.schema import build_spec
 
     path = config_path(user_path(config))
     fields, warnings = config_fields(read_config_file(path), str(path), assume, name.lower() if name else None)

@@ -8,12 +8,18 @@ dump summed by tools/count_module_dump.py) and `reference.source` says which.
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from llmcalc.params import count_params
 from llmcalc.errors import ModelFileError
 from llmcalc.preset_rows import full_index
-from llmcalc.presets import build_index, bundled_index, load_preset_file, preset_paths, resolve
+from llmcalc.memory import DType
+from llmcalc.presets import build_index, bundled_fields, bundled_index, load_preset_file, preset_paths, resolve
+from llmcalc.schema import build_spec
 
 # The presets the foundation issue asks for, by canonical name.
 REQUIRED_PRESETS = """
@@ -25,6 +31,7 @@ falcon-40b baichuan2-7b deepseek-llm-7b internlm2-7b olmo-7b phi-3-mini yi-6b
 deepseek-v2-lite deepseek-v3
 """.split()
 
+ROOT = Path(__file__).resolve().parent.parent
 PATHS = preset_paths()
 NAMES = [path.stem for path in PATHS]
 
@@ -50,6 +57,47 @@ def test_name_matches_file_and_is_lower_case(path) -> None:
 def test_index_matches_the_yaml_files() -> None:
     # Commands read the generated llmcalc/_preset_index/; it must say exactly what the YAML files say.
     assert bundled_index() == full_index(PATHS), "stale index: run python tools/build_preset_index.py"
+
+
+def _records_in_order(value: Any, seen: list[Any]) -> list[Any]:
+    """Every record reachable from `value`, depth first, once each (by identity)."""
+    if hasattr(type(value), "__match_args__"):
+        if any(value is other for other in seen):
+            return seen
+        seen.append(value)
+        for name in type(value).__match_args__:
+            _records_in_order(getattr(value, name), seen)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            _records_in_order(item, seen)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _records_in_order(item, seen)
+    return seen
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_bundled_presets_spec_is_what_build_spec_makes_of_it(name: str) -> None:
+    """A run reads a bundled preset's spec from the index (`spec()`, written by the tool), not
+    through the schema: it must be the spec build_spec makes of the preset's fields — the same
+    values, the same records shared (a model's equal layers are one object) and the catalogue's
+    own dtypes."""
+    ours, theirs = resolve(name), build_spec(bundled_fields(name), name)
+    assert repr(ours) == repr(theirs)
+    ours_records, theirs_records = _records_in_order(ours, []), _records_in_order(theirs, [])
+    assert [repr(record) for record in ours_records] == [repr(record) for record in theirs_records]
+    for mine, built in zip(ours_records, theirs_records):
+        assert (mine is built) == (type(built) is DType), type(built)  # only the catalogue's dtypes are one object
+
+
+def test_the_preset_modules_are_what_the_tool_writes() -> None:
+    tool_spec = importlib.util.spec_from_file_location("build_preset_index", ROOT / "tools" / "build_preset_index.py")
+    assert tool_spec is not None and tool_spec.loader is not None
+    tool = importlib.util.module_from_spec(tool_spec)
+    tool_spec.loader.exec_module(tool)
+    stale = [path.name for path, text in tool.index_files(bundled_index()).items()
+             if path.read_text(encoding="utf-8") != text]
+    assert not stale, f"stale preset modules {stale}: run python tools/build_preset_index.py"
 
 
 def test_index_rejects_an_alias_that_names_two_presets(tmp_path) -> None:

@@ -5,9 +5,10 @@ presets/README.md from llmcalc/schema.py.
     python tools/build_preset_index.py
 
 The index holds the parsed presets as Python literals — `NAMES` and `MODULES` in its
-`__init__.py`, one module per preset (`FIELDS`), and `rows.py` (`ROWS`: each preset's summary
-row, counted here, so that `llmcalc presets` counts nothing) — so that a command imports no
-YAML or JSON parser and reads only the preset it names, from Python's bytecode cache. The test
+`__init__.py`, one module per preset (`FIELDS`, and `spec()`: the ModelSpec `build_spec` makes
+of them, written out as Python), and `rows.py` (`ROWS`: each preset's summary row, counted here,
+so that `llmcalc presets` counts nothing) — so that a command imports no YAML or JSON parser,
+nor the schema, and reads only the preset it names, from Python's bytecode cache. The test
 suite fails when the index or the README no longer matches its source.
 """
 
@@ -22,8 +23,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from llmcalc.memory import DTYPES  # noqa: E402
 from llmcalc.preset_rows import full_index  # noqa: E402
-from llmcalc.schema import key_tables  # noqa: E402
+from llmcalc.schema import build_spec, key_tables  # noqa: E402
 
 # The generated part of presets/README.md sits between these two comment lines.
 KEYS_BLOCK = re.compile(r"(<!-- keys:[^\n]*-->\n)(.*?)(<!-- /keys -->)", re.DOTALL)
@@ -48,6 +50,80 @@ def assignment(name: str, value: Any) -> str:
     return f"{name} = {pformat(value, sort_dicts=False, width=110)}\n"
 
 
+def spec_function(spec: Any) -> str:
+    """`def spec()`: Python that builds the ModelSpec `build_spec` made of a preset's fields, record
+    by record: a record used more than once (a model's equal layers) built once and shared, a run
+    of one repeated as `(layer,) * n`, and a dtype the catalogue's own (`DTYPES`)."""
+    catalogue = {id(dtype): f"DTYPES[{name!r}]" for name, dtype in DTYPES.items()}
+    uses: dict[int, int] = {}
+
+    def count(value: Any) -> None:
+        if hasattr(type(value), "__match_args__") and id(value) not in catalogue:
+            uses[id(value)] = uses.get(id(value), 0) + 1
+            if uses[id(value)] == 1:
+                for name in type(value).__match_args__:
+                    count(getattr(value, name))
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                count(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                count(item)
+
+    count(spec)
+    names: dict[int, str] = {}
+    lines: list[str] = []
+    imported: dict[str, set[str]] = {}
+
+    def source(value: Any) -> str:
+        kind = type(value)
+        if id(value) in catalogue:
+            imported.setdefault("llmcalc.memory", set()).add("DTYPES")
+            return catalogue[id(value)]
+        if id(value) in names:
+            return names[id(value)]
+        if hasattr(kind, "__match_args__"):
+            imported.setdefault(kind.__module__, set()).add(kind.__qualname__)
+            arguments = ", ".join(f"{name}={source(getattr(value, name))}" for name in kind.__match_args__)
+            if uses[id(value)] == 1:
+                return f"{kind.__qualname__}({arguments})"
+            names[id(value)] = f"shared_{len(names)}"
+            lines.append(f"    {names[id(value)]} = {kind.__qualname__}({arguments})")
+            return names[id(value)]
+        if kind is tuple:
+            runs: list[list[Any]] = []  # [item, times]
+            for item in value:
+                if runs and runs[-1][0] is item and id(item) in uses:
+                    runs[-1][1] += 1
+                else:
+                    runs.append([item, 1])
+            parts: list[str] = []
+            single: list[str] = []
+            for item, times in runs:
+                if times == 1:
+                    single.append(source(item))
+                    continue
+                if single:
+                    parts.append(f"({', '.join(single)},)")
+                    single = []
+                parts.append(f"({source(item)},) * {times}")
+            if single:
+                parts.append(f"({', '.join(single)},)")
+            return " + ".join(parts) if parts else "()"
+        if kind is list:
+            return f"[{', '.join(source(item) for item in value)}]"
+        if kind is dict:
+            return "{" + ", ".join(f"{key!r}: {source(item)}" for key, item in value.items()) + "}"
+        if kind in (str, int, float, bool, type(None)):
+            return repr(value)
+        raise SystemExit(f"{spec.name}: cannot write a {kind.__name__} as Python")
+
+    built = source(spec)
+    header = ["def spec():", '    """The ModelSpec of FIELDS as llmcalc.schema.build_spec builds it (the tests compare them)."""']
+    header += [f"    from {module} import {', '.join(sorted(names_))}" for module, names_ in sorted(imported.items())]
+    return "\n".join([*header, *lines, f"    return {built}"]) + "\n"
+
+
 def index_files(index: dict[str, Any]) -> dict[Path, str]:
     """Each file of the preset index and its text."""
     modules = {name: module_name(name) for name in index["presets"]}
@@ -61,7 +137,8 @@ def index_files(index: dict[str, Any]) -> dict[Path, str]:
              INDEX / "rows.py": rows + assignment("ROWS", index["rows"])}
     for name, fields in index["presets"].items():
         files[INDEX / f"{modules[name]}.py"] = (HEADER.format(source=f"presets/{name}.yaml")
-                                                + assignment("FIELDS", fields))
+                                                + assignment("FIELDS", fields) + "\n\n"
+                                                + spec_function(build_spec(fields, f"presets/{name}.yaml")))
     return files
 
 
