@@ -4,8 +4,9 @@ measuring: for the text llmcalc writes, whose characters are one cell wide.
 Rich measures a string through `rich.cells.cell_len`, which keeps every string it measures in a
 cache (every word of every line of prose, every cell of a table), and a string with a character
 outside its own short list of one-cell ranges — an em dash, an arrow — loads its Unicode width
-table (84 KB of tuples). Together they were 100 to 190 KB of a command's peak memory, of the
-0.1-0.4 MB by which a command's exceeded the floor's (`benchmarks/startup.py`). Here the width of
+table (84 KB of tuples). Together they were 100 to 190 KB of a command's peak memory (tracemalloc),
+when the peaks of explain, fit, train, compare and kvcache exceeded the floor's by 0.1-0.4 MB
+(`benchmarks/startup.py`). Here the width of
 a text whose every character is in ONE_CELL is its length, and `wrapped` breaks one line of it as
 `Text.wrap` does (rich 15: `divide_line`, `Text.divide`, `rstrip_end`, `Lines.justify`,
 `truncate`); any other text is left to Rich. tests/test_cells.py checks every character of

@@ -188,7 +188,8 @@ def _unstyled_joined(segments: Iterable[Segment]) -> Iterator[Segment]:
 
 def fitted(console: Console, table: Table) -> Optional[FittedTable]:
     """The table as Rich would draw it on a page `console.width` wide (a cell that fits on one line
-    drawn in one pass, one that wraps by Rich); None if it holds something only Rich lays out."""
+    drawn in one pass, one that wraps broken into lines as Rich breaks it); None if it holds
+    something only Rich lays out."""
     cells = _text_cells(console, table)
     if cells is None:
         return None

@@ -119,8 +119,8 @@ def _build(cls: Record, eq: bool, frozen: bool) -> Record:
 def _repr(self: object) -> str:
     """The repr @dataclass writes, one for every record: a repr written per record was a third of
     the generated code (41 KB of bytecode), loaded by every run and read by none but a debugger."""
-    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in type(self).__match_args__)  # type: ignore[attr-defined]
-    return f"{type(self).__qualname__}({shown})"
+    names: tuple[str, ...] = type(self).__match_args__  # type: ignore[attr-defined]
+    return f"{type(self).__qualname__}({', '.join(f'{name}={getattr(self, name)!r}' for name in names)})"
 
 
 class _Fields:

@@ -119,7 +119,7 @@ def spec_function(spec: Any) -> str:
         raise SystemExit(f"{spec.name}: cannot write a {kind.__name__} as Python")
 
     built = source(spec)
-    header = ["def spec():", '    """The ModelSpec of FIELDS as llmcalc.schema.build_spec builds it (the tests compare them)."""']
+    header = ["def spec():", '    """The ModelSpec of FIELDS, as llmcalc.schema.build_spec builds it (the tests compare)."""']
     header += [f"    from {module} import {', '.join(sorted(names_))}" for module, names_ in sorted(imported.items())]
     return "\n".join([*header, *lines, f"    return {built}"]) + "\n"
 

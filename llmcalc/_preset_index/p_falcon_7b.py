@@ -25,7 +25,7 @@ FIELDS = {'name': 'falcon-7b',
 
 
 def spec():
-    """The ModelSpec of FIELDS as llmcalc.schema.build_spec builds it (the tests compare them)."""
+    """The ModelSpec of FIELDS, as llmcalc.schema.build_spec builds it (the tests compare)."""
     from llmcalc.memory import DTYPES
     from llmcalc.spec import Attention, Embeddings, FeedForward, Layer, ModelSpec, Reference, Stack
     shared_0 = Layer(mixer=Attention(num_heads=71, num_kv_heads=1, head_dim=64, qkv_bias=False, o_bias=False, qk_norm='none', sliding_window=None, chunk_size=None, sinks=False, output_gate=False, relative_attention_buckets=0, localized_filtering=False), ffn=FeedForward(intermediate_size=18176, gated=False, bias=False), norms=1, cross_attention=None, parallel_mixer=None)

@@ -28,7 +28,7 @@ FIELDS = {'name': 'gemma2-9b',
 
 
 def spec():
-    """The ModelSpec of FIELDS as llmcalc.schema.build_spec builds it (the tests compare them)."""
+    """The ModelSpec of FIELDS, as llmcalc.schema.build_spec builds it (the tests compare)."""
     from llmcalc.memory import DTYPES
     from llmcalc.spec import Attention, Embeddings, FeedForward, Layer, ModelSpec, Reference, Stack
     shared_0 = FeedForward(intermediate_size=14336, gated=True, bias=False)

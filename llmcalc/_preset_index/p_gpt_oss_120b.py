@@ -67,7 +67,7 @@ FIELDS = {'name': 'gpt-oss-120b',
 
 
 def spec():
-    """The ModelSpec of FIELDS as llmcalc.schema.build_spec builds it (the tests compare them)."""
+    """The ModelSpec of FIELDS, as llmcalc.schema.build_spec builds it (the tests compare)."""
     from llmcalc.spec import Attention, Embeddings, Layer, MixtureOfExperts, ModelSpec, Reference, Stack
     shared_0 = MixtureOfExperts(num_experts=128, num_experts_per_tok=4, expert_intermediate_size=2880, gated=True, shared_expert_intermediate_size=0, shared_expert_gate=False, router_bias=True, expert_bias=True, score_correction_bias=False)
     shared_1 = Layer(mixer=Attention(num_heads=64, num_kv_heads=8, head_dim=64, qkv_bias=True, o_bias=True, qk_norm='none', sliding_window=128, chunk_size=None, sinks=True, output_gate=False, relative_attention_buckets=0, localized_filtering=False), ffn=shared_0, norms=2, cross_attention=None, parallel_mixer=None)

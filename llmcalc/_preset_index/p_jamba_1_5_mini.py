@@ -97,7 +97,7 @@ FIELDS = {'name': 'jamba-1.5-mini',
 
 
 def spec():
-    """The ModelSpec of FIELDS as llmcalc.schema.build_spec builds it (the tests compare them)."""
+    """The ModelSpec of FIELDS, as llmcalc.schema.build_spec builds it (the tests compare)."""
     from llmcalc.memory import DTYPES
     from llmcalc.spec import Attention, Embeddings, FeedForward, Layer, MixtureOfExperts, ModelSpec, Reference, Stack, StateSpace
     shared_0 = StateSpace(version=1, inner_size=8192, state_size=16, conv_kernel=4, time_step_rank=256, heads=0, groups=1, conv_bias=True, in_proj_bias=False, out_proj_bias=False, gated_norm=True, inner_norms=True)

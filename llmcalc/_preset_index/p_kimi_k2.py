@@ -40,7 +40,7 @@ FIELDS = {'name': 'kimi-k2',
 
 
 def spec():
-    """The ModelSpec of FIELDS as llmcalc.schema.build_spec builds it (the tests compare them)."""
+    """The ModelSpec of FIELDS, as llmcalc.schema.build_spec builds it (the tests compare)."""
     from llmcalc.memory import DTYPES
     from llmcalc.spec import Embeddings, FeedForward, LatentAttention, Layer, MixtureOfExperts, ModelSpec, Reference, Stack
     shared_0 = LatentAttention(num_heads=64, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128, bias=False)

@@ -130,7 +130,7 @@ FIELDS = {'name': 'llama4-maverick',
 
 
 def spec():
-    """The ModelSpec of FIELDS as llmcalc.schema.build_spec builds it (the tests compare them)."""
+    """The ModelSpec of FIELDS, as llmcalc.schema.build_spec builds it (the tests compare)."""
     from llmcalc.memory import DTYPES
     from llmcalc.spec import Attention, Embeddings, FeedForward, Layer, MixtureOfExperts, ModelSpec, Reference, Stack
     shared_0 = Attention(num_heads=40, num_kv_heads=8, head_dim=128, qkv_bias=False, o_bias=False, qk_norm='none', sliding_window=None, chunk_size=8192, sinks=False, output_gate=False, relative_attention_buckets=0, localized_filtering=False)

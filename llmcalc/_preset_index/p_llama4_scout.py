@@ -131,7 +131,7 @@ FIELDS = {'name': 'llama4-scout',
 
 
 def spec():
-    """The ModelSpec of FIELDS as llmcalc.schema.build_spec builds it (the tests compare them)."""
+    """The ModelSpec of FIELDS, as llmcalc.schema.build_spec builds it (the tests compare)."""
     from llmcalc.memory import DTYPES
     from llmcalc.spec import Attention, Embeddings, Layer, MixtureOfExperts, ModelSpec, Reference, Stack
     shared_0 = MixtureOfExperts(num_experts=16, num_experts_per_tok=1, expert_intermediate_size=8192, gated=True, shared_expert_intermediate_size=8192, shared_expert_gate=False, router_bias=False, expert_bias=False, score_correction_bias=False)

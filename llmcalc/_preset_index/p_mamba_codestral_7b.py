@@ -30,7 +30,7 @@ FIELDS = {'name': 'mamba-codestral-7b',
 
 
 def spec():
-    """The ModelSpec of FIELDS as llmcalc.schema.build_spec builds it (the tests compare them)."""
+    """The ModelSpec of FIELDS, as llmcalc.schema.build_spec builds it (the tests compare)."""
     from llmcalc.memory import DTYPES
     from llmcalc.spec import Embeddings, Layer, ModelSpec, Reference, Stack, StateSpace
     shared_0 = Layer(mixer=StateSpace(version=2, inner_size=8192, state_size=128, conv_kernel=4, time_step_rank=0, heads=128, groups=8, conv_bias=True, in_proj_bias=False, out_proj_bias=False, gated_norm=True, inner_norms=False), ffn=None, norms=1, cross_attention=None, parallel_mixer=None)

@@ -26,7 +26,7 @@ FIELDS = {'name': 'mixtral-8x22b',
 
 
 def spec():
-    """The ModelSpec of FIELDS as llmcalc.schema.build_spec builds it (the tests compare them)."""
+    """The ModelSpec of FIELDS, as llmcalc.schema.build_spec builds it (the tests compare)."""
     from llmcalc.memory import DTYPES
     from llmcalc.spec import Attention, Embeddings, Layer, MixtureOfExperts, ModelSpec, Reference, Stack
     shared_0 = Layer(mixer=Attention(num_heads=48, num_kv_heads=8, head_dim=128, qkv_bias=False, o_bias=False, qk_norm='none', sliding_window=None, chunk_size=None, sinks=False, output_gate=False, relative_attention_buckets=0, localized_filtering=False), ffn=MixtureOfExperts(num_experts=8, num_experts_per_tok=2, expert_intermediate_size=16384, gated=True, shared_expert_intermediate_size=0, shared_expert_gate=False, router_bias=False, expert_bias=False, score_correction_bias=False), norms=2, cross_attention=None, parallel_mixer=None)

@@ -41,7 +41,7 @@ FIELDS = {'name': 'openelm-270m',
 
 
 def spec():
-    """The ModelSpec of FIELDS as llmcalc.schema.build_spec builds it (the tests compare them)."""
+    """The ModelSpec of FIELDS, as llmcalc.schema.build_spec builds it (the tests compare)."""
     from llmcalc.spec import Attention, Embeddings, FeedForward, Layer, ModelSpec, Reference, Stack
     shared_0 = Attention(num_heads=12, num_kv_heads=3, head_dim=64, qkv_bias=False, o_bias=False, qk_norm='head', sliding_window=None, chunk_size=None, sinks=False, output_gate=False, relative_attention_buckets=0, localized_filtering=False)
     shared_1 = Attention(num_heads=16, num_kv_heads=4, head_dim=64, qkv_bias=False, o_bias=False, qk_norm='head', sliding_window=None, chunk_size=None, sinks=False, output_gate=False, relative_attention_buckets=0, localized_filtering=False)

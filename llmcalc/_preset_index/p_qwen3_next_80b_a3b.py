@@ -90,7 +90,7 @@ FIELDS = {'name': 'qwen3-next-80b-a3b',
 
 
 def spec():
-    """The ModelSpec of FIELDS as llmcalc.schema.build_spec builds it (the tests compare them)."""
+    """The ModelSpec of FIELDS, as llmcalc.schema.build_spec builds it (the tests compare)."""
     from llmcalc.memory import DTYPES
     from llmcalc.spec import Attention, Embeddings, Layer, LinearAttention, MixtureOfExperts, ModelSpec, Reference, Stack
     shared_0 = MixtureOfExperts(num_experts=512, num_experts_per_tok=10, expert_intermediate_size=512, gated=True, shared_expert_intermediate_size=512, shared_expert_gate=True, router_bias=False, expert_bias=False, score_correction_bias=False)

@@ -22,7 +22,7 @@ FIELDS = {'name': 'rwkv-4-169m',
 
 
 def spec():
-    """The ModelSpec of FIELDS as llmcalc.schema.build_spec builds it (the tests compare them)."""
+    """The ModelSpec of FIELDS, as llmcalc.schema.build_spec builds it (the tests compare)."""
     from llmcalc.spec import ChannelMix, Embeddings, Layer, ModelSpec, Reference, Stack, TimeMix
     shared_0 = TimeMix(attention_hidden_size=768)
     shared_1 = ChannelMix(intermediate_size=3072)
