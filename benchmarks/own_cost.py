@@ -7,9 +7,10 @@ machine) are left out.
 
 Each run is a fresh process that imports `typer, rich.console, rich.table` (the table path's
 floor), then times `llmcalc.launch.main()` up to its atexit handlers, with its output sent to a
-buffer (COLUMNS=120). The least and the median of the runs are printed. `--against PATH` runs another checkout of llmcalc
-(its top folder) interleaved with this one, run for run, so both see the same machine: how a
-change moved each command. Run it where llmcalc is installed. A benchmark, not a test.
+buffer (COLUMNS=120). The least and the median of the runs are printed. `--against PATH` runs
+another checkout of llmcalc (its top folder) interleaved with this one, run for run, so both see
+the same machine: how a change moved each command. Run it where llmcalc is installed. A
+benchmark, not a test.
 """
 
 from __future__ import annotations

@@ -53,9 +53,9 @@ def heads_summary(spec: ModelSpec) -> str:
 
 def full_index(paths: list[Path]) -> dict[str, Any]:
     """The preset index: the parsed presets, their names, and each one's summary row."""
-    from llmcalc.presets import build_index
     from dataclasses import asdict
 
+    from llmcalc.presets import build_index
     from llmcalc.schema import build_spec
 
     index = build_index(paths)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from llmcalc.errors import LlmcalcError, ModelFileError, UnknownModelError
 from llmcalc.files import home, is_dir, listing, load_yaml, user_path
 
-if TYPE_CHECKING:  # building a spec (schema) is imported where a preset is built: `presets` lists rows
+if TYPE_CHECKING:  # a spec is built only where a preset is read: `presets` lists the rows counted in advance
     from llmcalc.spec import ModelSpec
 
 PRESET_SUFFIX = ".yaml"

@@ -426,7 +426,7 @@ def layer_runs(stack: Stack) -> list[tuple[str, Layer, int]]:
         if id(layer) not in shapes:
             attention = layer.mixer
             if isinstance(attention, Attention) and attention.sliding_window is not None:
-                        shapes[id(layer)] = replace(layer, mixer=replace(attention, sliding_window=None))
+                shapes[id(layer)] = replace(layer, mixer=replace(attention, sliding_window=None))
             else:
                 shapes[id(layer)] = layer
         return shapes[id(layer)]

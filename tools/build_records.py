@@ -7,8 +7,8 @@ The methods are the ones `@dataclass` would write at import (llmcalc/records.py 
 are written here instead): `__init__` (object.__setattr__ for frozen records, default
 factories, then `__post_init__` when the class has one), and for `eq=True` `__eq__` and
 `__hash__` over the fields in order (`__repr__` is one function for every record, in
-records.py). The classes are read from the source with
-`ast`, so the tool needs nothing imported.
+records.py). The classes are read from the source with `ast`, so the tool needs nothing
+imported.
 """
 
 from __future__ import annotations

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from llmcalc.fit import Budget, Fit, Remedies
 
 
-def fit_document(result: Any, changes: Any) -> dict[str, Any]:
+def fit_document(result: Fit, changes: Remedies | None) -> dict[str, Any]:
     """The `fit --json` contract: exact integers for bytes; estimates name their source."""
     d, point, gpu, speed = result.deployment, result.point, result.deployment.gpu, result.speed
 
-    def budget(part: Any) -> dict[str, Any]:
+    def budget(part: Budget) -> dict[str, Any]:
         stage = part.stage
         terms = (part.weights, part.kv_cache, part.activation, part.overhead)
         return {"stage": stage.index, "layers": [stage.layers.start, stage.layers.stop - 1] if len(stage.layers)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from llmcalc.gpus import GPU
 
 
-def gpus_document(catalogue: Any) -> list[dict[str, Any]]:
+def gpus_document(catalogue: Iterable[GPU]) -> list[dict[str, Any]]:
     return [{"id": gpu.id, "name": gpu.name, "aliases": list(gpu.aliases), "memory_bytes": gpu.memory_bytes,
              "memory_note": gpu.memory_note, "usable_share": gpu.usable_share,
              "bandwidth_bytes_per_s": gpu.bandwidth_bytes_per_s, "bf16_flops": gpu.bf16_flops,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmcalc.memory import weight_memory
 from llmcalc.params import ParamCount
 from llmcalc.spec import ModelSpec
 from llmcalc.terms import Term
+
+if TYPE_CHECKING:
+    from llmcalc.quant import NotApplicable, QuantSize
 
 # Spec fields that are identity rather than architecture; they have keys of their own.
 _IDENTITY_FIELDS = ("name", "family", "model_type", "hf_repo", "aliases", "reference", "notes", "not_counted")
@@ -32,7 +35,7 @@ def components(root: Term) -> list[dict[str, Any]]:
 
 
 def params_document(spec: ModelSpec, count: ParamCount, estimate: Term | None,
-                    checkpoint: Any = None) -> dict[str, Any]:
+                    checkpoint: QuantSize | NotApplicable | None = None) -> dict[str, Any]:
     fields = spec.fields or {}
     document: dict[str, Any] = {
         "model": spec.name,
@@ -59,7 +62,8 @@ def params_document(spec: ModelSpec, count: ParamCount, estimate: Term | None,
 
 
 def params_grid_document(varied: list[str], specs: list[ModelSpec], counts: list[ParamCount],
-                         estimates: list[Term | None], checkpoints: list[Any]) -> dict[str, Any]:
+                         estimates: list[Term | None],
+                         checkpoints: list[QuantSize | NotApplicable | None]) -> dict[str, Any]:
     """`params` over a grid of size flags: the varied fields, then one params document per
     combination (each one's `spec` holds every field's value)."""
     return {"model": specs[0].name, "grid": varied,

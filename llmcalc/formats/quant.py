@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmcalc.spec import ModelSpec
 
+if TYPE_CHECKING:
+    from llmcalc.quant import NotApplicable, QuantSize
+    from llmcalc.quant_check import GgufCheck
 
-def quant_document(spec: ModelSpec, sizes: list[Any], tensors: bool) -> dict[str, Any]:
+
+def quant_document(spec: ModelSpec, sizes: list[QuantSize | NotApplicable], tensors: bool) -> dict[str, Any]:
     """`{"model", "params", "formats": [{"format", "file", "bytes", "bits_per_weight", ...}]}`; with
     one --format, its entry also lists every tensor."""
     from llmcalc.ggml import REVISION
@@ -34,7 +38,7 @@ def quant_document(spec: ModelSpec, sizes: list[Any], tensors: bool) -> dict[str
     return {"model": spec.name, "params": count_params(spec).total, "llama_cpp": REVISION, "formats": formats}
 
 
-def gguf_check_document(path: str, result: Any) -> dict[str, Any]:
+def gguf_check_document(path: str, result: GgufCheck) -> dict[str, Any]:
     from llmcalc.ggml import REVISION
 
     return {"file": path, "architecture": result.architecture, "file_type": result.mix, "imatrix": result.imatrix,

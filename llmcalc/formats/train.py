@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from llmcalc.train import TrainResult
 
 
-def train_document(result: Any) -> dict[str, Any]:
+def train_document(result: TrainResult) -> dict[str, Any]:
     """The `train --json` contract: exact integers for bytes and FLOPs."""
     t, budget = result.training, result.most_loaded
     per_gpu = {"stage": budget.stage.index, "params": budget.params, "weights_bytes": budget.weights.total,

@@ -8,9 +8,10 @@ from llmcalc.spec import ModelSpec
 
 if TYPE_CHECKING:
     from llmcalc.checkpoint import Verification
+    from llmcalc.quant_check import FolderCheck
 
 
-def verification_document(spec: ModelSpec, result: Verification, quantized: Any = None) -> dict[str, Any]:
+def verification_document(spec: ModelSpec, result: Verification, quantized: FolderCheck | None = None) -> dict[str, Any]:
     document = {
         "model": spec.name,
         "agrees": result.agrees,
